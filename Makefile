@@ -1,0 +1,123 @@
+# aigw: nginx module, command-line tool and tests.
+#
+#   make deps            Debian packages needed to build and test
+#   make                 build/ngx_http_aigw_module.so and build/aigw
+#   make test            build, then unit and integration tests
+#   make test-valgrind   the integration tests with nginx under memcheck
+#   make clean
+#
+# The module is built against Debian's nginx-dev tree with the exact
+# configure flags of Debian's nginx, so the .so loads into /usr/sbin/nginx.
+# For any other nginx: make NGINX_SRC=/path/to/nginx-1.x.y \
+#                          NGINX_CONFIGURE_ARGS="--with-compat ..."
+# (the flags of the nginx binary it is for, as "nginx -V" prints them).
+
+SHELL         := /bin/bash
+
+NGINX_SRC     ?= /usr/share/nginx/src
+NGINX_BIN     ?= /usr/sbin/nginx
+BUILD         ?= build
+PYTHON        ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 \
+                   || echo python3)
+PYTEST_ARGS   ?=
+
+DEBIAN_PKGS    = build-essential nginx nginx-dev libssl-dev libjansson-dev \
+                 libhiredis-dev libpcre2-dev zlib1g-dev redis-server \
+                 python3-pytest python3-botocore wrk curl openssl valgrind \
+                 ca-certificates
+
+# Debian's hardening flags, as its nginx and its module packages use
+NGX_CC_OPT     = -g -O2 -fstack-protector-strong -Wformat \
+                 -Werror=format-security -fPIC -Wdate-time \
+                 -D_FORTIFY_SOURCE=2
+NGX_LD_OPT     = -Wl,-z,relro -Wl,-z,now -fPIC
+
+NGX_BUILD      = $(BUILD)/nginx
+MODULE         = $(BUILD)/ngx_http_aigw_module.so
+
+CORE_SRCS      = $(wildcard src/core/*.c)
+CORE_HDRS      = $(wildcard src/core/*.h)
+NGX_SRCS       = $(wildcard src/ngx/*.c src/ngx/*.h)
+CLI_SRCS       = $(wildcard src/cli/*.c)
+CLI_HDRS       = $(wildcard src/cli/*.h)
+UNIT_SRCS      = $(wildcard t/unit/test_*.c)
+UNIT_BINS      = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+
+CC            ?= cc
+CFLAGS        ?= -g -O2
+AIGW_CFLAGS    = $(CFLAGS) -std=gnu99 -Wall -Wextra -Wpointer-arith \
+                 -Wno-unused-parameter -Werror -fstack-protector-strong \
+                 -D_FORTIFY_SOURCE=2 -Isrc/core
+CORE_LIBS      = -lcrypto -ljansson
+
+
+.PHONY: all module cli deps test unit integration test-valgrind clean
+
+all: module cli
+
+module: $(MODULE)
+
+cli: $(BUILD)/aigw
+
+
+# nginx's build system writes into the tree it configures: configure a
+# private copy, once; "make modules" then rebuilds only what changed
+
+$(NGX_BUILD)/.configured: config Makefile
+	@test -f $(NGINX_SRC)/auto/module || { \
+	    echo "no nginx build tree at $(NGINX_SRC): run 'make deps'" \
+	         "(Debian's nginx-dev) or set NGINX_SRC"; exit 1; }
+	rm -rf $(NGX_BUILD)
+	mkdir -p $(NGX_BUILD)
+	cp -R $(NGINX_SRC)/. $(NGX_BUILD)/
+	cd $(NGX_BUILD) && \
+	if [ -f conf_flags ]; then \
+	    . ./conf_flags; \
+	    ./configure "$${NGX_CONF_FLAGS[@]}" \
+	        --with-cc-opt="$(NGX_CC_OPT)" --with-ld-opt="$(NGX_LD_OPT)" \
+	        --add-dynamic-module=$(CURDIR) >configure.log; \
+	else \
+	    ./configure $(NGINX_CONFIGURE_ARGS) \
+	        --add-dynamic-module=$(CURDIR) >configure.log; \
+	fi || { cat $(CURDIR)/$(NGX_BUILD)/configure.log; exit 1; }
+	touch $@
+
+$(MODULE): $(NGX_BUILD)/.configured $(CORE_SRCS) $(CORE_HDRS) $(NGX_SRCS)
+	$(MAKE) -C $(NGX_BUILD) -f objs/Makefile modules
+	cp $(NGX_BUILD)/objs/ngx_http_aigw_module.so $@
+
+
+$(BUILD)/aigw: $(CLI_SRCS) $(CLI_HDRS) $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p $(BUILD)
+	$(CC) $(AIGW_CFLAGS) -Isrc/cli -o $@ $(CLI_SRCS) $(CORE_SRCS) \
+	    $(CORE_LIBS) -lhiredis
+
+
+$(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p $(BUILD)/unit
+	$(CC) $(AIGW_CFLAGS) -It/unit -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
+
+
+deps:
+	@if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q --no-install-recommends $(DEBIAN_PKGS)
+
+
+test: all unit integration
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+integration: all
+	cd t && AIGW_BUILD=$(CURDIR)/$(BUILD) NGINX_BIN=$(NGINX_BIN) \
+	    $(PYTHON) -m pytest -q $(PYTEST_ARGS)
+
+test-valgrind: all
+	cd t && AIGW_BUILD=$(CURDIR)/$(BUILD) NGINX_BIN=$(NGINX_BIN) \
+	    AIGW_VALGRIND=1 $(PYTHON) -m pytest -q $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(BUILD)
+	find t -name __pycache__ -prune -exec rm -rf {} +
