@@ -19,6 +19,7 @@
 #define AIGW_SHA256_HEX_LEN      64
 #define AIGW_AMZ_DATE_LEN        16          /* 20150830T123600Z */
 #define AIGW_SIGV4_MAX_HEADERS   64
+#define AIGW_SIGV4_MAX_QUERY_ARGS  64       /* sorted on the stack */
 
 /* flags of aigw_sigv4_input_t */
 
@@ -128,10 +129,10 @@ typedef struct {
 
 
 /*
- * Returns 0 on success; -1 on bad input (too many headers, region or
- * service too long, no host header) or when "auth", of "auth_size" bytes,
- * cannot hold the Authorization value: aigw_sigv4_auth_size() gives a size
- * that always suffices.
+ * Returns 0 on success; -1 on bad input (too many headers or query
+ * arguments, region or service too long, no host header) or when "auth",
+ * of "auth_size" bytes, cannot hold the Authorization value:
+ * aigw_sigv4_auth_size() gives a size that always suffices.
  */
 int aigw_sigv4_sign(const aigw_sigv4_input_t *in, aigw_sigv4_output_t *out,
     char *auth, size_t auth_size);
