@@ -1,0 +1,227 @@
+"""
+Fixtures of aigw's integration tests.
+
+Environment (the Makefile sets the first two):
+    AIGW_BUILD      build/ directory holding ngx_http_aigw_module.so
+    NGINX_BIN       nginx to load it into (default /usr/sbin/nginx)
+    AIGW_TESTDATA   shared test data (default <repo>/../shared/testdata)
+    AIGW_VALGRIND=1 run nginx under valgrind memcheck, one process
+"""
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import helpers as h                                     # noqa: E402
+import mock_upstream as mu                              # noqa: E402
+
+
+def pytest_report_header(config):
+    return ["aigw: module %s%s, nginx %s, testdata %s%s" % (
+        h.module_path(), "" if h.module_path().is_file() else " (MISSING)",
+        h.nginx_bin(), h.testdata_dir(),
+        "" if h.testdata_dir().is_dir() else " (MISSING)")] + (
+        ["aigw: nginx runs under valgrind"] if h.VALGRIND else [])
+
+
+# --- locations ---------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def testdata():
+    d = h.testdata_dir()
+    if not d.is_dir():
+        pytest.skip("test data not found at %s (set AIGW_TESTDATA)" % d)
+    return d
+
+
+@pytest.fixture(scope="session")
+def captures(testdata):
+    d = testdata / "bedrock-captures"
+    if not d.is_dir():
+        pytest.skip("bedrock captures not found at %s (set AIGW_TESTDATA)"
+                    % d)
+    return d
+
+
+def skip_without_module():
+    so = h.module_path()
+    if not so.is_file():
+        pytest.skip("module not built: %s missing (run make, or set "
+                    "AIGW_BUILD)" % so)
+    if not Path(h.nginx_bin()).is_file():
+        pytest.skip("nginx not found at %s (set NGINX_BIN)" % h.nginx_bin())
+    if h.VALGRIND and not shutil.which("valgrind"):
+        pytest.skip("AIGW_VALGRIND=1 but valgrind is not installed")
+    return so
+
+
+@pytest.fixture(scope="session")
+def module_so():
+    return skip_without_module()
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory):
+    if not shutil.which("openssl"):
+        pytest.skip("openssl CLI not installed")
+    return h.make_certs(tmp_path_factory.mktemp("certs"))
+
+
+# --- the mock upstream ------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def mock_server():
+    m = mu.MockUpstream(captures_dir=str(h.captures_dir() or "")).start()
+    yield m
+    m.stop()
+
+
+@pytest.fixture
+def mock(mock_server):
+    """The plain-HTTP mock, with no recorded request."""
+    mock_server.reset()
+    yield mock_server
+    mock_server.reset()
+
+
+@pytest.fixture(scope="session")
+def mock_tls_server(certs):
+    m = mu.MockUpstream(captures_dir=str(h.captures_dir() or ""),
+                        certfile=str(certs["cert"]),
+                        keyfile=str(certs["key"])).start()
+    yield m
+    m.stop()
+
+
+@pytest.fixture
+def mock_tls(mock_tls_server):
+    mock_tls_server.reset()
+    yield mock_tls_server
+    mock_tls_server.reset()
+
+
+# --- nginx --------------------------------------------------------------------
+
+class Launcher:
+    """Starts nginx instances in fresh prefixes."""
+
+    def __init__(self, tmp_path_factory):
+        self.tmp = tmp_path_factory
+        self.count = 0
+
+    def new(self, http_conf, ports=None, env=None, start=True, name="nginx",
+            main_extra=""):
+        skip_without_module()
+        self.count += 1
+        prefix = self.tmp.mktemp("%s%d" % (name, self.count), numbered=False)
+        if ports is None:
+            ports = []
+        n = h.Nginx(prefix, http_conf, ports, env=env, valgrind=h.VALGRIND,
+                    main_extra=main_extra)
+        if start:
+            n.start()
+        return n
+
+
+@pytest.fixture(scope="session")
+def launcher(tmp_path_factory):
+    return Launcher(tmp_path_factory)
+
+
+def stop_and_check(n, since=0):
+    problems = n.stop()
+    bad = n.bad_log_lines(since)
+    if bad:
+        problems.append("error.log of %s has:\n  %s" % (
+            n.prefix, "\n  ".join(bad[:20])))
+    return problems
+
+
+@pytest.fixture
+def nginx_factory(launcher):
+    """
+    nginx_factory(http_conf, ports=[...], env=None) starts an nginx whose
+    http{} holds http_conf and waits for its ports; it is stopped after the
+    test, which fails on [alert]/[emerg]/[crit], a crashed worker, or (under
+    valgrind) memory errors.
+    """
+    started = []
+
+    def make(http_conf, ports=None, env=None, start=True, main_extra=""):
+        n = launcher.new(http_conf, ports, env, start, main_extra=main_extra)
+        started.append(n)
+        return n
+
+    yield make
+    problems = []
+    for n in started:
+        problems += stop_and_check(n)
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def gateway(nginx_factory, mock):
+    """
+    gateway(location_extra="", http_extra="", ...) starts the standard
+    gateway: region us-east-1, static long-term credentials, both services'
+    endpoints on the plain mock, one server on a free port.
+    """
+    def make(location_extra="", http_extra="", server_extra="",
+             credentials=None, region=h.REGION, env=None, params=h.AIGW_PARAMS):
+        port = h.free_port()
+        conf = h.aigw_http(mock.url, region=region, credentials=credentials,
+                           extra=http_extra)
+        conf += h.gateway_server(port, location_extra=location_extra,
+                                 server_extra=server_extra, params=params)
+        return nginx_factory(conf, [port], env=env)
+    return make
+
+
+@pytest.fixture
+def nginx_t(launcher):
+    """nginx_t(http_conf, env=None) -> (returncode, output) of nginx -t."""
+    def run(http_conf, env=None, main_extra=""):
+        n = launcher.new(http_conf, [], env, start=False, name="conftest",
+                         main_extra=main_extra)
+        return n.test_config()
+    return run
+
+
+def shared_nginx(launcher, http_conf, ports, env=None):
+    """For module-scoped fixtures: start, yield, stop and check."""
+    n = launcher.new(http_conf, ports, env)
+    yield n
+    problems = stop_and_check(n)
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def shared_gateway(launcher, mock_server):
+    """One standard gateway for a whole test module (see gw)."""
+    port = h.free_port()
+    conf = h.aigw_http(mock_server.url) + h.gateway_server(port)
+    yield from shared_nginx(launcher, conf, [port])
+
+
+@pytest.fixture
+def gw(shared_gateway, mock):
+    """
+    The module's shared gateway, for one test: the mock is reset and the
+    test fails on bad error.log lines written while it ran.
+    """
+    n = shared_gateway
+    if not n.running():
+        pytest.fail("the shared nginx is not running any more:\n" +
+                    n.read_error_log()[-3000:], pytrace=False)
+    mark = n.mark()
+    n.allow = []
+    yield n
+    bad = n.bad_log_lines(mark)
+    if bad:
+        pytest.fail("error.log:\n  " + "\n  ".join(bad[:20]), pytrace=False)

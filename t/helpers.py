@@ -1,0 +1,579 @@
+"""
+Helpers of aigw's integration tests: paths, a raw HTTP client, curl for
+HTTP/2, a SigV4 signer for talking to the mock directly, test certificates,
+and the nginx process wrapper (plain or under valgrind).
+"""
+
+import datetime
+import hashlib
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import time
+from pathlib import Path
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+import mock_upstream as mu
+
+
+T_DIR = Path(__file__).resolve().parent
+REPO = T_DIR.parent
+AIGW_PARAMS = REPO / "conf-examples" / "aigw_params"
+VALGRIND_SUPP = T_DIR / "valgrind.supp"
+
+REGION = "us-east-1"
+VPCE_HOST = ("vpce-0a1b2c3d4e5f-abcdefgh.bedrock-runtime.us-east-1"
+             ".vpce.amazonaws.com")
+
+AKID, SECRET = mu.LONG_TERM_AKID, mu.LONG_TERM_SECRET
+TEMP_AKID, TEMP_SECRET, TEMP_TOKEN = mu.TEMP_AKID, mu.TEMP_SECRET, \
+    mu.TEMP_TOKEN
+
+VALGRIND = os.environ.get("AIGW_VALGRIND") == "1"
+
+# error.log lines that fail a test whatever it does
+BAD_LOG_RE = re.compile(r"\[(alert|emerg|crit)\]|exited on signal")
+
+
+def sha256_hex(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def build_dir():
+    return Path(os.environ.get("AIGW_BUILD") or REPO / "build")
+
+
+def module_path():
+    return build_dir() / "ngx_http_aigw_module.so"
+
+
+def nginx_bin():
+    return os.environ.get("NGINX_BIN") or "/usr/sbin/nginx"
+
+
+def testdata_dir():
+    return Path(os.environ.get("AIGW_TESTDATA") or
+                REPO.parent / "shared" / "testdata")
+
+
+def captures_dir():
+    d = testdata_dir() / "bedrock-captures"
+    return d if d.is_dir() else None
+
+
+def capture_names():
+    d = captures_dir()
+    if d is None:
+        return []
+    return sorted(p.name for p in d.iterdir()
+                  if (p / "request.json").is_file())
+
+
+def load_capture(name):
+    d = captures_dir() / name
+    req = json.loads((d / "request.json").read_text())
+    resp = json.loads((d / "response.json").read_text())
+    body = (d / "response.body").read_bytes()
+    return req, resp, body
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def header_get(headers, name, default=None):
+    """First value of a header in a list of (name, value)."""
+    name = name.lower()
+    for k, v in headers:
+        if k.lower() == name:
+            return v
+    return default
+
+
+def header_all(headers, name):
+    name = name.lower()
+    return [v for k, v in headers if k.lower() == name]
+
+
+# --- HTTP clients -----------------------------------------------------------
+
+class Response:
+    def __init__(self, status, reason, headers, body, http_version=None):
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+        self.http_version = http_version
+
+    def header(self, name, default=None):
+        return header_get(self.headers, name, default)
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return "<Response %s %r %r>" % (self.status, self.headers,
+                                        self.body[:300])
+
+
+def open_request(port, method, path, headers=(), body=None,
+                 host="127.0.0.1", timeout=30, ssl_context=None,
+                 server_hostname=None):
+    """
+    Sends a request with the path exactly as given (no re-encoding, no
+    headers added but Host and Content-Length) and returns (conn, resp)
+    once the response headers are in, for reading the body step by step.
+    """
+    if ssl_context is not None:
+        conn = http.client.HTTPSConnection(host, port, timeout=timeout,
+                                           context=ssl_context)
+        if server_hostname:
+            conn._server_hostname = server_hostname
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+    headers = list(headers.items() if isinstance(headers, dict)
+                   else headers)
+    if header_get(headers, "host") is None:
+        conn.putheader("Host", "%s:%d" % (host, port))
+    for k, v in headers:
+        conn.putheader(k, v)
+    if body is None and method in ("POST", "PUT"):
+        body = b""
+    if body is not None and header_get(headers, "content-length") is None:
+        conn.putheader("Content-Length", str(len(body)))
+    conn.endheaders(body)
+    resp = conn.getresponse()
+    return conn, resp
+
+
+def http_request(port, method, path, headers=(), body=None, **kw):
+    conn, resp = open_request(port, method, path, headers, body, **kw)
+    try:
+        data = resp.read()
+        return Response(resp.status, resp.reason, resp.getheaders(), data,
+                        "HTTP/1.1" if resp.version == 11 else "HTTP/1.0")
+    finally:
+        conn.close()
+
+
+def post(port, path, body=b"", headers=(), **kw):
+    return http_request(port, "POST", path, headers, body, **kw)
+
+
+def curl(url, workdir, method="POST", headers=(), body=b"", http2=True,
+         cacert=None, resolve=None, timeout=60):
+    """
+    A request through curl (HTTP/2 with --http2 over TLS).  Returns a
+    Response with http_version set to what curl reports ("2", "1.1").
+    """
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    n = len(list(workdir.glob("curl-body-*")))
+    bodyf = workdir / ("curl-body-%d" % n)
+    outf = workdir / ("curl-out-%d" % n)
+    hdrf = workdir / ("curl-hdr-%d" % n)
+    bodyf.write_bytes(body)
+    cmd = ["curl", "-sS", "--path-as-is", "-X", method, "-o", str(outf),
+           "-D", str(hdrf), "-w", "%{http_version}",
+           "--max-time", str(timeout)]
+    cmd.append("--http2" if http2 else "--http1.1")
+    if cacert:
+        cmd += ["--cacert", str(cacert)]
+    if resolve:
+        cmd += ["--resolve", resolve]
+    for k, v in headers:
+        cmd += ["-H", "%s: %s" % (k, v)]
+    if body or method in ("POST", "PUT"):
+        cmd += ["--data-binary", "@%s" % bodyf]
+    cmd.append(url)
+    p = subprocess.run(cmd, capture_output=True, timeout=timeout + 10)
+    if p.returncode != 0:
+        raise AssertionError("curl failed (%d): %s" % (
+            p.returncode, p.stderr.decode(errors="replace")))
+    lines = hdrf.read_text(errors="replace").split("\r\n")
+    # with interim responses there are several blocks: keep the last
+    blocks = [b for b in "\r\n".join(lines).split("\r\n\r\n") if b.strip()]
+    last = blocks[-1].split("\r\n")
+    status = int(last[0].split()[1])
+    hdrs = []
+    for line in last[1:]:
+        if ":" in line:
+            k, v = line.split(":", 1)
+            hdrs.append((k.strip(), v.strip()))
+    return Response(status, "", hdrs, outf.read_bytes(),
+                    p.stdout.decode().strip())
+
+
+# --- SigV4 signing for direct requests to the mock --------------------------
+
+def sign_headers(method, host, path, body, akid, secret, token=None,
+                 service="bedrock", region=REGION, amz_date=None,
+                 content_sha=True, extra=()):
+    """
+    Headers of a request signed with botocore as the AWS SDKs do (plus
+    x-amz-content-sha256), with a chosen x-amz-date.
+    """
+    amz_date = amz_date or datetime.datetime.utcnow().strftime(
+        "%Y%m%dT%H%M%SZ")
+    headers = [("host", host), ("x-amz-date", amz_date)]
+    if content_sha:
+        headers.append(("x-amz-content-sha256", sha256_hex(body)))
+    if token:
+        headers.append(("x-amz-security-token", token))
+    headers += list(extra)
+    req = AWSRequest(method=method, url="http://%s%s" % (host, path),
+                     data=body)
+    for k, v in headers:
+        req.headers[k] = v
+    req.context["timestamp"] = amz_date
+    signer = SigV4Auth(Credentials(akid, secret, token), service, region)
+    cr = signer.canonical_request(req)
+    sts = signer.string_to_sign(req, cr)
+    sig = signer.signature(sts, req)
+    auth = "AWS4-HMAC-SHA256 Credential=%s, SignedHeaders=%s, Signature=%s" \
+        % (signer.scope(req), signer.signed_headers(
+            signer.headers_to_sign(req)), sig)
+    return headers + [("Authorization", auth)]
+
+
+# --- certificates -----------------------------------------------------------
+
+def _openssl(*args, cwd):
+    p = subprocess.run(["openssl"] + list(args), cwd=cwd,
+                       capture_output=True)
+    if p.returncode != 0:
+        raise RuntimeError("openssl %s: %s" % (" ".join(args),
+                                               p.stderr.decode()))
+
+
+def make_certs(d):
+    """
+    A test CA, a server certificate it signs (SANs: localhost, 127.0.0.1,
+    the VPC endpoint host) and an unrelated second CA.  Returns a dict of
+    paths: ca, ca_key, cert, key, other_ca.
+    """
+    d = Path(d)
+    d.mkdir(parents=True, exist_ok=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+          "-nodes"]
+    for name, cn in (("ca", "aigw test CA"), ("other-ca", "aigw other CA")):
+        _openssl("req", "-x509", *ec, "-keyout", name + ".key", "-out",
+                 name + ".pem", "-days", "30", "-subj", "/CN=" + cn,
+                 "-addext", "basicConstraints=critical,CA:TRUE",
+                 "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
+    (d / "server.ext").write_text(
+        "subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:%s\n"
+        "basicConstraints=CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\n"
+        "extendedKeyUsage=serverAuth\n" % VPCE_HOST)
+    _openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr",
+             "-subj", "/CN=localhost", cwd=d)
+    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey",
+             "ca.key", "-CAcreateserial", "-out", "server.pem", "-days",
+             "30", "-extfile", "server.ext", cwd=d)
+    return {"ca": d / "ca.pem", "ca_key": d / "ca.key",
+            "cert": d / "server.pem", "key": d / "server.key",
+            "other_ca": d / "other-ca.pem"}
+
+
+def client_ssl_context(ca):
+    ctx = ssl.create_default_context(cafile=str(ca))
+    return ctx
+
+
+# --- nginx configuration ----------------------------------------------------
+
+LOG_FORMAT = (
+    "log_format aigw_json escape=json '{"
+    '"time":"$time_iso8601",'
+    '"request":"$request",'
+    '"request_uri":"$request_uri",'
+    '"status":"$status",'
+    '"request_length":"$request_length",'
+    '"upstream_status":"$upstream_status",'
+    '"upstream_addr":"$upstream_addr",'
+    '"aigw_model":"$aigw_model",'
+    '"aigw_operation":"$aigw_operation",'
+    '"aigw_service":"$aigw_service",'
+    '"aigw_upstream":"$aigw_upstream",'
+    '"aigw_upstream_url":"$aigw_upstream_url",'
+    '"aigw_authorization":"$aigw_authorization",'
+    '"aigw_amz_date":"$aigw_amz_date",'
+    '"aigw_security_token":"$aigw_security_token",'
+    '"aigw_content_sha256":"$aigw_content_sha256"'
+    "}';"
+)
+
+
+def aigw_http(mock_url=None, region=REGION, credentials=None,
+              sagemaker_url=None, extra=""):
+    """The http-level aigw directives of a gateway pointed at the mock."""
+    lines = []
+    if region:
+        lines.append("aigw_region %s;" % region)
+    if credentials is None:
+        credentials = "static %s %s" % (AKID, SECRET)
+    if credentials:
+        lines.append("aigw_credentials %s;" % credentials)
+    if mock_url:
+        lines.append("aigw_endpoint bedrock %s;" % mock_url)
+    if sagemaker_url or mock_url:
+        lines.append("aigw_endpoint sagemaker %s;" % (sagemaker_url or
+                                                      mock_url))
+    if extra:
+        lines.append(extra)
+    return "\n".join(lines) + "\n"
+
+
+def gateway_server(port, location_extra="", server_extra="", listen_extra="",
+                   params=AIGW_PARAMS, location="/",
+                   proxy_pass="$aigw_upstream_url"):
+    return """
+    server {
+        listen 127.0.0.1:%(port)d%(listen_extra)s;
+        server_name localhost;
+        %(server_extra)s
+        location %(location)s {
+            aigw on;
+            include %(params)s;
+            proxy_pass %(proxy_pass)s;
+            %(location_extra)s
+        }
+    }
+""" % dict(port=port, listen_extra=listen_extra, server_extra=server_extra,
+           location=location, params=params, proxy_pass=proxy_pass,
+           location_extra=location_extra)
+
+
+def params_with_ca(dest, ca):
+    """A copy of the shipped aigw_params trusting only "ca"."""
+    text = AIGW_PARAMS.read_text()
+    new, n = re.subn(r"(?m)^(\s*)proxy_ssl_trusted_certificate\s+[^;]+;",
+                     r"\1proxy_ssl_trusted_certificate %s;" % ca, text)
+    assert n == 1, "aigw_params has no proxy_ssl_trusted_certificate line"
+    Path(dest).write_text(new)
+    return Path(dest)
+
+
+def nginx_env(extra=None):
+    """A clean environment for nginx: no AWS_* from the test runner."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("AWS_") and k not in ("HOME",)}
+    env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
+    env.update(extra or {})
+    return env
+
+
+class Nginx:
+    """One nginx (master + one worker, or one process under valgrind)."""
+
+    def __init__(self, prefix, http_conf, ports, env=None, valgrind=False,
+                 main_extra=""):
+        self.prefix = Path(prefix)
+        self.prefix.mkdir(parents=True, exist_ok=True)
+        self.ports = list(ports)
+        self.port = self.ports[0] if self.ports else None
+        self.env = nginx_env(dict({"HOME": str(self.prefix)}, **(env or {})))
+        self.valgrind = valgrind
+        self.proc = None
+        self.error_log = self.prefix / "error.log"
+        self.access_log = self.prefix / "access.log"
+        self.valgrind_log = self.prefix / "valgrind.log"
+        self.allow = []          # regexes of bad-looking lines a test expects
+        self.conf = self.prefix / "nginx.conf"
+        self.conf.write_text(self.config_text(http_conf, main_extra))
+
+    def config_text(self, http_conf, main_extra=""):
+        p = self.prefix
+        user = "user root root;" if os.geteuid() == 0 else ""
+        return """
+load_module %(so)s;
+%(user)s
+worker_processes 1;
+pid %(p)s/nginx.pid;
+error_log %(p)s/error.log info;
+%(main_extra)s
+events {
+    worker_connections 512;
+}
+http {
+    %(log_format)s
+    access_log %(p)s/access.log aigw_json;
+    client_body_temp_path %(p)s/client_body_temp;
+    proxy_temp_path %(p)s/proxy_temp;
+    fastcgi_temp_path %(p)s/fastcgi_temp;
+    uwsgi_temp_path %(p)s/uwsgi_temp;
+    scgi_temp_path %(p)s/scgi_temp;
+    default_type application/octet-stream;
+
+%(http_conf)s
+}
+""" % dict(so=module_path(), user=user, p=p, main_extra=main_extra,
+           log_format=LOG_FORMAT, http_conf=http_conf)
+
+    def base_cmd(self):
+        return [nginx_bin(), "-p", str(self.prefix), "-c", str(self.conf),
+                "-e", str(self.error_log)]
+
+    def test_config(self):
+        """nginx -t: (returncode, output)."""
+        p = subprocess.run(self.base_cmd() + ["-t"], env=self.env,
+                           capture_output=True, timeout=60)
+        return p.returncode, (p.stdout + p.stderr).decode(errors="replace")
+
+    @property
+    def start_timeout(self):
+        return 120 if self.valgrind else 15
+
+    def start(self):
+        if self.valgrind:
+            cmd = ["valgrind", "--tool=memcheck", "--error-exitcode=99",
+                   "--leak-check=full", "--errors-for-leak-kinds=definite",
+                   "--show-leak-kinds=definite", "--num-callers=30",
+                   "--suppressions=%s" % VALGRIND_SUPP,
+                   "--log-file=%s" % self.valgrind_log] + self.base_cmd() + \
+                ["-g", "daemon off; master_process off;"]
+        else:
+            cmd = self.base_cmd() + ["-g", "daemon off; master_process on;"]
+        self.stdio = open(self.prefix / "stdio.log", "wb")
+        self.proc = subprocess.Popen(cmd, env=self.env, stdout=self.stdio,
+                                     stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.monotonic() + self.start_timeout
+        for port in self.ports:
+            while True:
+                if self.proc.poll() is not None:
+                    raise AssertionError(
+                        "nginx exited with %s at start:\n%s" % (
+                            self.proc.returncode, self.read_error_log()[-4000:]
+                            + self.read_file("stdio.log")[-2000:]))
+                try:
+                    socket.create_connection(("127.0.0.1", port), 0.5).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        self.stop()
+                        raise AssertionError(
+                            "nginx did not listen on %d within %ss:\n%s" % (
+                                port, self.start_timeout,
+                                self.read_error_log()[-4000:]))
+                    time.sleep(0.02)
+        return self
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        """Stops nginx gracefully; returns a list of problems."""
+        problems = []
+        if self.proc is None:
+            return problems
+        if self.proc.poll() is None:
+            quit_timeout = 90 if self.valgrind else 10
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(quit_timeout)
+            except subprocess.TimeoutExpired:
+                problems.append("nginx did not exit within %ds of SIGQUIT"
+                                % quit_timeout)
+                self.proc.terminate()
+                try:
+                    self.proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(10)
+        rc = self.proc.returncode
+        self.stdio.close()
+        if self.valgrind:
+            problems += self.valgrind_problems(rc)
+        elif rc not in (0, None) and rc != -signal.SIGQUIT:
+            problems.append("nginx exited with %s" % rc)
+        return problems
+
+    def valgrind_problems(self, rc):
+        out = []
+        log = self.read_file("valgrind.log")
+        blocks = re.split(r"\n==\d+== \n", log)
+        ours = [b for b in blocks if "aigw" in b and (
+            "Invalid" in b or "uninitialised" in b or "definitely lost" in b
+            or "Mismatched" in b or "overlap" in b or "Syscall param" in b)]
+        if rc == 99:
+            out.append("valgrind reported errors (exit 99), see %s"
+                       % self.valgrind_log)
+        if ours:
+            out.append("valgrind errors in aigw code:\n" +
+                       "\n\n".join(ours)[:8000])
+        elif rc == 99:
+            m = re.search(r"ERROR SUMMARY: .*", log)
+            out.append((m.group(0) if m else "") + "\n" + log[-6000:])
+        return out
+
+    def read_file(self, name):
+        try:
+            return (self.prefix / name).read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def read_error_log(self):
+        try:
+            return self.error_log.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def mark(self):
+        """An error.log offset, for error_log_since()."""
+        try:
+            return self.error_log.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def error_log_since(self, mark):
+        with open(self.error_log, "rb") as f:
+            f.seek(mark)
+            return f.read().decode(errors="replace")
+
+    def bad_log_lines(self, since=0):
+        bad = []
+        for line in self.error_log_since(since).splitlines():
+            if BAD_LOG_RE.search(line) and not any(
+                    re.search(a, line) for a in self.allow):
+                bad.append(line)
+        return bad
+
+    def access_entries(self):
+        try:
+            text = self.access_log.read_text(errors="replace")
+        except FileNotFoundError:
+            return []
+        return [json.loads(line) for line in text.splitlines() if line]
+
+    def wait_access(self, count, timeout=10):
+        """Waits until the access log holds "count" entries; returns them.
+        (nginx writes it in the log phase, after the client has the
+        response.)"""
+        deadline = time.monotonic() + timeout
+        while True:
+            entries = self.access_entries()
+            if len(entries) >= count or time.monotonic() > deadline:
+                return entries
+            time.sleep(0.01)
+
+    def wait_log(self, regex, since=0, timeout=10):
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.error_log_since(since)
+            m = re.search(regex, text)
+            if m or time.monotonic() > deadline:
+                return m
+            time.sleep(0.01)
