@@ -1,0 +1,90 @@
+
+/*
+ * aigw: the command-line tool of the gateway.
+ *
+ * It shares the pure core with the nginx module; each command is a
+ * function of the table below.
+ */
+
+
+#include <stdio.h>
+#include <string.h>
+
+
+#define AIGW_VERSION  "0.1.0"
+
+
+typedef struct {
+    const char  *name;
+    int        (*run)(int argc, char **argv);
+    const char  *summary;
+} aigw_command_t;
+
+
+static int aigw_version(int argc, char **argv);
+static void aigw_usage(FILE *f);
+
+
+static const aigw_command_t  aigw_commands[] = {
+    { "version", aigw_version, "print the version" },
+    { NULL, NULL, NULL }
+};
+
+
+int
+main(int argc, char **argv)
+{
+    const aigw_command_t  *c;
+
+    if (argc < 2) {
+        aigw_usage(stderr);
+        return 2;
+    }
+
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0
+        || strcmp(argv[1], "help") == 0)
+    {
+        aigw_usage(stdout);
+        return 0;
+    }
+
+    if (strcmp(argv[1], "--version") == 0) {
+        return aigw_version(argc - 1, argv + 1);
+    }
+
+    for (c = aigw_commands; c->name; c++) {
+        if (strcmp(argv[1], c->name) == 0) {
+            return c->run(argc - 1, argv + 1);
+        }
+    }
+
+    fprintf(stderr, "aigw: unknown command \"%s\"\n\n", argv[1]);
+    aigw_usage(stderr);
+
+    return 2;
+}
+
+
+static int
+aigw_version(int argc, char **argv)
+{
+    printf("aigw %s\n", AIGW_VERSION);
+    return 0;
+}
+
+
+static void
+aigw_usage(FILE *f)
+{
+    const aigw_command_t  *c;
+
+    fprintf(f, "usage: aigw COMMAND [OPTIONS]\n\n"
+               "The command-line tool of the aigw gateway "
+               "(ngx_http_aigw_module).\n\ncommands:\n");
+
+    for (c = aigw_commands; c->name; c++) {
+        fprintf(f, "  %-12s %s\n", c->name, c->summary);
+    }
+
+    fprintf(f, "\nRun \"aigw COMMAND --help\" for a command's options.\n");
+}

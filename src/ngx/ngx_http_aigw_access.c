@@ -1,0 +1,534 @@
+
+/*
+ * ngx_http_aigw_module: the access phase.
+ *
+ * It resolves what the request targets (operation, model ID or endpoint
+ * name, upstream URL), drops the client's own credentials, reads the body
+ * without blocking while the request body filter hashes it, then signs
+ * the upstream request and lets the phases go on to proxy_pass.
+ */
+
+
+#include "ngx_http_aigw_module.h"
+
+
+static ngx_int_t ngx_http_aigw_access_handler(ngx_http_request_t *r);
+static void ngx_http_aigw_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_aigw_resolve(ngx_http_request_t *r,
+    ngx_http_aigw_loc_conf_t *alcf, ngx_http_aigw_ctx_t *ctx,
+    const char **reason);
+static ngx_int_t ngx_http_aigw_raw_path(ngx_http_request_t *r,
+    ngx_str_t *path);
+static const aigw_op_t *ngx_http_aigw_op_from_path(ngx_http_request_t *r,
+    ngx_str_t *path);
+static ngx_int_t ngx_http_aigw_strip_headers(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_aigw_client_credential(ngx_table_elt_t *h);
+static ngx_int_t ngx_http_aigw_sign(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx);
+
+
+ngx_int_t
+ngx_http_aigw_access_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_aigw_access_handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_aigw_access_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                  rc;
+    const char                *reason;
+    ngx_http_aigw_ctx_t       *ctx;
+    ngx_http_aigw_loc_conf_t  *alcf;
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_aigw_module);
+
+    if (!alcf->enable) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_aigw_module);
+
+    if (ctx) {
+        if (ctx->status == NGX_DONE) {
+            /* still reading the body */
+            return NGX_AGAIN;
+        }
+
+        if (ctx->status == NGX_OK) {
+            return NGX_OK;
+        }
+
+        return ngx_http_aigw_send_error(r, ctx->status, NULL);
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "aigw access handler");
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_aigw_ctx_t));
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_aigw_module);
+
+    reason = NULL;
+
+    rc = ngx_http_aigw_resolve(r, alcf, ctx, &reason);
+
+    if (rc != NGX_OK) {
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_aigw_send_error(r, rc, reason);
+    }
+
+    if (ngx_http_aigw_strip_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_aigw_request_body_start(r, ctx);
+
+    if (rc != NGX_OK) {
+        return ngx_http_aigw_send_error(r, rc, NULL);
+    }
+
+    ctx->status = NGX_DONE;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_aigw_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        /* the rest of a body nginx stopped reading must not be parsed */
+        r->keepalive = 0;
+        ctx->status = rc;
+        return ngx_http_aigw_send_error(r, rc, NULL);
+    }
+
+    ngx_http_finalize_request(r, NGX_DONE);
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_aigw_body_handler(ngx_http_request_t *r)
+{
+    ngx_http_aigw_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_aigw_module);
+
+    ctx->status = ngx_http_aigw_sign(r, ctx);
+
+    r->write_event_handler = ngx_http_core_run_phases;
+    ngx_http_core_run_phases(r);
+}
+
+
+/*
+ * NGX_OK, NGX_ERROR, or the HTTP status of a bad target with "*reason"
+ * set to a message for the client
+ */
+
+static ngx_int_t
+ngx_http_aigw_resolve(ngx_http_request_t *r, ngx_http_aigw_loc_conf_t *alcf,
+    ngx_http_aigw_ctx_t *ctx, const char **reason)
+{
+    u_char                    *p;
+    size_t                     len;
+    ngx_str_t                  path, id;
+    aigw_str_t                 raw;
+    const aigw_op_t           *op;
+    aigw_target_rc_e           trc;
+    ngx_http_aigw_endpoint_t  *ep;
+
+    if (ngx_http_aigw_raw_path(r, &path) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (alcf->model_id) {
+
+        /* the model from a complex value, the operation from the path */
+
+        if (ngx_http_complex_value(r, alcf->model_id, &id) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        op = ngx_http_aigw_op_from_path(r, &path);
+
+        if (op == NULL) {
+            *reason = "unknown operation";
+            return NGX_HTTP_BAD_REQUEST;
+        }
+
+        if (id.len == 0) {
+            *reason = "no model ID";
+            return NGX_HTTP_BAD_REQUEST;
+        }
+
+        raw.data = (char *) id.data;
+        raw.len = id.len;
+
+    } else {
+        trc = aigw_target_parse_path((char *) path.data, path.len, &op, &raw,
+                                     reason);
+
+        switch (trc) {
+
+        case AIGW_TARGET_OK:
+            break;
+
+        case AIGW_TARGET_NOT_FOUND:
+            *reason = "unknown path: the gateway serves "
+                      "/model/{modelId}/{operation} and "
+                      "/endpoints/{name}/{operation}";
+            return NGX_HTTP_NOT_FOUND;
+
+        default:
+            return NGX_HTTP_BAD_REQUEST;
+        }
+    }
+
+    if (r->method != NGX_HTTP_POST) {
+        *reason = "the operations of the gateway take POST";
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    ctx->op = op;
+
+    p = ngx_pnalloc(r->pool, raw.len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = aigw_target_decode_id(op->service, (char *) p, raw.data, raw.len,
+                                reason);
+    if (len == (size_t) -1) {
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    ctx->model.data = p;
+    ctx->model.len = len;
+
+    ctx->region = alcf->region;
+
+    ep = &alcf->resolved[op->service];
+
+    if (ep->url.len == 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "aigw: no endpoint for %s", aigw_service_names[op->service]);
+        return NGX_ERROR;
+    }
+
+    ctx->upstream = ep->host;
+
+    len = aigw_target_upstream_path(NULL, op, (char *) ctx->model.data,
+                                    ctx->model.len);
+
+    ctx->upstream_url.len = ep->url.len + len;
+    ctx->upstream_url.data = ngx_pnalloc(r->pool, ctx->upstream_url.len);
+    if (ctx->upstream_url.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(ctx->upstream_url.data, ep->url.data, ep->url.len);
+
+    ctx->upstream_path.data = p;
+    ctx->upstream_path.len = aigw_target_upstream_path((char *) p, op,
+                                                       (char *) ctx->model.data,
+                                                       ctx->model.len);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "aigw %s \"%V\" -> \"%V\"", op->name, &ctx->model,
+                   &ctx->upstream_url);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The path as the client encoded it, so that an ARN's "%2F" stays apart
+ * from the path's own "/".  After a rewrite or an internal redirect only
+ * the decoded URI is left: it is encoded again, and an ARN in it then
+ * shows as an extra "/" (use aigw_model_id there).
+ */
+
+static ngx_int_t
+ngx_http_aigw_raw_path(ngx_http_request_t *r, ngx_str_t *path)
+{
+    u_char  *p;
+    size_t   len;
+
+    if (r->valid_unparsed_uri) {
+        path->data = r->unparsed_uri.data;
+        path->len = r->unparsed_uri.len;
+
+        p = ngx_strlchr(path->data, path->data + path->len, '?');
+        if (p) {
+            path->len = p - path->data;
+        }
+
+        return NGX_OK;
+    }
+
+    len = aigw_uri_encode(NULL, (char *) r->uri.data, r->uri.len, 1);
+
+    path->data = ngx_pnalloc(r->pool, len);
+    if (path->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    path->len = aigw_uri_encode((char *) path->data, (char *) r->uri.data,
+                                r->uri.len, 1);
+
+    return NGX_OK;
+}
+
+
+/*
+ * With aigw_model_id: the last path segment names the operation
+ * ("/anything/converse"), "/invoke" included; "stream=true" in the query
+ * picks the streaming form of an operation that has one.
+ */
+
+static const aigw_op_t *
+ngx_http_aigw_op_from_path(ngx_http_request_t *r, ngx_str_t *path)
+{
+    u_char           *p, *last;
+    ngx_str_t         stream;
+    const aigw_op_t  *op;
+
+    last = path->data + path->len;
+
+    for (p = last; p > path->data && p[-1] != '/'; p--) {
+        /* void */
+    }
+
+    op = aigw_op_by_suffix(AIGW_SERVICE_BEDROCK, (char *) p, last - p);
+
+    if (op == NULL) {
+        op = aigw_op_by_suffix(AIGW_SERVICE_SAGEMAKER, (char *) p, last - p);
+        if (op == NULL) {
+            return NULL;
+        }
+    }
+
+    if (op->streaming
+        || ngx_http_arg(r, (u_char *) "stream", 6, &stream) != NGX_OK
+        || !((stream.len == 4 && ngx_strncmp(stream.data, "true", 4) == 0)
+             || (stream.len == 1 && stream.data[0] == '1')))
+    {
+        return op;
+    }
+
+    switch (op->id) {
+
+    case AIGW_OP_INVOKE:
+        return aigw_op_get(AIGW_OP_INVOKE_STREAM);
+
+    case AIGW_OP_CONVERSE:
+        return aigw_op_get(AIGW_OP_CONVERSE_STREAM);
+
+    case AIGW_OP_SM_INVOKE:
+        return aigw_op_get(AIGW_OP_SM_INVOKE_STREAM);
+
+    default:
+        return op;
+    }
+}
+
+
+/*
+ * The client's credentials must not reach AWS: Authorization (an SDK's
+ * own SigV4 signature, or a Bearer key), X-Api-Key and every X-Amz-*
+ * header.  The header list is rebuilt without them; the pointers nginx
+ * keeps to known headers stay valid, as the old list is not freed.
+ */
+
+static ngx_int_t
+ngx_http_aigw_strip_headers(ngx_http_request_t *r)
+{
+    ngx_uint_t        i, n, drop;
+    ngx_list_t        headers;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *nh;
+
+    n = 0;
+    drop = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        n++;
+
+        if (ngx_http_aigw_client_credential(&h[i])) {
+            drop++;
+        }
+    }
+
+    if (drop == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_list_init(&headers, r->pool, n - drop + 1, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (ngx_http_aigw_client_credential(&h[i])) {
+            continue;
+        }
+
+        nh = ngx_list_push(&headers);
+        if (nh == NULL) {
+            return NGX_ERROR;
+        }
+
+        *nh = h[i];
+    }
+
+    r->headers_in.headers = headers;
+    r->headers_in.authorization = NULL;
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_aigw_client_credential(ngx_table_elt_t *h)
+{
+    return (h->key.len == 13
+            && ngx_strncmp(h->lowcase_key, "authorization", 13) == 0)
+           || (h->key.len == 9
+               && ngx_strncmp(h->lowcase_key, "x-api-key", 9) == 0)
+           || (h->key.len >= 6
+               && ngx_strncmp(h->lowcase_key, "x-amz-", 6) == 0);
+}
+
+
+/* NGX_OK or the HTTP status to answer with */
+
+static ngx_int_t
+ngx_http_aigw_sign(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx)
+{
+    u_char                     *p;
+    size_t                      size;
+    aigw_header_t               host;
+    const aigw_creds_t         *creds;
+    aigw_sigv4_input_t          in;
+    aigw_sigv4_output_t         out;
+    ngx_http_aigw_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_aigw_module);
+
+    p = ngx_pnalloc(r->pool, AIGW_SHA256_HEX_LEN);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (aigw_sha256_final_hex(ctx->body_hash, (char *) p) != 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->content_sha256.data = p;
+    ctx->content_sha256.len = AIGW_SHA256_HEX_LEN;
+
+    creds = ngx_http_aigw_creds_get(amcf->creds, r->connection->log);
+    if (creds == NULL) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    host.name.data = "host";
+    host.name.len = 4;
+    host.value.data = (char *) ctx->upstream.data;
+    host.value.len = ctx->upstream.len;
+
+    ngx_memzero(&in, sizeof(aigw_sigv4_input_t));
+
+    in.method.data = "POST";
+    in.method.len = 4;
+    in.path.data = (char *) ctx->upstream_path.data;
+    in.path.len = ctx->upstream_path.len;
+    in.headers = &host;
+    in.nheaders = 1;
+    in.payload_hash.data = (char *) ctx->content_sha256.data;
+    in.payload_hash.len = ctx->content_sha256.len;
+    in.region.data = (char *) ctx->region.data;
+    in.region.len = ctx->region.len;
+    in.service.data = aigw_service_signing_names[ctx->op->service];
+    in.service.len = ngx_strlen(in.service.data);
+    in.now = ngx_time();
+    in.creds = creds;
+    in.flags = AIGW_SIGV4_NORMALIZE_PATH | AIGW_SIGV4_SIGN_CONTENT_SHA;
+    in.cache = &amcf->sign_cache;
+
+    size = aigw_sigv4_auth_size(&in);
+
+    p = ngx_pnalloc(r->pool, size + AIGW_AMZ_DATE_LEN
+                             + creds->session_token.len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (aigw_sigv4_sign(&in, &out, (char *) p, size) != 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "aigw: could not sign the request to \"%V\"",
+                      &ctx->upstream);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->authorization.data = p;
+    ctx->authorization.len = out.authorization_len;
+    p += size;
+
+    ctx->amz_date.data = p;
+    ctx->amz_date.len = AIGW_AMZ_DATE_LEN;
+    p = ngx_cpymem(p, out.amz_date, AIGW_AMZ_DATE_LEN);
+
+    /* the token may be refreshed before proxy_pass reads it: a copy */
+
+    ctx->security_token.data = p;
+    ctx->security_token.len = creds->session_token.len;
+    ngx_memcpy(p, creds->session_token.data, creds->session_token.len);
+
+    return NGX_OK;
+}

@@ -1,0 +1,97 @@
+
+/*
+ * ngx_http_aigw_module: the types its glue files share.
+ */
+
+#ifndef _NGX_HTTP_AIGW_MODULE_H_INCLUDED_
+#define _NGX_HTTP_AIGW_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "aigw_sigv4.h"
+#include "aigw_target.h"
+#include "aigw_util.h"
+
+
+/* aigw_endpoint takes these besides the two runtimes */
+#define NGX_HTTP_AIGW_ENDPOINT_STS     3
+#define NGX_HTTP_AIGW_ENDPOINT_S3      4
+#define NGX_HTTP_AIGW_ENDPOINTS        5
+
+
+typedef struct ngx_http_aigw_creds_s  ngx_http_aigw_creds_t;
+
+
+typedef struct {
+    ngx_str_t                   url;        /* "https://host[:port]" */
+    ngx_str_t                   host;       /* "host[:port]", as signed */
+} ngx_http_aigw_endpoint_t;
+
+
+typedef struct {
+    ngx_http_aigw_creds_t      *creds;
+    aigw_sigv4_cache_t          sign_cache;  /* per worker (after fork) */
+    ngx_flag_t                  used;        /* "aigw on" somewhere */
+} ngx_http_aigw_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                  enable;
+    ngx_str_t                   region;
+    ngx_http_aigw_endpoint_t    endpoints[NGX_HTTP_AIGW_ENDPOINTS];
+
+    /* the endpoints of the runtimes: explicit, or this region's default */
+    ngx_http_aigw_endpoint_t    resolved[AIGW_SERVICE_SAGEMAKER + 1];
+    ngx_http_complex_value_t   *model_id;
+} ngx_http_aigw_loc_conf_t;
+
+
+typedef struct {
+    const aigw_op_t            *op;
+    ngx_str_t                   model;          /* decoded ID or name */
+    ngx_str_t                   region;
+    ngx_str_t                   upstream;       /* host[:port] */
+    ngx_str_t                   upstream_url;
+    ngx_str_t                   upstream_path;  /* within upstream_url */
+
+    ngx_str_t                   authorization;
+    ngx_str_t                   amz_date;
+    ngx_str_t                   security_token;
+    ngx_str_t                   content_sha256;
+
+    aigw_sha256_t              *body_hash;      /* while the body is read */
+
+    /* NGX_DONE while the body is read, then NGX_OK or an HTTP status */
+    ngx_int_t                   status;
+} ngx_http_aigw_ctx_t;
+
+
+/* a static credential snapshot, valid until the next event-loop turn */
+const aigw_creds_t *ngx_http_aigw_creds_get(ngx_http_aigw_creds_t *creds,
+    ngx_log_t *log);
+
+char *ngx_http_aigw_credentials(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_aigw_creds_init_conf(ngx_conf_t *cf,
+    ngx_http_aigw_main_conf_t *amcf);
+ngx_int_t ngx_http_aigw_creds_init_worker(ngx_cycle_t *cycle,
+    ngx_http_aigw_creds_t *creds);
+
+ngx_int_t ngx_http_aigw_access_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_aigw_request_body_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_aigw_request_body_start(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx);
+ngx_int_t ngx_http_aigw_add_variables(ngx_conf_t *cf);
+
+/* sends a JSON error in Bedrock's shape and finalizes the request */
+ngx_int_t ngx_http_aigw_send_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *message);
+
+
+extern ngx_module_t  ngx_http_aigw_module;
+
+
+#endif /* _NGX_HTTP_AIGW_MODULE_H_INCLUDED_ */

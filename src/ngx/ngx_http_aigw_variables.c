@@ -1,0 +1,148 @@
+
+/*
+ * ngx_http_aigw_module: the variables set in the access phase.
+ */
+
+
+#include "ngx_http_aigw_module.h"
+
+
+static ngx_int_t ngx_http_aigw_variable_str(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_aigw_variable_operation(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_aigw_variable_service(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+static ngx_http_variable_t  ngx_http_aigw_vars[] = {
+
+    { ngx_string("aigw_model"), NULL, ngx_http_aigw_variable_str,
+      offsetof(ngx_http_aigw_ctx_t, model), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_operation"), NULL, ngx_http_aigw_variable_operation,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_service"), NULL, ngx_http_aigw_variable_service,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_upstream"), NULL, ngx_http_aigw_variable_str,
+      offsetof(ngx_http_aigw_ctx_t, upstream), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_upstream_url"), NULL, ngx_http_aigw_variable_str,
+      offsetof(ngx_http_aigw_ctx_t, upstream_url),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_authorization"), NULL, ngx_http_aigw_variable_str,
+      offsetof(ngx_http_aigw_ctx_t, authorization),
+      NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_NOHASH, 0 },
+
+    { ngx_string("aigw_amz_date"), NULL, ngx_http_aigw_variable_str,
+      offsetof(ngx_http_aigw_ctx_t, amz_date), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_security_token"), NULL, ngx_http_aigw_variable_str,
+      offsetof(ngx_http_aigw_ctx_t, security_token),
+      NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_NOHASH, 0 },
+
+    { ngx_string("aigw_content_sha256"), NULL, ngx_http_aigw_variable_str,
+      offsetof(ngx_http_aigw_ctx_t, content_sha256),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
+};
+
+
+ngx_int_t
+ngx_http_aigw_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_aigw_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_aigw_variable_str(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t            *s;
+    ngx_http_aigw_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_aigw_module);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    s = (ngx_str_t *) ((char *) ctx + data);
+
+    if (s->data == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = s->len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = s->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_aigw_variable_operation(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_aigw_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_aigw_module);
+
+    if (ctx == NULL || ctx->op == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = ngx_strlen(ctx->op->name);
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = (u_char *) ctx->op->name;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_aigw_variable_service(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_aigw_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_aigw_module);
+
+    if (ctx == NULL || ctx->op == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = ngx_strlen(aigw_service_names[ctx->op->service]);
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = (u_char *) aigw_service_names[ctx->op->service];
+
+    return NGX_OK;
+}
