@@ -72,7 +72,7 @@ ngx_http_aigw_access_handler(ngx_http_request_t *r)
             return NGX_OK;
         }
 
-        return ngx_http_aigw_send_error(r, ctx->status, NULL);
+        return ngx_http_aigw_send_error(r, ctx->status, ctx->reason);
     }
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -474,6 +474,7 @@ ngx_http_aigw_sign(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx)
 
     creds = ngx_http_aigw_creds_get(amcf->creds, r->connection->log);
     if (creds == NULL) {
+        ctx->reason = "AWS credentials are unavailable";
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 

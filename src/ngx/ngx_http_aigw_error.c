@@ -8,7 +8,12 @@
  *
  *     {"message":"..."}
  *
- * so that the AWS SDKs raise the matching exception.
+ * so that the AWS SDKs raise the matching exception (and retry where they
+ * should).  The gateway's own errors are sent so; the error pages nginx
+ * itself makes in a gateway location (413 for a body over
+ * client_max_body_size, 502 and 504 from the proxy, 429 from limit_req)
+ * are turned into the same shape by a header and body filter.  Errors
+ * AWS sends pass through untouched.
  */
 
 
@@ -22,10 +27,24 @@ typedef struct {
 } ngx_http_aigw_error_t;
 
 
+static ngx_http_aigw_error_t *ngx_http_aigw_error_find(ngx_uint_t status);
+static ngx_buf_t *ngx_http_aigw_error_body(ngx_http_request_t *r,
+    const char *message);
+static ngx_int_t ngx_http_aigw_error_headers(ngx_http_request_t *r,
+    ngx_http_aigw_error_t *e, ngx_buf_t *b);
+static ngx_int_t ngx_http_aigw_error_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_aigw_error_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
+
+
 static ngx_http_aigw_error_t  ngx_http_aigw_errors[] = {
 
     { NGX_HTTP_BAD_REQUEST, ngx_string("ValidationException"),
-      "invalid request" },
+      "bad request" },
 
     { NGX_HTTP_UNAUTHORIZED, ngx_string("UnrecognizedClientException"),
       "missing or unknown API key" },
@@ -40,7 +59,7 @@ static ngx_http_aigw_error_t  ngx_http_aigw_errors[] = {
       "method not allowed" },
 
     { NGX_HTTP_REQUEST_TIME_OUT, ngx_string("ValidationException"),
-      "timed out reading the request body" },
+      "timed out reading the request" },
 
     { NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, ngx_string("ValidationException"),
       "request body too large" },
@@ -48,28 +67,43 @@ static ngx_http_aigw_error_t  ngx_http_aigw_errors[] = {
     { NGX_HTTP_TOO_MANY_REQUESTS, ngx_string("ThrottlingException"),
       "too many requests" },
 
-    { NGX_HTTP_SERVICE_UNAVAILABLE,
-      ngx_string("ServiceUnavailableException"),
-      "AWS credentials are unavailable" },
-
     { NGX_HTTP_INTERNAL_SERVER_ERROR, ngx_string("InternalServerException"),
       "internal gateway error" },
+
+    { NGX_HTTP_BAD_GATEWAY, ngx_string("ServiceUnavailableException"),
+      "the gateway could not get an answer from AWS" },
+
+    { NGX_HTTP_SERVICE_UNAVAILABLE,
+      ngx_string("ServiceUnavailableException"),
+      "service unavailable" },
+
+    { NGX_HTTP_GATEWAY_TIME_OUT, ngx_string("ServiceUnavailableException"),
+      "AWS did not answer in time" },
 
     { 0, ngx_null_string, NULL }
 };
 
 
 ngx_int_t
+ngx_http_aigw_error_init(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_aigw_error_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_aigw_error_body_filter;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_aigw_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *message)
 {
-    u_char                 *p;
-    size_t                  len;
     ngx_int_t               rc;
     ngx_buf_t              *b;
     ngx_chain_t             out;
-    const char             *m;
-    ngx_table_elt_t        *h;
     ngx_http_aigw_error_t  *e;
 
     if (r->connection->error) {
@@ -77,17 +111,7 @@ ngx_http_aigw_send_error(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_DONE;
     }
 
-    for (e = ngx_http_aigw_errors; e->status; e++) {
-        if (e->status == status) {
-            break;
-        }
-    }
-
-    if (e->status == 0) {
-        /* nginx's own statuses, from reading the body */
-        e = (status < NGX_HTTP_INTERNAL_SERVER_ERROR) ? &ngx_http_aigw_errors[0]
-                                                     : e - 1;
-    }
+    e = ngx_http_aigw_error_find(status);
 
     if (message == NULL) {
         message = e->message;
@@ -99,47 +123,18 @@ ngx_http_aigw_send_error(ngx_http_request_t *r, ngx_uint_t status,
         r->keepalive = 0;
     }
 
-    len = sizeof("{\"message\":\"\"}") - 1;
-
-    for (m = message; *m; m++) {
-        len += (*m == '"' || *m == '\\') ? 2 : 1;
-    }
-
-    b = ngx_create_temp_buf(r->pool, len);
+    b = ngx_http_aigw_error_body(r, message);
     if (b == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return NGX_DONE;
     }
 
-    p = ngx_cpymem(b->last, "{\"message\":\"", sizeof("{\"message\":\"") - 1);
+    r->headers_out.status = status;
 
-    for (m = message; *m; m++) {
-        if (*m == '"' || *m == '\\') {
-            *p++ = '\\';
-        }
-
-        *p++ = (u_char) *m;
-    }
-
-    b->last = ngx_cpymem(p, "\"}", 2);
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_aigw_error_headers(r, e, b) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return NGX_DONE;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "x-amzn-ErrorType");
-    h->value = e->type;
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "aigw error %ui \"%s\"", status, message);
@@ -156,4 +151,180 @@ ngx_http_aigw_send_error(ngx_http_request_t *r, ngx_uint_t status,
 
     ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
     return NGX_DONE;
+}
+
+
+static ngx_http_aigw_error_t *
+ngx_http_aigw_error_find(ngx_uint_t status)
+{
+    ngx_http_aigw_error_t  *e;
+
+    for (e = ngx_http_aigw_errors; e->status; e++) {
+        if (e->status == status) {
+            return e;
+        }
+    }
+
+    /* another status: the generic error of its class */
+
+    return (status < NGX_HTTP_INTERNAL_SERVER_ERROR)
+           ? &ngx_http_aigw_errors[0]
+           : ngx_http_aigw_error_find(NGX_HTTP_INTERNAL_SERVER_ERROR);
+}
+
+
+static ngx_buf_t *
+ngx_http_aigw_error_body(ngx_http_request_t *r, const char *message)
+{
+    u_char      *p;
+    size_t       len;
+    ngx_buf_t   *b;
+    const char  *m;
+
+    len = sizeof("{\"message\":\"\"}") - 1;
+
+    for (m = message; *m; m++) {
+        len += (*m == '"' || *m == '\\') ? 2 : 1;
+    }
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    p = ngx_cpymem(b->last, "{\"message\":\"", sizeof("{\"message\":\"") - 1);
+
+    for (m = message; *m; m++) {
+        if (*m == '"' || *m == '\\') {
+            *p++ = '\\';
+        }
+
+        *p++ = (u_char) *m;
+    }
+
+    b->last = ngx_cpymem(p, "\"}", 2);
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    return b;
+}
+
+
+static ngx_int_t
+ngx_http_aigw_error_headers(ngx_http_request_t *r, ngx_http_aigw_error_t *e,
+    ngx_buf_t *b)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "x-amzn-ErrorType");
+    h->value = e->type;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.charset.len = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * nginx's own error pages (r->err_status is set by its special response
+ * handler only) in a gateway location get a JSON body instead
+ */
+
+static ngx_int_t
+ngx_http_aigw_error_header_filter(ngx_http_request_t *r)
+{
+    ngx_buf_t                 *b;
+    ngx_http_aigw_ctx_t       *ctx;
+    ngx_http_aigw_error_t     *e;
+    ngx_http_aigw_loc_conf_t  *alcf;
+
+    if (r != r->main
+        || r->err_status < NGX_HTTP_BAD_REQUEST
+        || r->headers_out.status != r->err_status)
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_aigw_module);
+
+    if (!alcf->enable) {
+        return ngx_http_next_header_filter(r);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_aigw_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_aigw_ctx_t));
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_aigw_module);
+    }
+
+    e = ngx_http_aigw_error_find(r->err_status);
+
+    b = ngx_http_aigw_error_body(r, e->message);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_aigw_error_headers(r, e, b) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ctx->error_body = b;
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_aigw_error_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_buf_t            *b;
+    ngx_chain_t          *cl, out;
+    ngx_http_aigw_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_aigw_module);
+
+    if (ctx == NULL || ctx->error_body == NULL) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    /* nginx's HTML page is consumed, the JSON goes out once instead */
+
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    if (in == NULL || ctx->error_sent) {
+        return (in == NULL) ? ngx_http_next_body_filter(r, in) : NGX_OK;
+    }
+
+    ctx->error_sent = 1;
+
+    b = ctx->error_body;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_next_body_filter(r, &out);
 }

@@ -319,11 +319,13 @@ ngx_http_aigw_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    if (ngx_http_aigw_access_init(cf) != NGX_OK) {
+    if (ngx_http_aigw_access_init(cf) != NGX_OK
+        || ngx_http_aigw_request_body_init(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    return ngx_http_aigw_request_body_init(cf);
+    return ngx_http_aigw_error_init(cf);
 }
 
 

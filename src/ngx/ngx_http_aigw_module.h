@@ -66,6 +66,10 @@ typedef struct {
 
     /* NGX_DONE while the body is read, then NGX_OK or an HTTP status */
     ngx_int_t                   status;
+    const char                 *reason;         /* of an error status */
+
+    ngx_buf_t                  *error_body;     /* JSON for nginx's error */
+    unsigned                    error_sent:1;
 } ngx_http_aigw_ctx_t;
 
 
@@ -85,6 +89,7 @@ ngx_int_t ngx_http_aigw_request_body_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_aigw_request_body_start(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx);
 ngx_int_t ngx_http_aigw_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_aigw_error_init(ngx_conf_t *cf);
 
 /* sends a JSON error in Bedrock's shape and finalizes the request */
 ngx_int_t ngx_http_aigw_send_error(ngx_http_request_t *r, ngx_uint_t status,
