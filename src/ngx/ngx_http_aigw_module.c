@@ -21,6 +21,9 @@ static ngx_int_t ngx_http_aigw_parse_endpoint(ngx_conf_t *cf, ngx_str_t *url,
 static char *ngx_http_aigw_region(ngx_conf_t *cf, void *post, void *data);
 static ngx_int_t ngx_http_aigw_region_valid(ngx_str_t *region);
 
+static void ngx_http_aigw_check_resolver(ngx_conf_t *cf,
+    ngx_http_aigw_loc_conf_t *alcf);
+
 static ngx_int_t ngx_http_aigw_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_aigw_postconfiguration(ngx_conf_t *cf);
 static void *ngx_http_aigw_create_main_conf(ngx_conf_t *cf);
@@ -491,7 +494,71 @@ ngx_http_aigw_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         ep->host.len = len;
     }
 
+    if (conf->enable) {
+        ngx_http_aigw_check_resolver(cf, conf);
+    }
+
     return NGX_CONF_OK;
+}
+
+
+/*
+ * "proxy_pass $aigw_upstream_url" resolves an endpoint's host name at run
+ * time, which needs a "resolver", unless an upstream block has that name:
+ * say so at "nginx -t" rather than with a 502 at the first request
+ */
+
+static void
+ngx_http_aigw_check_resolver(ngx_conf_t *cf, ngx_http_aigw_loc_conf_t *alcf)
+{
+    u_char                         *colon;
+    ngx_str_t                       host;
+    ngx_uint_t                      i, j;
+    ngx_http_core_loc_conf_t       *clcf;
+    ngx_http_upstream_srv_conf_t  **uscfp;
+    ngx_http_upstream_main_conf_t  *umcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->resolver && clcf->resolver->connections.nelts) {
+        return;
+    }
+
+    umcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_upstream_module);
+    uscfp = umcf->upstreams.elts;
+
+    for (i = AIGW_SERVICE_BEDROCK; i <= AIGW_SERVICE_SAGEMAKER; i++) {
+        host = alcf->resolved[i].host;
+
+        if (host.len == 0 || host.data[0] == '[') {
+            continue;
+        }
+
+        colon = ngx_strlchr(host.data, host.data + host.len, ':');
+        if (colon) {
+            host.len = colon - host.data;
+        }
+
+        if (ngx_inet_addr(host.data, host.len) != INADDR_NONE) {
+            continue;
+        }
+
+        for (j = 0; j < umcf->upstreams.nelts; j++) {
+            if (uscfp[j]->host.len == host.len
+                && ngx_strncasecmp(uscfp[j]->host.data, host.data, host.len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        if (j == umcf->upstreams.nelts) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "aigw: no \"resolver\" for \"%V\": add "
+                               "\"resolver\" or an upstream block of that "
+                               "name, or requests to it will fail", &host);
+        }
+    }
 }
 
 
