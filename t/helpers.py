@@ -201,9 +201,9 @@ def curl(url, workdir, method="POST", headers=(), body=b"", http2=True,
     if p.returncode != 0:
         raise AssertionError("curl failed (%d): %s" % (
             p.returncode, p.stderr.decode(errors="replace")))
-    lines = hdrf.read_text(errors="replace").split("\r\n")
+    text = hdrf.read_bytes().decode(errors="replace")
     # with interim responses there are several blocks: keep the last
-    blocks = [b for b in "\r\n".join(lines).split("\r\n\r\n") if b.strip()]
+    blocks = [b for b in text.split("\r\n\r\n") if b.strip()]
     last = blocks[-1].split("\r\n")
     status = int(last[0].split()[1])
     hdrs = []
