@@ -3,8 +3,9 @@
  * aigw: AWS Signature Version 4 (pure C, OpenSSL only, no nginx headers).
  *
  * The canonical request is produced piece by piece into a small buffer
- * that is flushed into SHA-256 (and the debug sink): it is never held
- * whole, and nothing is allocated here for it.
+ * on the stack that is flushed into SHA-256 (and the debug sink): it is
+ * never held whole.  Signing allocates nothing but OpenSSL's own digest
+ * and MAC contexts.
  */
 
 
@@ -425,6 +426,10 @@ aigw_sigv4_canonical_query(aigw_sigv4_writer_t *w,
     const char        *p, *end, *amp, *eq;
     aigw_sigv4_arg_t   args[AIGW_SIGV4_MAX_QUERY_ARGS], arg;
 
+    if (in->query.len == 0) {
+        return 0;
+    }
+
     n = 0;
     p = in->query.data;
     end = p + in->query.len;
@@ -559,6 +564,10 @@ aigw_sigv4_write_value(aigw_sigv4_writer_t *w, const aigw_str_t *v)
 {
     int          space;
     const char  *p, *end;
+
+    if (v->len == 0) {
+        return;
+    }
 
     p = v->data;
     end = p + v->len;

@@ -1273,6 +1273,22 @@ test_bad_input(void)
     t.creds.access_key.data = "AKIDEXAMPLE";
     t.creds.access_key.len = 11;
 
+    /* empty strings may come as NULL */
+
+    t.in.query.data = NULL;
+    t.in.query.len = 0;
+    t.headers[1].name.data = "x-empty";
+    t.headers[1].name.len = 7;
+    t.headers[1].value.data = NULL;
+    t.headers[1].value.len = 0;
+    t.in.nheaders = 2;
+    CHECK_EQ(simple_sign(&t), 0);
+    CHECK(strstr(t.sink.creq.p, "\n\nhost:example.amazonaws.com\nx-amz-date:"
+                 "20150830T123600Z\nx-empty:\n\nhost;x-amz-date;x-empty\n")
+          != NULL);
+    t.in.query.data = "";
+    t.in.nheaders = 1;
+
     /* no credentials */
 
     t.in.creds = NULL;
