@@ -342,9 +342,8 @@ aigw_target_arn_resource(const char *p, size_t len)
 static const char *
 aigw_target_check_arn(const char *id, size_t len)
 {
-    size_t       i, n;
+    size_t       i, n, flen[5];
     const char  *f[5], *end, *c;
-    size_t       flen[5];
 
     end = id + len;
     c = id;
