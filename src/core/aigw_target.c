@@ -20,6 +20,9 @@ const char  *aigw_service_names[] = { "", "bedrock", "sagemaker" };
 const char  *aigw_service_signing_names[] = { "", "bedrock", "sagemaker" };
 
 
+static const char *aigw_target_check_endpoint(const char *id, size_t len);
+
+
 static const aigw_op_t  aigw_ops[] = {
 
     { AIGW_OP_NONE, AIGW_SERVICE_NONE, "", "", 0, 0 },
@@ -342,6 +345,7 @@ aigw_target_arn_resource(const char *p, size_t len)
 static const char *
 aigw_target_check_arn(const char *id, size_t len)
 {
+    int          sagemaker;
     size_t       i, n, flen[5];
     const char  *f[5], *end, *c;
 
@@ -366,9 +370,17 @@ aigw_target_check_arn(const char *id, size_t len)
         return "invalid model ARN: unknown partition";
     }
 
-    if (flen[2] != sizeof("bedrock") - 1
-        || memcmp(f[2], "bedrock", flen[2]) != 0)
+    if (flen[2] == sizeof("sagemaker") - 1
+        && memcmp(f[2], "sagemaker", flen[2]) == 0)
     {
+        sagemaker = 1;
+
+    } else if (flen[2] == sizeof("bedrock") - 1
+               && memcmp(f[2], "bedrock", flen[2]) == 0)
+    {
+        sagemaker = 0;
+
+    } else {
         return "invalid model ARN: not a Bedrock ARN";
     }
 
@@ -386,7 +398,24 @@ aigw_target_check_arn(const char *id, size_t len)
         }
     }
 
-    return aigw_target_arn_resource(c, end - c);
+    if (!sagemaker) {
+        return aigw_target_arn_resource(c, end - c);
+    }
+
+    /*
+     * a Bedrock Marketplace model deployed to a SageMaker endpoint:
+     * arn:aws:sagemaker:REGION:ACCOUNT:endpoint/NAME
+     */
+
+    n = end - c;
+
+    if (flen[4] != 12 || !aigw_target_starts(c, n, "endpoint/") || n == 9
+        || aigw_target_check_endpoint(c + 9, n - 9) != NULL)
+    {
+        return "invalid model ARN: a SageMaker ARN must name an endpoint";
+    }
+
+    return NULL;
 }
 
 

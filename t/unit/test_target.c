@@ -456,7 +456,19 @@ test_bedrock_ids(void)
     /* ARNs */
 
     BAD("arn:aws:s3:::bucket/key");
-    BAD("arn:aws:sagemaker:us-east-1:123456789012:endpoint/x");
+
+    /* Bedrock Marketplace models on SageMaker endpoints */
+    GOOD("arn%3Aaws%3Asagemaker%3Aus-east-1%3A767398002385%3Aendpoint"
+         "%2Fendpoint-quick-start-idr7y",
+         "arn:aws:sagemaker:us-east-1:767398002385:endpoint/"
+         "endpoint-quick-start-idr7y");
+    GOOD("arn:aws:sagemaker:us-east-1:123456789012:endpoint/x",
+         "arn:aws:sagemaker:us-east-1:123456789012:endpoint/x");
+    BAD("arn:aws:sagemaker:us-east-1:123456789012:endpoint/");
+    BAD("arn:aws:sagemaker:us-east-1:123456789012:endpoint/-x");
+    BAD("arn:aws:sagemaker:us-east-1:123456789012:endpoint/a/b");
+    BAD("arn:aws:sagemaker:us-east-1::endpoint/x");
+    BAD("arn:aws:sagemaker:us-east-1:123456789012:model/x");
     BAD("arn:aws:iam::123456789012:role/x");
     BAD("arn:aws:bedrock-agent:us-east-1:123456789012:agent/x");
     BAD("arn:aws:Bedrock:us-east-1:123456789012:inference-profile/x");
