@@ -608,6 +608,7 @@ class MockHandler(BaseHTTPRequestHandler):
             "tls": isinstance(self.request, ssl.SSLSocket),
             "tls_sni": getattr(self.request, "_aigw_sni", None),
             "port": self.server.server_address[1],
+            "peer": list(self.client_address[:2]),
             "sig_ok": sig["ok"],
             "sig_error": sig["error"],
             "akid": sig["akid"],

@@ -156,6 +156,25 @@ def test_paths_forwarded_in_wire_form(gw, mock, path):
     assert rec["path"] == path
 
 
+@pytest.mark.parametrize("sent,upstream", [
+    ("/model/anthropic.claude-3-haiku-20240307-v1%3a0/converse", CONVERSE),
+    ("/model/anthropic.claude-3-haiku-20240307-v1:0/converse", CONVERSE),
+    ("/model/anthropic%2Eclaude-3-haiku-20240307-v1%3A0/converse", CONVERSE),
+    ("/model/arn:aws:bedrock:us-east-1:123456789012:inference-profile%2F"
+     "us.amazon.nova-lite-v1:0/invoke",
+     "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-"
+     "profile%2Fus.amazon.nova-lite-v1%3A0/invoke"),
+])
+def test_model_id_reencoded_canonically(gw, mock, sent, upstream):
+    """The ID is decoded and encoded again the SDKs' way (":" as "%3A",
+    "/" as "%2F", nothing else), whatever form the client used."""
+    r = h.post(gw.port, sent, CONVERSE_BODY)
+    assert r.status == 200, r
+    rec = one_request(mock)
+    assert_signed(rec)
+    assert rec["path"] == upstream
+
+
 def test_query_dropped(gw, mock):
     r = h.post(gw.port, CONVERSE + "?foo=bar&x-amz-date=1", CONVERSE_BODY)
     assert r.status == 200, r

@@ -94,3 +94,31 @@ def test_default_endpoints(nginx_factory, mock, region, service, path, host):
     e = last_entry(n, 1)
     assert e["aigw_upstream"] == host
     assert e["aigw_upstream_url"] == "https://%s%s" % (host, path)
+
+
+@pytest.mark.parametrize("endpoint,host", [
+    ("https://bedrock-runtime.us-east-1.amazonaws.com:443",
+     "bedrock-runtime.us-east-1.amazonaws.com"),
+    ("http://bedrock-runtime.us-east-1.amazonaws.com:80",
+     "bedrock-runtime.us-east-1.amazonaws.com"),
+    ("https://bedrock-runtime.us-east-1.amazonaws.com:8443",
+     "bedrock-runtime.us-east-1.amazonaws.com:8443"),
+    ("http://localhost:8080", "localhost:8080"),
+])
+def test_endpoint_host_port(nginx_factory, mock, endpoint, host):
+    """Host (signed and sent) has ":port" only when it is not the scheme's
+    default.  proxy_pass goes to the mock directly to see it."""
+    port = h.free_port()
+    conf = h.aigw_http(endpoint) + h.gateway_server(
+        port, proxy_pass="http://127.0.0.1:%d" % mock.port)
+    n = nginx_factory(conf, [port])
+    path = "/model/%s/converse" % HAIKU_WIRE
+    r = h.post(n.port, path, BODY)
+    assert r.status == 200, r
+    [rec] = mock.requests()
+    assert rec["host"] == host
+    assert rec["sig_ok"], rec["sig_error"]
+    e = last_entry(n, 1)
+    assert e["aigw_upstream"] == host
+    scheme = endpoint.split("://")[0]
+    assert e["aigw_upstream_url"] == "%s://%s%s" % (scheme, host, path)
