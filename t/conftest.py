@@ -75,7 +75,8 @@ def certs(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def mock_server():
-    m = mu.MockUpstream(captures_dir=str(h.captures_dir() or "")).start()
+    m = mu.MockUpstream(captures_dir=str(h.captures_dir() or ""),
+                        hold_timeout=h.HOLD_WAIT).start()
     yield m
     m.stop()
 
@@ -92,7 +93,8 @@ def mock(mock_server):
 def mock_tls_server(certs):
     m = mu.MockUpstream(captures_dir=str(h.captures_dir() or ""),
                         certfile=str(certs["cert"]),
-                        keyfile=str(certs["key"])).start()
+                        keyfile=str(certs["key"]),
+                        hold_timeout=h.HOLD_WAIT).start()
     yield m
     m.stop()
 
@@ -132,9 +134,9 @@ def launcher(tmp_path_factory):
     return Launcher(tmp_path_factory)
 
 
-def stop_and_check(n, since=0):
+def stop_and_check(n):
     problems = n.stop()
-    bad = n.bad_log_lines(since)
+    bad = n.bad_log_lines(n.checked)
     if bad:
         problems.append("error.log of %s has:\n  %s" % (
             n.prefix, "\n  ".join(bad[:20])))
@@ -223,5 +225,6 @@ def gw(shared_gateway, mock):
     n.allow = []
     yield n
     bad = n.bad_log_lines(mark)
+    n.checked = n.mark()
     if bad:
         pytest.fail("error.log:\n  " + "\n  ".join(bad[:20]), pytrace=False)

@@ -39,6 +39,10 @@ TEMP_AKID, TEMP_SECRET, TEMP_TOKEN = mu.TEMP_AKID, mu.TEMP_SECRET, \
 
 VALGRIND = os.environ.get("AIGW_VALGRIND") == "1"
 
+# how long the mock holds a response back for X-Mock-Hold (a test that
+# waits for nginx to forward an event gives up well before that)
+HOLD_WAIT = 30 if VALGRIND else 10
+
 # error.log lines that fail a test whatever it does
 BAD_LOG_RE = re.compile(r"\[(alert|emerg|crit)\]|exited on signal")
 
@@ -391,6 +395,7 @@ class Nginx:
         self.access_log = self.prefix / "access.log"
         self.valgrind_log = self.prefix / "valgrind.log"
         self.allow = []          # regexes of bad-looking lines a test expects
+        self.checked = 0         # error.log up to here was checked already
         self.conf = self.prefix / "nginx.conf"
         self.conf.write_text(self.config_text(http_conf, main_extra))
 

@@ -20,7 +20,7 @@ CONVERSE_BODY = json.dumps({
     "inferenceConfig": {"maxTokens": 64, "temperature": 0.5},
 }).encode()
 SIGNED = ["host", "x-amz-content-sha256", "x-amz-date"]
-HOLD_WAIT = 30 if h.VALGRIND else 10
+HOLD_WAIT = h.HOLD_WAIT
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,6 @@ def shared_gateway(launcher, mock_server, certs):
     client_body_in_file_only (every body in a temp file); ports[2]: HTTP/2
     over TLS with the test certificate.
     """
-    mock_server.hold_timeout = HOLD_WAIT
     ports = [h.free_port() for _ in range(3)]
     conf = h.aigw_http(mock_server.url)
     conf += h.gateway_server(ports[0])
@@ -42,7 +41,6 @@ def shared_gateway(launcher, mock_server, certs):
             certs["cert"], certs["key"]))
     from conftest import shared_nginx
     yield from shared_nginx(launcher, conf, ports)
-    mock_server.hold_timeout = 10.0
 
 
 def one_request(mock):

@@ -13,7 +13,7 @@ import mock_upstream as mu
 
 CONVERSE = "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse"
 SIGNED = ["host", "x-amz-content-sha256", "x-amz-date"]
-HOLD_WAIT = 30 if h.VALGRIND else 10
+HOLD_WAIT = h.HOLD_WAIT
 
 
 def check(rec, body, path=CONVERSE, service="bedrock"):
