@@ -176,10 +176,12 @@ def post(port, path, body=b"", headers=(), **kw):
 
 
 def curl(url, workdir, method="POST", headers=(), body=b"", http2=True,
-         cacert=None, resolve=None, timeout=60):
+         cacert=None, resolve=None, timeout=60, unknown_length=False):
     """
     A request through curl (HTTP/2 with --http2 over TLS).  Returns a
     Response with http_version set to what curl reports ("2", "1.1").
+    unknown_length: the body is streamed from stdin, so curl sends no
+    Content-Length (HTTP/2 DATA frames until END_STREAM; chunked in 1.1).
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -198,10 +200,13 @@ def curl(url, workdir, method="POST", headers=(), body=b"", http2=True,
         cmd += ["--resolve", resolve]
     for k, v in headers:
         cmd += ["-H", "%s: %s" % (k, v)]
-    if body or method in ("POST", "PUT"):
+    if unknown_length:
+        cmd += ["-T", "-"]
+    elif body or method in ("POST", "PUT"):
         cmd += ["--data-binary", "@%s" % bodyf]
     cmd.append(url)
-    p = subprocess.run(cmd, capture_output=True, timeout=timeout + 10)
+    p = subprocess.run(cmd, capture_output=True, timeout=timeout + 10,
+                       input=body if unknown_length else None)
     if p.returncode != 0:
         raise AssertionError("curl failed (%d): %s" % (
             p.returncode, p.stderr.decode(errors="replace")))

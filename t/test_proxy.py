@@ -442,6 +442,21 @@ def test_http2_client(gw, mock, certs, tmp_path, size):
     assert rec["body_length"] == len(body)
 
 
+def test_http2_body_without_content_length(gw, mock, certs, tmp_path):
+    """An HTTP/2 request body of unknown length (no content-length, DATA
+    frames until END_STREAM): read whole, hashed, sent with its length."""
+    body = body_of(200 * 1024 + 7)
+    r = h.curl("https://localhost:%d%s" % (gw.ports[2], CONVERSE), tmp_path,
+               headers=[("Content-Type", "application/json")], body=body,
+               cacert=certs["ca"], unknown_length=True)
+    assert r.http_version == "2"
+    assert r.status == 200, r
+    rec = one_request(mock)
+    assert_signed(rec)
+    assert rec["body_sha256"] == h.sha256_hex(body)
+    assert h.header_all(rec["headers"], "content-length") == [str(len(body))]
+
+
 def test_http2_stream_response(gw, mock, certs, captures, tmp_path):
     name = "test_titan_converse_stream"
     req, resp, body = h.load_capture(name)
