@@ -6,6 +6,7 @@ the framing asked for, and hold/release streams.
 
 import base64
 import datetime
+import http.client
 import json
 import socket
 import struct
@@ -139,8 +140,7 @@ def test_large_body_hashed_not_kept(mock):
 
 def test_chunked_request_body(mock):
     """The mock reads chunked request bodies too."""
-    conn = __import__("http.client").client.HTTPConnection(
-        "127.0.0.1", mock.port, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", mock.port, timeout=10)
     headers = signed(mock)
     conn.putrequest("POST", CONVERSE, skip_host=True,
                     skip_accept_encoding=True)
