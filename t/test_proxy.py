@@ -233,9 +233,14 @@ def test_request_body_over_25m_rejected(gw, mock):
     conn, r = h.open_request(gw.port, "POST", CONVERSE, [
         ("Content-Length", str(25 * 1024 * 1024 + 1))], b"")
     try:
+        body = r.read()
         assert r.status == 413
     finally:
         conn.close()
+    # the gateway's errors are JSON in Bedrock's shape (SPEC: 413)
+    assert r.getheader("Content-Type", "").startswith("application/json")
+    assert r.getheader("x-amzn-ErrorType")
+    assert json.loads(body)["message"]
     assert mock.requests() == []
 
 
