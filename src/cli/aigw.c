@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aigw_cli.h"
+
 
 #define AIGW_VERSION  "0.1.0"
 
@@ -26,6 +28,7 @@ static void aigw_usage(FILE *f);
 
 
 static const aigw_command_t  aigw_commands[] = {
+    { "key", aigw_cmd_key, "create, revoke and list API keys" },
     { "version", aigw_version, "print the version" },
     { NULL, NULL, NULL }
 };

@@ -1,0 +1,22 @@
+
+/*
+ * aigw: the commands of the command-line tool.
+ *
+ * A command gets its own name in argv[0] and returns the exit status:
+ * 0 done, 1 a runtime error, 2 bad usage (the message on stderr).
+ */
+
+#ifndef AIGW_CLI_H
+#define AIGW_CLI_H
+
+
+#define AIGW_EXIT_OK      0
+#define AIGW_EXIT_ERROR   1
+#define AIGW_EXIT_USAGE   2
+
+
+/* aigw key create | revoke | list */
+int aigw_cmd_key(int argc, char **argv);
+
+
+#endif /* AIGW_CLI_H */
