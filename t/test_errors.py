@@ -65,10 +65,10 @@ def test_bad_target_400(gw, mock, path):
 ])
 def test_refused_by_nginx_itself_400(gw, mock, path):
     """%00, or a path that decodes to above the root: nginx itself refuses
-    them (its own 400 page, before any module runs); what matters is that
-    nothing reaches the upstream."""
+    them before it picks a location; a gateway server still answers in
+    Bedrock's JSON shape, and nothing reaches the upstream."""
     r = h.post(gw.port, path, BODY)
-    assert r.status == 400
+    assert_aws_error(r, 400, "ValidationException")
     assert mock.requests() == []
 
 

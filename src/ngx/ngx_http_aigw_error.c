@@ -252,7 +252,9 @@ ngx_http_aigw_error_header_filter(ngx_http_request_t *r)
     ngx_buf_t                 *b;
     ngx_http_aigw_ctx_t       *ctx;
     ngx_http_aigw_error_t     *e;
+    ngx_http_aigw_srv_conf_t  *ascf;
     ngx_http_aigw_loc_conf_t  *alcf;
+    ngx_http_core_srv_conf_t  *cscf;
 
     if (r != r->main
         || r->err_status < NGX_HTTP_BAD_REQUEST
@@ -264,7 +266,19 @@ ngx_http_aigw_error_header_filter(ngx_http_request_t *r)
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_aigw_module);
 
     if (!alcf->enable) {
-        return ngx_http_next_header_filter(r);
+
+        /*
+         * a request nginx refused before it chose a location (a NUL or a
+         * ".." above the root in the path): a gateway server answers it
+         * in JSON too
+         */
+
+        ascf = ngx_http_get_module_srv_conf(r, ngx_http_aigw_module);
+        cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+
+        if (!ascf->gateway || r->loc_conf != cscf->ctx->loc_conf) {
+            return ngx_http_next_header_filter(r);
+        }
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_aigw_module);

@@ -28,6 +28,7 @@ static ngx_int_t ngx_http_aigw_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_aigw_postconfiguration(ngx_conf_t *cf);
 static void *ngx_http_aigw_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_aigw_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_aigw_create_srv_conf(ngx_conf_t *cf);
 static void *ngx_http_aigw_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_aigw_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -95,7 +96,7 @@ static ngx_http_module_t  ngx_http_aigw_module_ctx = {
     ngx_http_aigw_create_main_conf,        /* create main configuration */
     ngx_http_aigw_init_main_conf,          /* init main configuration */
 
-    NULL,                                  /* create server configuration */
+    ngx_http_aigw_create_srv_conf,         /* create server configuration */
     NULL,                                  /* merge server configuration */
 
     ngx_http_aigw_create_loc_conf,         /* create location configuration */
@@ -399,6 +400,26 @@ ngx_http_aigw_init_main_conf(ngx_conf_t *cf, void *conf)
 
 
 static void *
+ngx_http_aigw_create_srv_conf(ngx_conf_t *cf)
+{
+    ngx_http_aigw_srv_conf_t  *ascf;
+
+    ascf = ngx_pcalloc(cf->pool, sizeof(ngx_http_aigw_srv_conf_t));
+    if (ascf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     ascf->gateway = 0;
+     */
+
+    return ascf;
+}
+
+
+static void *
 ngx_http_aigw_create_loc_conf(ngx_conf_t *cf)
 {
     ngx_http_aigw_loc_conf_t  *alcf;
@@ -433,6 +454,7 @@ ngx_http_aigw_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     u_char                      host[256];
     ngx_uint_t                  i;
     ngx_http_aigw_endpoint_t   *ep;
+    ngx_http_aigw_srv_conf_t   *ascf;
     ngx_http_aigw_main_conf_t  *amcf;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
@@ -442,6 +464,9 @@ ngx_http_aigw_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->enable) {
         amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_aigw_module);
         amcf->used = 1;
+
+        ascf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_aigw_module);
+        ascf->gateway = 1;
     }
 
     for (i = 1; i < NGX_HTTP_AIGW_ENDPOINTS; i++) {

@@ -39,6 +39,12 @@ typedef struct {
 
 
 typedef struct {
+    /* a location of the server has "aigw on" */
+    ngx_flag_t                  gateway;
+} ngx_http_aigw_srv_conf_t;
+
+
+typedef struct {
     ngx_flag_t                  enable;
     ngx_str_t                   region;
     ngx_http_aigw_endpoint_t    endpoints[NGX_HTTP_AIGW_ENDPOINTS];
