@@ -83,6 +83,9 @@ ngx_http_aigw_access_handler(ngx_http_request_t *r)
         return NGX_ERROR;
     }
 
+    /* not signed until the body is read */
+    ctx->status = NGX_DONE;
+
     ngx_http_set_ctx(r, ctx, ngx_http_aigw_module);
 
     reason = NULL;
@@ -106,8 +109,6 @@ ngx_http_aigw_access_handler(ngx_http_request_t *r)
     if (rc != NGX_OK) {
         return ngx_http_aigw_send_error(r, rc, NULL);
     }
-
-    ctx->status = NGX_DONE;
 
     rc = ngx_http_read_client_request_body(r, ngx_http_aigw_body_handler);
 
