@@ -157,7 +157,8 @@ test_syntax_errors(void)
     ERR("{\"tenants\": [], \"tenants\": []}",
         "invalid JSON at line 1, column 25: duplicate object key");
 
-    ERR("{\"tenants\": [{\"id\": \"a\", \"limits\": {\"rpm\": 1, \"rpm\": 2}}]}",
+    ERR("{\"tenants\": [{\"id\": \"a\", \"limits\":"
+        " {\"rpm\": 1, \"rpm\": 2}}]}",
         "invalid JSON at line 1, column 51: duplicate object key");
 
     ERR("{\"tenants\": []} x",
@@ -282,7 +283,8 @@ test_key_errors(void)
 {
     char  buf[600], id[80];
 
-    TERR("{\"id\": \"a\", \"keys\": {}}", "tenant \"a\": keys: expected an array");
+    TERR("{\"id\": \"a\", \"keys\": {}}",
+         "tenant \"a\": keys: expected an array");
     TERR("{\"id\": \"a\", \"keys\": \"k1\"}",
          "tenant \"a\": keys: expected an array");
     TERR("{\"id\": \"a\", \"keys\": [1]}",
@@ -1029,8 +1031,10 @@ test_authenticate(void)
 
     snprintf(json, sizeof(json),
              "{\"tenants\": ["
-             "{\"id\": \"a\", \"keys\": [{\"id\": \"k1\", \"sha256\": \"%s\"}]},"
-             "{\"id\": \"b\", \"keys\": [{\"id\": \"k2\", \"sha256\": \"%s\"}]}"
+             "{\"id\": \"a\", \"keys\": [{\"id\": \"k1\","
+             " \"sha256\": \"%s\"}]},"
+             "{\"id\": \"b\", \"keys\": [{\"id\": \"k2\","
+             " \"sha256\": \"%s\"}]}"
              "]}", hex1, hex2);
 
     ts = load(json);
@@ -1338,7 +1342,9 @@ test_scale(void)
 
     cap = (size_t) SCALE_TENANTS * 512;
     json = malloc(cap);
-    if (!CHECK(json != NULL)) {
+    CHECK(json != NULL);
+
+    if (json == NULL) {
         return;
     }
 
