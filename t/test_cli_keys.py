@@ -183,6 +183,7 @@ def test_create_tenant_without_keys_member(tmp_path):
     key, _ = create(f, "team-b")
     t = tenant(load(f), "team-b")
     assert list(t) == ["id", "project", "department", "keys"]
+    assert t["keys"][0]["id"] == KEY_RE.match(key).group(1)
 
 
 def test_create_unknown_tenant(tmp_path):
