@@ -51,7 +51,7 @@ AIGW_CFLAGS    = $(CFLAGS) -std=gnu99 -Wall -Wextra -Wpointer-arith \
 CORE_LIBS      = -lcrypto -ljansson
 
 
-.PHONY: all module cli deps test unit integration test-valgrind clean
+.PHONY: all module cli deps test unit integration test-valgrind clean FORCE
 
 all: module cli
 
@@ -63,7 +63,14 @@ cli: $(BUILD)/aigw
 # nginx's build system writes into the tree it configures: configure a
 # private copy, once; "make modules" then rebuilds only what changed
 
-$(NGX_BUILD)/.configured: config Makefile
+# the sources nginx's build knows of are fixed at configure time: configure
+# again when a file is added or removed, not when one changes
+$(BUILD)/sources.list: FORCE
+	@mkdir -p $(BUILD)
+	@echo $(sort $(CORE_SRCS) $(CORE_HDRS) $(NGX_SRCS)) > $@.new
+	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+
+$(NGX_BUILD)/.configured: config Makefile $(BUILD)/sources.list
 	@test -f $(NGINX_SRC)/auto/module || { \
 	    echo "no nginx build tree at $(NGINX_SRC): run 'make deps'" \
 	         "(Debian's nginx-dev) or set NGINX_SRC"; exit 1; }
