@@ -17,6 +17,10 @@ static void ngx_http_aigw_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_aigw_resolve(ngx_http_request_t *r,
     ngx_http_aigw_loc_conf_t *alcf, ngx_http_aigw_ctx_t *ctx,
     const char **reason);
+static ngx_int_t ngx_http_aigw_upstream(ngx_http_request_t *r,
+    ngx_http_aigw_loc_conf_t *alcf, ngx_http_aigw_ctx_t *ctx);
+static const aigw_op_t *ngx_http_aigw_op_for_service(const aigw_op_t *op,
+    aigw_service_e service);
 static ngx_int_t ngx_http_aigw_raw_path(ngx_http_request_t *r,
     ngx_str_t *path);
 static const aigw_op_t *ngx_http_aigw_op_from_path(ngx_http_request_t *r,
@@ -90,7 +94,29 @@ ngx_http_aigw_access_handler(ngx_http_request_t *r)
 
     reason = NULL;
 
-    rc = ngx_http_aigw_resolve(r, alcf, ctx, &reason);
+    /*
+     * the key first, then the client's credentials are dropped (also from
+     * $http_* variables, so no log format can show them), then the
+     * target is resolved and the tenant's access to it checked
+     */
+
+    rc = ngx_http_aigw_authenticate(r, ctx, &reason);
+
+    if (ngx_http_aigw_strip_headers(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_aigw_resolve(r, alcf, ctx, &reason);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_aigw_authorize(r, ctx, &reason);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_aigw_upstream(r, alcf, ctx);
+    }
 
     if (rc != NGX_OK) {
         if (rc == NGX_ERROR) {
@@ -98,10 +124,6 @@ ngx_http_aigw_access_handler(ngx_http_request_t *r)
         }
 
         return ngx_http_aigw_send_error(r, rc, reason);
-    }
-
-    if (ngx_http_aigw_strip_headers(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     rc = ngx_http_aigw_request_body_start(r, ctx);
@@ -139,25 +161,34 @@ ngx_http_aigw_body_handler(ngx_http_request_t *r)
 
 
 /*
- * NGX_OK, NGX_ERROR, or the HTTP status of a bad target with "*reason"
- * set to a message for the client
+ * What the request targets: the operation, the model (or SageMaker
+ * endpoint) the tenant asked for and what it resolves to through the
+ * catalog.  NGX_OK, NGX_ERROR, or the HTTP status of a bad target with
+ * "*reason" set to a message for the client.
  */
 
 static ngx_int_t
 ngx_http_aigw_resolve(ngx_http_request_t *r, ngx_http_aigw_loc_conf_t *alcf,
     ngx_http_aigw_ctx_t *ctx, const char **reason)
 {
-    u_char                    *p;
-    size_t                     len;
-    ngx_str_t                  path, id;
-    aigw_str_t                 raw;
-    const aigw_op_t           *op;
-    aigw_target_rc_e           trc;
-    ngx_http_aigw_endpoint_t  *ep;
+    u_char                     *p;
+    size_t                      len;
+    ngx_str_t                   path, id;
+    ngx_uint_t                  named;
+    aigw_str_t                  raw;
+    aigw_service_e              service;
+    const aigw_op_t            *op;
+    aigw_target_rc_e            trc;
+    ngx_http_aigw_model_t      *m;
+    ngx_http_aigw_main_conf_t  *amcf;
 
     if (ngx_http_aigw_raw_path(r, &path) != NGX_OK) {
         return NGX_ERROR;
     }
+
+    /* "named": the model is a name only, the path does not say a service */
+
+    named = 1;
 
     if (alcf->model_id) {
 
@@ -169,19 +200,6 @@ ngx_http_aigw_resolve(ngx_http_request_t *r, ngx_http_aigw_loc_conf_t *alcf,
 
         op = ngx_http_aigw_op_from_path(r, &path);
 
-        if (op == NULL) {
-            *reason = "unknown operation";
-            return NGX_HTTP_BAD_REQUEST;
-        }
-
-        if (id.len == 0) {
-            *reason = "no model ID";
-            return NGX_HTTP_BAD_REQUEST;
-        }
-
-        raw.data = (char *) id.data;
-        raw.len = id.len;
-
     } else {
         trc = aigw_target_parse_path((char *) path.data, path.len, &op, &raw,
                                      reason);
@@ -189,12 +207,31 @@ ngx_http_aigw_resolve(ngx_http_request_t *r, ngx_http_aigw_loc_conf_t *alcf,
         switch (trc) {
 
         case AIGW_TARGET_OK:
+            id.data = (u_char *) raw.data;
+            id.len = raw.len;
+            named = 0;
             break;
 
         case AIGW_TARGET_NOT_FOUND:
+
+            /* the seed-style route: POST /invoke?model_id=X[&stream=true] */
+
+            if (path.len == sizeof("/invoke") - 1
+                && ngx_strncmp(path.data, "/invoke", path.len) == 0)
+            {
+                if (ngx_http_arg(r, (u_char *) "model_id", 8, &id) != NGX_OK)
+                {
+                    ngx_str_null(&id);
+                }
+
+                op = ngx_http_aigw_op_from_path(r, &path);
+                break;
+            }
+
             *reason = "unknown path: the gateway serves "
-                      "/model/{modelId}/{operation} and "
-                      "/endpoints/{name}/{operation}";
+                      "/model/{modelId}/{operation}, "
+                      "/endpoints/{name}/{operation} and "
+                      "/invoke?model_id={modelId}";
             return NGX_HTTP_NOT_FOUND;
 
         default:
@@ -202,40 +239,138 @@ ngx_http_aigw_resolve(ngx_http_request_t *r, ngx_http_aigw_loc_conf_t *alcf,
         }
     }
 
+    if (op == NULL) {
+        *reason = "unknown operation";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
     if (r->method != NGX_HTTP_POST) {
         *reason = "the operations of the gateway take POST";
         return NGX_HTTP_NOT_ALLOWED;
     }
 
-    ctx->op = op;
+    if (id.len == 0) {
+        *reason = "no model ID";
+        return NGX_HTTP_BAD_REQUEST;
+    }
 
-    p = ngx_pnalloc(r->pool, raw.len + 1);
+    p = ngx_pnalloc(r->pool, id.len);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    len = aigw_target_decode_id(op->service, (char *) p, raw.data, raw.len,
-                                reason);
-    if (len == (size_t) -1) {
+    len = aigw_uri_decode((char *) p, (char *) id.data, id.len);
+    if (len == (size_t) -1 || len == 0) {
+        *reason = "malformed percent-encoding in the model ID";
         return NGX_HTTP_BAD_REQUEST;
     }
 
-    ctx->model.data = p;
-    ctx->model.len = len;
+    ctx->requested.data = p;
+    ctx->requested.len = len;
 
+    ctx->model = ctx->requested;
     ctx->region = alcf->region;
+    service = op->service;
 
-    ep = &alcf->resolved[op->service];
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_aigw_module);
+
+    m = ngx_http_aigw_catalog_find(amcf, &ctx->requested);
+
+    if (m) {
+        ctx->catalog = m;
+        ctx->model = m->target;
+        service = m->service;
+
+        if (m->region.len) {
+            ctx->region = m->region;
+        }
+
+    } else if (named) {
+
+        /*
+         * not in the catalog: a Bedrock model, inference profile or ARN;
+         * Bedrock's own IDs all have a "." ("anthropic.claude-...")
+         */
+
+        if (ngx_strlchr(p, p + len, '.') == NULL
+            && !(len > 4 && ngx_strncmp(p, "arn:", 4) == 0))
+        {
+            *reason = "unknown model or alias";
+            return NGX_HTTP_NOT_FOUND;
+        }
+
+        service = AIGW_SERVICE_BEDROCK;
+    }
+
+    op = ngx_http_aigw_op_for_service(op, service);
+
+    if (op == NULL) {
+        *reason = (service == AIGW_SERVICE_SAGEMAKER)
+                  ? "this operation is not available for a SageMaker endpoint"
+                  : "this operation is not available for a Bedrock model";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    ctx->op = op;
+
+    *reason = aigw_target_check_id(service, (char *) ctx->model.data,
+                                   ctx->model.len);
+    if (*reason) {
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The tenant's inference profile, if it maps the model to one, then the
+ * upstream URL and the path to sign
+ */
+
+static ngx_int_t
+ngx_http_aigw_upstream(ngx_http_request_t *r, ngx_http_aigw_loc_conf_t *alcf,
+    ngx_http_aigw_ctx_t *ctx)
+{
+    u_char                    *p;
+    size_t                     len;
+    const aigw_str_t          *arn;
+    ngx_http_aigw_endpoint_t  *ep;
+
+    if (ctx->op->service == AIGW_SERVICE_BEDROCK) {
+        arn = aigw_tenant_inference_profile(ctx->tenant,
+                                            (char *) ctx->requested.data,
+                                            ctx->requested.len);
+        if (arn == NULL && ctx->catalog) {
+            arn = aigw_tenant_inference_profile(ctx->tenant,
+                                                (char *) ctx->model.data,
+                                                ctx->model.len);
+        }
+
+        if (arn) {
+            ctx->model.data = (u_char *) arn->data;
+            ctx->model.len = arn->len;
+        }
+    }
+
+    ep = &alcf->endpoints[ctx->op->service];
+
+    if (ep->url.len == 0) {
+        ep = (ctx->catalog && ctx->catalog->region.len)
+             ? &ctx->catalog->endpoint
+             : &alcf->resolved[ctx->op->service];
+    }
 
     if (ep->url.len == 0) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "aigw: no endpoint for %s", aigw_service_names[op->service]);
+                      "aigw: no endpoint for %s",
+                      aigw_service_names[ctx->op->service]);
         return NGX_ERROR;
     }
 
     ctx->upstream = ep->host;
 
-    len = aigw_target_upstream_path(NULL, op, (char *) ctx->model.data,
+    len = aigw_target_upstream_path(NULL, ctx->op, (char *) ctx->model.data,
                                     ctx->model.len);
 
     ctx->upstream_url.len = ep->url.len + len;
@@ -247,15 +382,48 @@ ngx_http_aigw_resolve(ngx_http_request_t *r, ngx_http_aigw_loc_conf_t *alcf,
     p = ngx_cpymem(ctx->upstream_url.data, ep->url.data, ep->url.len);
 
     ctx->upstream_path.data = p;
-    ctx->upstream_path.len = aigw_target_upstream_path((char *) p, op,
+    ctx->upstream_path.len = aigw_target_upstream_path((char *) p, ctx->op,
                                                        (char *) ctx->model.data,
                                                        ctx->model.len);
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "aigw %s \"%V\" -> \"%V\"", op->name, &ctx->model,
+                   "aigw %s \"%V\" -> \"%V\"", ctx->op->name, &ctx->model,
                    &ctx->upstream_url);
 
     return NGX_OK;
+}
+
+
+/*
+ * A Bedrock operation on a SageMaker endpoint and the other way round:
+ * InvokeModel and InvokeEndpoint stand for each other, with or without
+ * a response stream; the Converse API exists on Bedrock only
+ */
+
+static const aigw_op_t *
+ngx_http_aigw_op_for_service(const aigw_op_t *op, aigw_service_e service)
+{
+    if (op->service == service) {
+        return op;
+    }
+
+    switch (op->id) {
+
+    case AIGW_OP_INVOKE:
+        return aigw_op_get(AIGW_OP_SM_INVOKE);
+
+    case AIGW_OP_INVOKE_STREAM:
+        return aigw_op_get(AIGW_OP_SM_INVOKE_STREAM);
+
+    case AIGW_OP_SM_INVOKE:
+        return aigw_op_get(AIGW_OP_INVOKE);
+
+    case AIGW_OP_SM_INVOKE_STREAM:
+        return aigw_op_get(AIGW_OP_INVOKE_STREAM);
+
+    default:
+        return NULL;
+    }
 }
 
 

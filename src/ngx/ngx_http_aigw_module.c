@@ -71,6 +71,20 @@ static ngx_command_t  ngx_http_aigw_commands[] = {
       0,
       NULL },
 
+    { ngx_string("aigw_tenants"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_aigw_tenants,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("aigw_model"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE3|NGX_CONF_TAKE4|NGX_CONF_TAKE5,
+      ngx_http_aigw_model,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("aigw_endpoint"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
       ngx_http_aigw_endpoint,
@@ -348,6 +362,10 @@ ngx_http_aigw_create_main_conf(ngx_conf_t *cf)
      *
      *     amcf->creds = NULL;
      *     amcf->sign_cache = { 0 };
+     *     amcf->used = 0;
+     *     amcf->tenants = NULL;
+     *     amcf->tenants_file = { 0, NULL };
+     *     amcf->models = { 0 };
      */
 
     return amcf;
@@ -464,6 +482,14 @@ ngx_http_aigw_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->enable) {
         amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_aigw_module);
         amcf->used = 1;
+
+        if (amcf->tenants == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"aigw\" is on but there is no "
+                               "\"aigw_tenants\": every gateway request "
+                               "must carry a tenant's API key");
+            return NGX_CONF_ERROR;
+        }
 
         ascf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_aigw_module);
         ascf->gateway = 1;

@@ -13,6 +13,7 @@
 
 #include "aigw_sigv4.h"
 #include "aigw_target.h"
+#include "aigw_tenants.h"
 #include "aigw_util.h"
 
 
@@ -20,6 +21,12 @@
 #define NGX_HTTP_AIGW_ENDPOINT_STS     3
 #define NGX_HTTP_AIGW_ENDPOINT_S3      4
 #define NGX_HTTP_AIGW_ENDPOINTS        5
+
+/* usage= of aigw_model: how a SageMaker endpoint reports tokens */
+#define NGX_HTTP_AIGW_USAGE_AUTO       0
+#define NGX_HTTP_AIGW_USAGE_OPENAI     1
+#define NGX_HTTP_AIGW_USAGE_TGI        2
+#define NGX_HTTP_AIGW_USAGE_NONE       3
 
 
 typedef struct ngx_http_aigw_creds_s  ngx_http_aigw_creds_t;
@@ -31,10 +38,25 @@ typedef struct {
 } ngx_http_aigw_endpoint_t;
 
 
+/* an entry of the "aigw_model" catalog */
+typedef struct {
+    ngx_str_t                   alias;
+    aigw_service_e              service;
+    ngx_str_t                   target;     /* model ID, ARN or endpoint */
+    ngx_str_t                   region;     /* len 0: the location's */
+    ngx_http_aigw_endpoint_t    endpoint;   /* the region's default */
+    ngx_uint_t                  usage;      /* NGX_HTTP_AIGW_USAGE_* */
+} ngx_http_aigw_model_t;
+
+
 typedef struct {
     ngx_http_aigw_creds_t      *creds;
     aigw_sigv4_cache_t          sign_cache;  /* per worker (after fork) */
     ngx_flag_t                  used;        /* "aigw on" somewhere */
+
+    aigw_tenants_t             *tenants;
+    ngx_str_t                   tenants_file;
+    ngx_array_t                 models;      /* ngx_http_aigw_model_t */
 } ngx_http_aigw_main_conf_t;
 
 
@@ -56,8 +78,14 @@ typedef struct {
 
 
 typedef struct {
+    const aigw_tenant_t        *tenant;
+    const aigw_key_t           *key;
+
+    ngx_str_t                   requested;      /* as the tenant asked */
+    ngx_http_aigw_model_t      *catalog;        /* its catalog entry */
+
     const aigw_op_t            *op;
-    ngx_str_t                   model;          /* decoded ID or name */
+    ngx_str_t                   model;          /* the target: ID, ARN */
     ngx_str_t                   region;
     ngx_str_t                   upstream;       /* host[:port] */
     ngx_str_t                   upstream_url;
@@ -89,6 +117,16 @@ ngx_int_t ngx_http_aigw_creds_init_conf(ngx_conf_t *cf,
     ngx_http_aigw_main_conf_t *amcf);
 ngx_int_t ngx_http_aigw_creds_init_worker(ngx_cycle_t *cycle,
     ngx_http_aigw_creds_t *creds);
+
+char *ngx_http_aigw_tenants(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_aigw_authenticate(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx, const char **reason);
+ngx_int_t ngx_http_aigw_authorize(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx, const char **reason);
+
+char *ngx_http_aigw_model(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_http_aigw_model_t *ngx_http_aigw_catalog_find(
+    ngx_http_aigw_main_conf_t *amcf, ngx_str_t *name);
 
 ngx_int_t ngx_http_aigw_access_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_aigw_request_body_init(ngx_conf_t *cf);

@@ -13,9 +13,29 @@ static ngx_int_t ngx_http_aigw_variable_operation(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_aigw_variable_service(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_aigw_variable_tenant(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+
+#define NGX_HTTP_AIGW_VAR_TENANT       0
+#define NGX_HTTP_AIGW_VAR_PROJECT      1
+#define NGX_HTTP_AIGW_VAR_DEPARTMENT   2
+#define NGX_HTTP_AIGW_VAR_KEY_ID       3
 
 
 static ngx_http_variable_t  ngx_http_aigw_vars[] = {
+
+    { ngx_string("aigw_tenant"), NULL, ngx_http_aigw_variable_tenant,
+      NGX_HTTP_AIGW_VAR_TENANT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_project"), NULL, ngx_http_aigw_variable_tenant,
+      NGX_HTTP_AIGW_VAR_PROJECT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_department"), NULL, ngx_http_aigw_variable_tenant,
+      NGX_HTTP_AIGW_VAR_DEPARTMENT, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_key_id"), NULL, ngx_http_aigw_variable_tenant,
+      NGX_HTTP_AIGW_VAR_KEY_ID, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("aigw_model"), NULL, ngx_http_aigw_variable_str,
       offsetof(ngx_http_aigw_ctx_t, model), NGX_HTTP_VAR_NOCACHEABLE, 0 },
@@ -143,6 +163,49 @@ ngx_http_aigw_variable_service(ngx_http_request_t *r,
     v->no_cacheable = 0;
     v->not_found = 0;
     v->data = (u_char *) aigw_service_names[ctx->op->service];
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_aigw_variable_tenant(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    const aigw_str_t     *s;
+    ngx_http_aigw_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_aigw_module);
+
+    if (ctx == NULL || ctx->tenant == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    switch (data) {
+
+    case NGX_HTTP_AIGW_VAR_TENANT:
+        s = &ctx->tenant->id;
+        break;
+
+    case NGX_HTTP_AIGW_VAR_PROJECT:
+        s = &ctx->tenant->project;
+        break;
+
+    case NGX_HTTP_AIGW_VAR_DEPARTMENT:
+        s = &ctx->tenant->department;
+        break;
+
+    default: /* NGX_HTTP_AIGW_VAR_KEY_ID */
+        s = &ctx->key->id;
+        break;
+    }
+
+    v->len = s->len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = (u_char *) s->data;
 
     return NGX_OK;
 }
