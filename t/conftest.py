@@ -71,6 +71,19 @@ def certs(tmp_path_factory):
     return h.make_certs(tmp_path_factory.mktemp("certs"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def default_tenants(tmp_path_factory):
+    """
+    The session's tenants file: one tenant ("harness") allowed every
+    model, with one key (h.API_KEY, sent by the request helpers unless a
+    test says otherwise).  h.aigw_http() includes it by default.
+    """
+    path = h.write_tenants(tmp_path_factory.mktemp("tenants") /
+                           "tenants.json", h.tenants_doc(h.default_tenant()))
+    h.set_default_tenants_file(path)
+    return path
+
+
 # --- the mock upstream ------------------------------------------------------
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ HTTP/2, a SigV4 signer for talking to the mock directly, test certificates,
 and the nginx process wrapper (plain or under valgrind).
 """
 
+import base64
 import datetime
 import hashlib
 import http.client
@@ -14,6 +15,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,6 +51,90 @@ BAD_LOG_RE = re.compile(r"\[(alert|emerg|crit)\]|exited on signal")
 
 def sha256_hex(data):
     return hashlib.sha256(data).hexdigest()
+
+
+# --- tenants and API keys ---------------------------------------------------
+
+def make_key(key_id):
+    """A new API key "aigw_<id>_<base64url of 32 random bytes>" and the
+    hex SHA-256 of the whole key, as the tenants file stores it."""
+    secret = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+    key = "aigw_%s_%s" % (key_id, secret)
+    return key, sha256_hex(key.encode())
+
+
+def key_secret(key):
+    """The secret part of a key (after the key id)."""
+    return key.split("_", 2)[2]
+
+
+# The harness's own tenant: every model, one key, new each session.
+DEFAULT_TENANT = "harness"
+DEFAULT_PROJECT = "aigw-tests"
+DEFAULT_DEPARTMENT = "qa"
+API_KEY_ID = "harness1"
+API_KEY, API_KEY_SHA256 = make_key(API_KEY_ID)
+KEY_HEADER = ("x-api-key", API_KEY)
+
+
+def tenants_doc(*tenants):
+    return {"tenants": list(tenants)}
+
+
+def default_tenant():
+    return {"id": DEFAULT_TENANT, "project": DEFAULT_PROJECT,
+            "department": DEFAULT_DEPARTMENT,
+            "keys": [{"id": API_KEY_ID, "sha256": API_KEY_SHA256}],
+            "models": ["*"]}
+
+
+def write_tenants(path, doc, mode=0o600):
+    path = Path(path)
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    path.chmod(mode)
+    return path
+
+
+_default_tenants_file = None
+
+
+def set_default_tenants_file(path):
+    global _default_tenants_file
+    _default_tenants_file = Path(path)
+
+
+def default_tenants_file():
+    """The session's tenants file (conftest writes it in pytest's tmp
+    dir; used outside pytest, one is written in a fresh temp dir)."""
+    global _default_tenants_file
+    if _default_tenants_file is None:
+        d = Path(tempfile.mkdtemp(prefix="aigw-tenants-"))
+        _default_tenants_file = write_tenants(
+            d / "tenants.json", tenants_doc(default_tenant()))
+    return _default_tenants_file
+
+
+# the request helpers add the default key unless told otherwise
+DEFAULT = object()
+
+
+def with_key(headers, api_key=DEFAULT):
+    """
+    headers plus x-api-key: the session's key, unless the headers carry an
+    x-api-key or an "Authorization: Bearer" already, or api_key is None
+    (no key: for the 401 tests).  api_key="..." sends that one.
+    """
+    headers = list(headers.items() if isinstance(headers, dict)
+                   else headers)
+    if api_key is None:
+        return headers
+    if header_get(headers, "x-api-key") is not None:
+        return headers
+    auth = header_get(headers, "authorization")
+    if auth is not None and auth[:7].lower() == "bearer ":
+        return headers
+    return headers + [("x-api-key",
+                       API_KEY if api_key is DEFAULT else api_key)]
 
 
 def build_dir():
@@ -132,11 +218,12 @@ class Response:
 
 def open_request(port, method, path, headers=(), body=None,
                  host="127.0.0.1", timeout=30, ssl_context=None,
-                 server_hostname=None):
+                 server_hostname=None, api_key=DEFAULT):
     """
     Sends a request with the path exactly as given (no re-encoding, no
-    headers added but Host and Content-Length) and returns (conn, resp)
-    once the response headers are in, for reading the body step by step.
+    headers added but Host, Content-Length and the API key: see
+    with_key()) and returns (conn, resp) once the response headers are
+    in, for reading the body step by step.
     """
     if ssl_context is not None:
         conn = http.client.HTTPSConnection(host, port, timeout=timeout,
@@ -146,8 +233,7 @@ def open_request(port, method, path, headers=(), body=None,
     else:
         conn = http.client.HTTPConnection(host, port, timeout=timeout)
     conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
-    headers = list(headers.items() if isinstance(headers, dict)
-                   else headers)
+    headers = with_key(headers, api_key)
     if header_get(headers, "host") is None:
         conn.putheader("Host", "%s:%d" % (host, port))
     for k, v in headers:
@@ -176,13 +262,16 @@ def post(port, path, body=b"", headers=(), **kw):
 
 
 def curl(url, workdir, method="POST", headers=(), body=b"", http2=True,
-         cacert=None, resolve=None, timeout=60, unknown_length=False):
+         cacert=None, resolve=None, timeout=60, unknown_length=False,
+         api_key=DEFAULT):
     """
     A request through curl (HTTP/2 with --http2 over TLS).  Returns a
     Response with http_version set to what curl reports ("2", "1.1").
     unknown_length: the body is streamed from stdin, so curl sends no
     Content-Length (HTTP/2 DATA frames until END_STREAM; chunked in 1.1).
+    The API key is added as by with_key().
     """
+    headers = with_key(headers, api_key)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     n = len(list(workdir.glob("curl-body-*")))
@@ -320,15 +409,29 @@ LOG_FORMAT = (
     '"aigw_authorization":"$aigw_authorization",'
     '"aigw_amz_date":"$aigw_amz_date",'
     '"aigw_security_token":"$aigw_security_token",'
-    '"aigw_content_sha256":"$aigw_content_sha256"'
+    '"aigw_content_sha256":"$aigw_content_sha256",'
+    '"aigw_tenant":"$aigw_tenant",'
+    '"aigw_project":"$aigw_project",'
+    '"aigw_department":"$aigw_department",'
+    '"aigw_key_id":"$aigw_key_id",'
+    '"http_authorization":"$http_authorization",'
+    '"http_x_api_key":"$http_x_api_key"'
     "}';"
 )
 
 
 def aigw_http(mock_url=None, region=REGION, credentials=None,
-              sagemaker_url=None, extra=""):
-    """The http-level aigw directives of a gateway pointed at the mock."""
+              sagemaker_url=None, extra="", tenants=DEFAULT):
+    """
+    The http-level aigw directives of a gateway pointed at the mock.
+    tenants: the aigw_tenants file (default: the session's, with the
+    harness's key and every model allowed); None: no aigw_tenants.
+    """
     lines = []
+    if tenants is DEFAULT:
+        tenants = default_tenants_file()
+    if tenants is not None:
+        lines.append("aigw_tenants %s;" % tenants)
     if region:
         lines.append("aigw_region %s;" % region)
     if credentials is None:

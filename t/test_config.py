@@ -14,10 +14,13 @@ BODY = b'{"messages":[{"role":"user","content":[{"text":"hi"}]}]}'
 
 def minimal(region="aigw_region us-east-1;",
             credentials="aigw_credentials static %s %s;" % (h.AKID, h.SECRET),
-            extra_http="", location_extra=""):
-    return "%s\n%s\n%s\n%s" % (region, credentials, extra_http,
-                               h.gateway_server(h.free_port(),
-                                                location_extra=location_extra))
+            extra_http="", location_extra="", tenants=h.DEFAULT):
+    if tenants is h.DEFAULT:
+        tenants = h.default_tenants_file()
+    tenants = "aigw_tenants %s;" % tenants if tenants else ""
+    return "%s\n%s\n%s\n%s\n%s" % (
+        tenants, region, credentials, extra_http,
+        h.gateway_server(h.free_port(), location_extra=location_extra))
 
 
 def test_minimal_config_ok(nginx_t):

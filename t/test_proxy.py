@@ -280,7 +280,9 @@ DROPPED = [
     ("X-Amz-Target", "BedrockRuntime.Converse"),
     ("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD"),
     ("x-amz-client-context", "e30="),
-    ("x-api-key", "aigw_k7f3q2_c2VjcmV0"),
+    # the SageMaker-SDK case: the key in x-api-key wins, the SDK's SigV4
+    # Authorization above is dropped
+    h.KEY_HEADER,
 ]
 KEPT = [
     ("Content-Type", "application/json"),
@@ -314,15 +316,18 @@ def test_header_hygiene(gw, mock, path, service):
         assert name not in names, (name, rec["headers"])
     for k, v in KEPT:
         assert rec_headers(rec, k) == [v], (k, rec["headers"])
+    assert h.key_secret(h.API_KEY) not in json.dumps(rec["headers"])
+    assert "AKIACLIENT" not in json.dumps(rec["headers"])
 
 
 def test_bearer_authorization_replaced(gw, mock):
     r = h.post(gw.port, CONVERSE, CONVERSE_BODY,
-               [("Authorization", "Bearer aigw_k7f3q2_c2VjcmV0")])
+               [("Authorization", "Bearer " + h.API_KEY)])
     assert r.status == 200, r
     rec = one_request(mock)
     assert_signed(rec)
     assert "Bearer" not in rec_headers(rec, "authorization")[0]
+    assert h.key_secret(h.API_KEY) not in json.dumps(rec["headers"])
 
 
 def test_error_passed_through(gw, mock):
@@ -418,6 +423,10 @@ def test_sagemaker_with_botocore_client(gw, mock):
         endpoint_url="http://127.0.0.1:%d" % gw.port,
         aws_access_key_id="AKIACLIENTSDK0000000",
         aws_secret_access_key="client/secret")
+
+    def add_key(request, **kw):
+        request.headers["x-api-key"] = h.API_KEY
+    client.meta.events.register("before-sign.sagemaker-runtime.*", add_key)
     out = client.invoke_endpoint(EndpointName="my-endpoint",
                                  Body=b'{"inputs": "hi"}',
                                  ContentType="application/json",
@@ -427,6 +436,7 @@ def test_sagemaker_with_botocore_client(gw, mock):
     assert_signed(rec, service="sagemaker")
     assert rec["path"] == "/endpoints/my-endpoint/invocations"
     assert "AKIACLIENTSDK" not in json.dumps(rec["headers"])
+    assert h.key_secret(h.API_KEY) not in json.dumps(rec["headers"])
 
 
 # --- HTTP/2 ---------------------------------------------------------------------

@@ -37,7 +37,8 @@ def test_client_keepalive_requests_signed_each(gw, mock):
                 ("/model/amazon.nova-lite-v1%3A0/invoke", b""),
                 (CONVERSE, b'{"n": 4}')]):
             conn.request("POST", path, body=body,
-                         headers={"X-Req": str(i)})
+                         headers={"X-Req": str(i),
+                                  "x-api-key": h.API_KEY})
             r = conn.getresponse()
             r.read()
             assert r.status == 200, (i, r.status)
@@ -61,7 +62,8 @@ def test_chunked_request_body(gw, mock):
     try:
         conn.request("POST", CONVERSE, body=iter(pieces),
                      headers={"Transfer-Encoding": "chunked",
-                              "Content-Type": "application/json"},
+                              "Content-Type": "application/json",
+                              "x-api-key": h.API_KEY},
                      encode_chunked=True)
         r = conn.getresponse()
         r.read()
