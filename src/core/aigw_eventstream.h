@@ -9,7 +9,7 @@
  * big-endian; the prelude CRC covers the first 8 bytes, the message CRC
  * everything before it.  The decoder is fed byte ranges of any size and
  * gives the same callbacks for every split.  It keeps a fixed-size state
- * (sizeof(aigw_es_decoder_t), 1184 bytes on LP64) that the caller
+ * (sizeof(aigw_es_decoder_t), 1176 bytes on LP64) that the caller
  * allocates: the headers of a message are buffered (up to
  * AIGW_ES_HEADERS_BUF bytes), the payload is handed over in pieces as it
  * arrives, whatever its size.  No nginx headers, no allocation, no zlib.

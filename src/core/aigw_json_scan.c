@@ -45,6 +45,8 @@ enum {
 #define aigw_json_ws(c)                                                       \
     ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
 
+#define AIGW_JSON_ONES  0x0101010101010101ULL
+
 #define aigw_json_nest_array(js, d)                                           \
     ((js)->nest[(d) >> 3] & (1 << ((d) & 7)))
 
@@ -105,7 +107,7 @@ int
 aigw_json_feed(aigw_json_scan_t *js, const char *p, size_t len)
 {
     int            rc;
-    uint64_t       base;
+    uint64_t       base, w, q, b;
     const char    *begin, *end, *run;
     unsigned char  c;
 
@@ -129,6 +131,25 @@ aigw_json_feed(aigw_json_scan_t *js, const char *p, size_t len)
             /* the hot path: a run of plain bytes */
 
             run = p;
+
+            /* 8 bytes at a time while none is '"', '\\' or < 0x20 */
+
+            while (end - p >= 8) {
+                memcpy(&w, p, 8);
+
+                q = w ^ (AIGW_JSON_ONES * '"');
+                b = w ^ (AIGW_JSON_ONES * '\\');
+
+                if ((((q - AIGW_JSON_ONES) & ~q)
+                     | ((b - AIGW_JSON_ONES) & ~b)
+                     | ((w - AIGW_JSON_ONES * 0x20) & ~w))
+                    & (AIGW_JSON_ONES * 0x80))
+                {
+                    break;
+                }
+
+                p += 8;
+            }
 
             while (p < end) {
                 c = (unsigned char) *p;

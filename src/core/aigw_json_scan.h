@@ -6,9 +6,12 @@
  * of the input.  Nothing is buffered but a key per level and a number:
  * strings of any length are delivered in pieces, escapes decoded.
  *
- * The state is a plain struct of fixed size (sizeof(aigw_json_scan_t),
- * 1304 bytes on LP64) that the caller allocates; the scanner never
- * allocates.  No nginx headers.
+ * The state is a plain struct of fixed size that the caller allocates
+ * (sizeof(aigw_json_scan_t) is 1336 bytes on LP64): a key of up to
+ * AIGW_JSON_KEY_MAX bytes for each of the AIGW_JSON_MAX_DEPTH outer
+ * levels, one bit for each deeper level, a number of up to
+ * AIGW_JSON_NUMBER_MAX bytes.  The scanner never allocates.  No nginx
+ * headers.
  *
  * Paths.  While an event is reported, js->depth is the number of open
  * containers around the value and js->level[0 .. depth - 1] describe

@@ -213,6 +213,12 @@ static const aigw_usage_rule_t  aigw_usage_request_rules[] = {
 #define aigw_usage_nelts(a)  (sizeof(a) / sizeof(a[0]))
 
 
+/* the bound promised in aigw_usage.h */
+typedef char  aigw_usage_state_max_check
+                  [sizeof(aigw_usage_parser_t) <= AIGW_USAGE_STATE_MAX
+                   ? 1 : -1];
+
+
 static int aigw_usage_on_doc(aigw_json_scan_t *js, aigw_json_event_e ev,
     const char *p, size_t len, void *data);
 static int aigw_usage_on_chunk(aigw_json_scan_t *js, aigw_json_event_e ev,
@@ -332,8 +338,8 @@ aigw_usage_init(aigw_usage_parser_t *up, aigw_op_e op, const char *model,
     }
 
     aigw_es_init(&up->es, &aigw_usage_es_handler, up);
-    aigw_usage_scanner(&up->outer, 0, aigw_usage_on_doc);
-    aigw_usage_scanner(&up->inner, 0, aigw_usage_on_doc);
+    aigw_json_init(&up->outer, 0, aigw_usage_on_doc, up);
+    aigw_json_init(&up->inner, 0, aigw_usage_on_doc, up);
     aigw_json_init(&up->request, 0, aigw_usage_on_request, up);
 }
 

@@ -2,11 +2,16 @@
 /*
  * aigw: exact token usage of a Bedrock or SageMaker response, read as it
  * passes: from the response headers, the JSON body, or the event stream,
- * fed in byte ranges of any size.  No nginx headers; no allocation; the
- * parser is a plain struct of fixed size that the caller allocates
- * (sizeof(aigw_usage_parser_t): 6000 bytes on LP64, whatever the size
- * of the response).  The core does not log: anomalies are counted (see
- * aigw_usage_anomalies_t) for the caller to log.
+ * fed in byte ranges of any size, with the same result for every split.
+ * No nginx headers; no allocation; nothing is buffered but a few short
+ * strings.  The parser is a plain struct of fixed size that the caller
+ * allocates: sizeof(aigw_usage_parser_t) is 6688 bytes on LP64 (x86_64,
+ * aarch64), whatever the size of the response, and at most
+ * AIGW_USAGE_STATE_MAX (8 KiB) anywhere (checked when compiling).  It
+ * holds three JSON scanners (the body or an event's payload, the decoded
+ * "bytes" of a chunk, the request body) and an event-stream decoder.
+ * The core does not log: anomalies are counted (aigw_usage_anomalies_t)
+ * for the caller to log.
  *
  * Calls, in this order:
  *
@@ -90,6 +95,8 @@
 #include "aigw_json_scan.h"
 #include "aigw_eventstream.h"
 
+
+#define AIGW_USAGE_STATE_MAX        8192    /* sizeof(aigw_usage_parser_t) */
 
 #define AIGW_USAGE_ERROR_TYPE_MAX   64
 #define AIGW_USAGE_IMAGE_SIZE_MAX   41      /* "WxH", two 20-digit numbers */
