@@ -114,6 +114,41 @@ def default_tenants_file():
     return _default_tenants_file
 
 
+def key_material(keys):
+    """
+    {what: string} of all that must never be logged about these keys:
+    each whole key, its secret and its SHA-256 (hex, both cases).  Key
+    ids are public: they are not in it.
+    """
+    out = {}
+    for i, key in enumerate(keys):
+        sha = sha256_hex(key.encode())
+        name = key.split("_", 2)[1] if key.count("_") >= 2 else "#%d" % i
+        out["key %s (#%d)" % (name, i)] = key
+        if key.count("_") >= 2 and len(key_secret(key)) >= 16:
+            out["secret of %s (#%d)" % (name, i)] = key_secret(key)
+        out["sha256 of %s (#%d)" % (name, i)] = sha
+        out["SHA256 of %s (#%d)" % (name, i)] = sha.upper()
+    return out
+
+
+def find_key_material(text, material):
+    """The lines of text holding any of key_material()'s strings."""
+    found = []
+    for line in text.splitlines():
+        for what, s in material.items():
+            if s in line:
+                found.append("%s in: %s" % (what, line[:300]))
+    return found
+
+
+# nginx's HTTP core itself writes every request header to a debug-level
+# log ('http header: "x-api-key: ..."', 'http2 header: ...') before any
+# module runs: no module can keep a key out of those lines
+CORE_HEADER_DUMP_RE = re.compile(
+    r'\[debug\] \d+#\d+: \*\d+ (http|http2) header: "')
+
+
 # the request helpers add the default key unless told otherwise
 DEFAULT = object()
 
