@@ -118,6 +118,10 @@ ngx_http_aigw_access_handler(ngx_http_request_t *r)
         rc = ngx_http_aigw_upstream(r, alcf, ctx);
     }
 
+    if (rc == NGX_OK) {
+        rc = ngx_http_aigw_usage_start(r, ctx);
+    }
+
     if (rc != NGX_OK) {
         if (rc == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -104,6 +104,7 @@ ngx_http_aigw_send_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_int_t               rc;
     ngx_buf_t              *b;
     ngx_chain_t             out;
+    ngx_http_aigw_ctx_t    *ctx;
     ngx_http_aigw_error_t  *e;
 
     if (r->connection->error) {
@@ -130,6 +131,11 @@ ngx_http_aigw_send_error(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     r->headers_out.status = status;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_aigw_module);
+    if (ctx) {
+        ctx->error_type = &e->type;
+    }
 
     if (ngx_http_aigw_error_headers(r, e, b) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -304,6 +310,10 @@ ngx_http_aigw_error_header_filter(ngx_http_request_t *r)
     }
 
     ctx->error_body = b;
+
+    if (ctx->error_type == NULL) {
+        ctx->error_type = &e->type;
+    }
 
     return ngx_http_next_header_filter(r);
 }

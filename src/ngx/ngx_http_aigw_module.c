@@ -338,7 +338,8 @@ ngx_http_aigw_postconfiguration(ngx_conf_t *cf)
     }
 
     if (ngx_http_aigw_access_init(cf) != NGX_OK
-        || ngx_http_aigw_request_body_init(cf) != NGX_OK)
+        || ngx_http_aigw_request_body_init(cf) != NGX_OK
+        || ngx_http_aigw_usage_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }

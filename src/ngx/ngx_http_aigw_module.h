@@ -14,6 +14,7 @@
 #include "aigw_sigv4.h"
 #include "aigw_target.h"
 #include "aigw_tenants.h"
+#include "aigw_usage.h"
 #include "aigw_util.h"
 
 
@@ -98,12 +99,23 @@ typedef struct {
 
     aigw_sha256_t              *body_hash;      /* while the body is read */
 
+    aigw_usage_parser_t        *usage;
+    ngx_str_t                   request_id;     /* x-amzn-RequestId */
+    ngx_msec_t                  ttft_ms;        /* + 1; 0: no event yet */
+    ngx_str_t                  *error_type;     /* of the gateway's error */
+
     /* NGX_DONE while the body is read, then NGX_OK or an HTTP status */
     ngx_int_t                   status;
     const char                 *reason;         /* of an error status */
 
     ngx_buf_t                  *error_body;     /* JSON for nginx's error */
     unsigned                    error_sent:1;
+
+    unsigned                    usage_request_body:1;
+    unsigned                    metering:1;     /* the response is AWS's */
+    unsigned                    usage_skip_body:1;
+    unsigned                    usage_unread:1;
+    unsigned                    usage_done:1;
 } ngx_http_aigw_ctx_t;
 
 
@@ -133,6 +145,13 @@ ngx_int_t ngx_http_aigw_request_body_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_aigw_request_body_start(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx);
 ngx_int_t ngx_http_aigw_add_variables(ngx_conf_t *cf);
+
+ngx_int_t ngx_http_aigw_usage_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_aigw_usage_start(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx);
+aigw_usage_t *ngx_http_aigw_usage_result(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx);
+ngx_msec_t ngx_http_aigw_elapsed_ms(ngx_http_request_t *r);
 ngx_int_t ngx_http_aigw_error_init(ngx_conf_t *cf);
 
 /* sends a JSON error in Bedrock's shape and finalizes the request */

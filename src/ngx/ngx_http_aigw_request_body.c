@@ -77,6 +77,10 @@ ngx_http_aigw_request_body_start(ngx_http_request_t *r,
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+
+        if (ctx->usage_request_body) {
+            aigw_usage_request_body(ctx->usage, b->pos, b->last - b->pos);
+        }
     }
 
     return NGX_OK;
@@ -113,6 +117,11 @@ ngx_http_aigw_request_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
             != 0)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ctx->usage_request_body) {
+            /* an image model's size and quality, for pricing */
+            aigw_usage_request_body(ctx->usage, b->pos, b->last - b->pos);
         }
     }
 

@@ -15,6 +15,18 @@ static ngx_int_t ngx_http_aigw_variable_service(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_aigw_variable_tenant(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_aigw_variable_count(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_aigw_variable_usage_source(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_aigw_variable_error_type(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_aigw_variable_ttft(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_aigw_variable_cost(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_aigw_variable_set(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, u_char *data, size_t len);
 
 
 #define NGX_HTTP_AIGW_VAR_TENANT       0
@@ -67,6 +79,43 @@ static ngx_http_variable_t  ngx_http_aigw_vars[] = {
     { ngx_string("aigw_content_sha256"), NULL, ngx_http_aigw_variable_str,
       offsetof(ngx_http_aigw_ctx_t, content_sha256),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    /* known at the log phase */
+
+    { ngx_string("aigw_input_tokens"), NULL, ngx_http_aigw_variable_count,
+      offsetof(aigw_usage_t, input_tokens), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_output_tokens"), NULL, ngx_http_aigw_variable_count,
+      offsetof(aigw_usage_t, output_tokens), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_cache_read_input_tokens"), NULL,
+      ngx_http_aigw_variable_count,
+      offsetof(aigw_usage_t, cache_read_input_tokens),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_cache_write_input_tokens"), NULL,
+      ngx_http_aigw_variable_count,
+      offsetof(aigw_usage_t, cache_write_input_tokens),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_images"), NULL, ngx_http_aigw_variable_count,
+      offsetof(aigw_usage_t, images), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_usage_source"), NULL,
+      ngx_http_aigw_variable_usage_source, 0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_upstream_request_id"), NULL,
+      ngx_http_aigw_variable_str,
+      offsetof(ngx_http_aigw_ctx_t, request_id), NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_error_type"), NULL, ngx_http_aigw_variable_error_type,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_ttft_ms"), NULL, ngx_http_aigw_variable_ttft,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("aigw_cost"), NULL, ngx_http_aigw_variable_cost,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -206,6 +255,146 @@ ngx_http_aigw_variable_tenant(ngx_http_request_t *r,
     v->no_cacheable = 0;
     v->not_found = 0;
     v->data = (u_char *) s->data;
+
+    return NGX_OK;
+}
+
+
+/* a token or image count of the response; 0 when it was not metered */
+
+static ngx_int_t
+ngx_http_aigw_variable_count(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char               *p;
+    aigw_usage_t         *u;
+    ngx_http_aigw_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_aigw_module);
+
+    u = ctx ? ngx_http_aigw_usage_result(r->main, ctx) : NULL;
+
+    if (u == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_aigw_variable_set(r, v, p,
+                                      ngx_sprintf(p, "%uL",
+                                          *(uint64_t *) ((char *) u + data))
+                                      - p);
+}
+
+
+static ngx_int_t
+ngx_http_aigw_variable_usage_source(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    const char           *name;
+    aigw_usage_t         *u;
+    ngx_http_aigw_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_aigw_module);
+
+    u = ctx ? ngx_http_aigw_usage_result(r->main, ctx) : NULL;
+
+    if (u == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    name = aigw_usage_source_name(u->source);
+
+    return ngx_http_aigw_variable_set(r, v, (u_char *) name,
+                                      ngx_strlen(name));
+}
+
+
+/* AWS's error (status, header, stream exception), else the gateway's */
+
+static ngx_int_t
+ngx_http_aigw_variable_error_type(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    aigw_usage_t         *u;
+    ngx_http_aigw_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_aigw_module);
+
+    if (ctx == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    u = ngx_http_aigw_usage_result(r->main, ctx);
+
+    if (u && u->error_type[0]) {
+        return ngx_http_aigw_variable_set(r, v, (u_char *) u->error_type,
+                                          ngx_strlen(u->error_type));
+    }
+
+    if (ctx->error_type) {
+        return ngx_http_aigw_variable_set(r, v, ctx->error_type->data,
+                                          ctx->error_type->len);
+    }
+
+    v->not_found = 1;
+    return NGX_OK;
+}
+
+
+/* time to the first streamed byte of a streaming operation */
+
+static ngx_int_t
+ngx_http_aigw_variable_ttft(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char               *p;
+    ngx_http_aigw_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_aigw_module);
+
+    if (ctx == NULL || ctx->ttft_ms == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_aigw_variable_set(r, v, p,
+                                      ngx_sprintf(p, "%M", ctx->ttft_ms - 1)
+                                      - p);
+}
+
+
+/* the cost needs prices: "aigw_pricing" */
+
+static ngx_int_t
+ngx_http_aigw_variable_cost(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    v->not_found = 1;
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_aigw_variable_set(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, u_char *data, size_t len)
+{
+    v->len = len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = data;
 
     return NGX_OK;
 }
