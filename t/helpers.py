@@ -450,7 +450,8 @@ LOG_FORMAT = (
     '"aigw_department":"$aigw_department",'
     '"aigw_key_id":"$aigw_key_id",'
     '"http_authorization":"$http_authorization",'
-    '"http_x_api_key":"$http_x_api_key"'
+    '"http_x_api_key":"$http_x_api_key",'
+    '"test_id":"$http_x_test_id"'
     "}';"
 )
 
@@ -724,6 +725,19 @@ http {
             entries = self.access_entries()
             if len(entries) >= count or time.monotonic() > deadline:
                 return entries
+            time.sleep(0.01)
+
+    def wait_entry(self, test_id, timeout=10):
+        """The access log entry of the request sent with "X-Test-Id:
+        test_id" (written after the client has the response)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for e in self.access_entries():
+                if e.get("test_id") == test_id:
+                    return e
+            if time.monotonic() > deadline:
+                raise AssertionError("no access log entry with test_id %s"
+                                     % test_id)
             time.sleep(0.01)
 
     def wait_log(self, regex, since=0, timeout=10):

@@ -10,6 +10,7 @@ the access log, and, last, a scan of every log for key material.
 
 import json
 import re
+import uuid
 
 import pytest
 
@@ -98,10 +99,22 @@ def shared_gateway(launcher, mock_server, tenants_file):
 
 
 def post(gw, path, key, headers=(), body=BODY):
-    """A request with the given key in x-api-key (None: no key at all)."""
+    """
+    A request with the given key in x-api-key (None: no key at all).  The
+    response's test_id finds its access log entry (entry()).
+    """
+    test_id = uuid.uuid4().hex
+    headers = list(headers) + [("X-Test-Id", test_id)]
     if key is None:
-        return h.post(gw.port, path, body, list(headers), api_key=None)
-    return h.post(gw.port, path, body, list(headers) + [("x-api-key", key)])
+        r = h.post(gw.port, path, body, headers, api_key=None)
+    else:
+        r = h.post(gw.port, path, body, headers + [("x-api-key", key)])
+    r.test_id = test_id
+    return r
+
+
+def entry(gw, r):
+    return gw.wait_entry(r.test_id)
 
 
 def one(mock):
@@ -120,12 +133,6 @@ def assert_error(r, status, error_type):
     msg = r.json()["message"]
     assert isinstance(msg, str) and msg
     return msg
-
-
-def last_entry(gw, count):
-    entries = gw.wait_access(count)
-    assert len(entries) >= count, entries
-    return entries[count - 1]
 
 
 # --- 401 ------------------------------------------------------------------------
@@ -216,16 +223,15 @@ def test_401_before_anything_else(gw, mock):
 
 @pytest.mark.parametrize("auth", ["Bearer %s", "bearer %s", "Bearer   %s  "])
 def test_bearer_key(gw, mock, auth):
-    count = len(gw.access_entries()) + 1
-    r = h.post(gw.port, "/model/%s/converse" % NOVA_WIRE, BODY,
-               [("Authorization", auth % KEY["kc-2"])])
+    r = post(gw, "/model/%s/converse" % NOVA_WIRE, None,
+             [("Authorization", auth % KEY["kc-2"])])
     assert r.status == 200, r
     rec = one(mock)
     assert rec["path"] == "/model/%s/converse" % NOVA_WIRE
     assert h.header_get(rec["headers"], "authorization").startswith(
         "AWS4-HMAC-SHA256 Credential=%s/" % h.AKID)
     assert KEY["kc-2"].split("_", 2)[2] not in json.dumps(rec["headers"])
-    e = last_entry(gw, count)
+    e = entry(gw, r)
     assert (e["aigw_tenant"], e["aigw_key_id"]) == ("team-c", "kc-2")
     assert e["http_authorization"] == ""
 
@@ -349,7 +355,6 @@ ALIASES = [
 
 @pytest.mark.parametrize("path,service,upstream,region,op,model", ALIASES)
 def test_alias(gw, mock, path, service, upstream, region, op, model):
-    count = len(gw.access_entries()) + 1
     r = post(gw, path, KEY["kc1"])
     assert r.status == 200, r
     rec = one(mock)
@@ -358,11 +363,62 @@ def test_alias(gw, mock, path, service, upstream, region, op, model):
     assert rec["region"] == region
     # aigw_endpoint is set: used as is, whatever the alias's region
     assert rec["host"] == "127.0.0.1:%d" % mock.port
-    e = last_entry(gw, count)
+    e = entry(gw, r)
     assert (e["aigw_service"], e["aigw_operation"], e["aigw_model"]) == (
         service, op, model)
     assert e["aigw_upstream_url"] == "http://127.0.0.1:%d%s" % (mock.port,
                                                                 upstream)
+
+
+def test_alias_region_default_endpoint(nginx_factory, mock_tls, certs,
+                                       tenants_file, tmp_path):
+    """
+    region=R signs for R and goes to R's default endpoint, unless
+    aigw_endpoint is set for that service (then used as is).  Here only
+    Bedrock's is set (a VPC endpoint).  The hosts are upstream blocks on
+    the TLS mock, so the real "proxy_pass $aigw_upstream_url" is what is tested
+    (certificate verification off: the test certificate is not AWS's).
+    """
+    sm_hosts = ["runtime.sagemaker.eu-west-1.amazonaws.com",
+                "runtime.sagemaker.%s.amazonaws.com" % h.REGION]
+    params = tmp_path / "aigw_params"
+    params.write_text(h.AIGW_PARAMS.read_text().replace(
+        "proxy_ssl_verify on;", "proxy_ssl_verify off;"))
+    bedrock = h.VPCE_HOST
+    port = h.free_port()
+    conf = h.aigw_http(None, tenants=tenants_file, extra=CATALOG +
+                       "aigw_endpoint bedrock https://%s;\n" % bedrock)
+    for host in sm_hosts + [bedrock]:
+        conf += "upstream %s { server 127.0.0.1:%d; }\n" % (host,
+                                                          mock_tls.port)
+    conf += h.gateway_server(port, params=params)
+    n = nginx_factory(conf, [port])
+    cases = [
+        # (request, service, Host, region, upstream path)
+        ("/model/my-sm-eu/invoke", "sagemaker", sm_hosts[0], "eu-west-1",
+         "/endpoints/eu-endpoint/invocations"),
+        ("/invoke?model_id=my-sm-eu&stream=true", "sagemaker", sm_hosts[0],
+         "eu-west-1", "/endpoints/eu-endpoint/invocations-response-stream"),
+        ("/model/my-sm/invoke", "sagemaker", sm_hosts[1], h.REGION,
+         "/endpoints/my-llm-endpoint/invocations"),
+        ("/endpoints/other-endpoint/invocations", "sagemaker", sm_hosts[1],
+         h.REGION, "/endpoints/other-endpoint/invocations"),
+        ("/model/haiku-eu/converse", "bedrock", bedrock, "eu-central-1",
+         "/model/%s/converse" % HAIKU_WIRE),
+        ("/model/%s/converse" % HAIKU_WIRE, "bedrock", bedrock, h.REGION,
+         "/model/%s/converse" % HAIKU_WIRE),
+    ]
+    for i, (path, service, host, region, upstream) in enumerate(cases):
+        mock_tls.reset()
+        r = post(n, path, KEY["kc1"])
+        assert r.status == 200, (path, r)
+        rec = one(mock_tls)
+        assert (rec["host"], rec["region"], rec["service"], rec["path"]) == \
+            (host, region, service, upstream), path
+        assert rec["tls_sni"] == host
+        e = entry(n, r)
+        assert e["aigw_upstream"] == host
+        assert e["aigw_upstream_url"] == "https://%s%s" % (host, upstream)
 
 
 def test_converse_on_sagemaker_alias_400(gw, mock):
@@ -397,7 +453,6 @@ PROFILES = [
 
 @pytest.mark.parametrize("kid,path,upstream,arn", PROFILES)
 def test_inference_profile_rewrite(gw, mock, kid, path, upstream, arn):
-    count = len(gw.access_entries()) + 1
     r = post(gw, path, KEY[kid])
     assert r.status == 200, r
     rec = one(mock)
@@ -410,7 +465,7 @@ def test_inference_profile_rewrite(gw, mock, kid, path, upstream, arn):
     # botocore's canonical URI encodes the wire path once more
     assert rec["canonical_request"].split("\n")[1] == \
         upstream.replace("%", "%25")
-    e = last_entry(gw, count)
+    e = entry(gw, r)
     assert e["aigw_model"] == arn
     assert e["aigw_service"] == "bedrock"
     assert e["aigw_upstream_url"] == "http://127.0.0.1:%d%s" % (mock.port,
@@ -494,10 +549,9 @@ def test_seed_route_unknown_404(gw, mock, name):
     ("kc1", "team-c", "", ""),
 ])
 def test_tenant_variables_logged(gw, mock, kid, tenant, project, department):
-    count = len(gw.access_entries()) + 1
     r = post(gw, "/model/%s/converse" % NOVA_WIRE, KEY[kid])
     assert r.status == 200, r
-    e = last_entry(gw, count)
+    e = entry(gw, r)
     assert (e["aigw_tenant"], e["aigw_project"], e["aigw_department"],
             e["aigw_key_id"]) == (tenant, project, department, kid)
     assert e["http_x_api_key"] == "" and e["http_authorization"] == ""
@@ -505,20 +559,18 @@ def test_tenant_variables_logged(gw, mock, kid, tenant, project, department):
 
 def test_tenant_variables_on_403(gw, mock):
     """A refused model still names the tenant (who was refused)."""
-    count = len(gw.access_entries()) + 1
     r = post(gw, "/model/%s/converse" % NOVA_WIRE, KEY["kb1"])
     assert r.status == 403
-    e = last_entry(gw, count)
+    e = entry(gw, r)
     assert e["status"] == "403"
     assert (e["aigw_tenant"], e["aigw_project"], e["aigw_department"],
             e["aigw_key_id"]) == ("team-b", "nothing-allowed", "it", "kb1")
 
 
 def test_tenant_variables_empty_on_401(gw, mock):
-    count = len(gw.access_entries()) + 1
     r = post(gw, "/model/%s/converse" % NOVA_WIRE, WRONG_SECRET)
     assert r.status == 401
-    e = last_entry(gw, count)
+    e = entry(gw, r)
     assert e["status"] == "401"
     assert (e["aigw_tenant"], e["aigw_project"], e["aigw_department"],
             e["aigw_key_id"]) == ("", "", "", "")
@@ -549,8 +601,9 @@ def test_zz_no_key_material_in_logs(gw, mock):
             status
     assert h.post(gw.port, "/invoke?model_id=my-sm", BODY,
                   [("Authorization", "Bearer " + KEY["kc-2"])]).status == 200
-    count = len(gw.access_entries())
-    gw.wait_access(count)
+    r = post(gw, "/model/%s/converse" % NOVA_WIRE, KEY["kc1"])
+    assert r.status == 200
+    entry(gw, r)        # the access log has all that came before
 
     material = h.key_material(all_keys())
     access = gw.read_file("access.log")
