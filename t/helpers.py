@@ -620,6 +620,50 @@ http {
                     time.sleep(0.02)
         return self
 
+    def worker_pids(self):
+        """The pids of the master's live children (the workers)."""
+        pids = set()
+        if self.proc is None:
+            return pids
+        for d in Path("/proc").iterdir():
+            if not d.name.isdigit():
+                continue
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            # pid (comm) state ppid ...: comm may hold spaces
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[1]) == self.proc.pid and fields[0] != "Z":
+                pids.add(int(d.name))
+        return pids
+
+    def reload(self, timeout=15):
+        """
+        nginx -s reload, then waits until the workers that were running
+        have exited, so that only workers of the new configuration
+        answer.  Returns (returncode, output) of nginx -s reload; when it
+        fails nothing was signalled and nothing is waited for.
+        """
+        old = self.worker_pids()
+        p = subprocess.run(self.base_cmd() + ["-s", "reload"], env=self.env,
+                           capture_output=True, timeout=60)
+        out = (p.stdout + p.stderr).decode(errors="replace")
+        if p.returncode != 0:
+            return p.returncode, out
+        deadline = time.monotonic() + timeout
+        while True:
+            now = self.worker_pids()
+            if not (now & old) and now:
+                return 0, out
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    "the old workers %s still run %ds after the reload "
+                    "(workers now: %s):\n%s" % (
+                        sorted(now & old), timeout, sorted(now),
+                        self.read_error_log()[-3000:]))
+            time.sleep(0.02)
+
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
