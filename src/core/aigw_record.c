@@ -1,0 +1,279 @@
+
+/*
+ * aigw: usage records (see aigw_record.h).
+ */
+
+
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "aigw_eventstream.h"
+#include "aigw_record.h"
+#include "aigw_util.h"
+
+
+const char  *aigw_record_fields[AIGW_RECORD_FIELDS] = {
+    "requests",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_write_input_tokens",
+    "images",
+    "errors",
+    "throttled",
+    "latency_ms_sum",
+    "cost_nanousd"
+};
+
+
+const char  aigw_record_script[] =
+    "local prefix, ttl, ns = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])\n"
+    "local fields = {'requests', 'input_tokens', 'output_tokens',\n"
+    "  'cache_read_input_tokens', 'cache_write_input_tokens', 'images',\n"
+    "  'errors', 'throttled', 'latency_ms_sum', 'cost_nanousd'}\n"
+    "local streams, mark, moved = {}, {}, {}\n"
+    "for s = 1, ns do\n"
+    "  streams[s] = ARGV[3 + s]\n"
+    "  mark[s] = tonumber(redis.call('GET', prefix .. ':seq:' .. streams[s])"
+    " or 0)\n"
+    "end\n"
+    "local sums, keys, members, days = {}, {}, {}, {}\n"
+    "local n, applied, i = #ARGV, 0, 4 + ns\n"
+    "while i <= n do\n"
+    "  local s, seq = tonumber(ARGV[i]), tonumber(ARGV[i + 1])\n"
+    "  if seq > mark[s] then\n"
+    "    mark[s], moved[s] = seq, true\n"
+    "    local day, member = ARGV[i + 2], ARGV[i + 3] .. ':' .. ARGV[i + 4]\n"
+    "    local key = prefix .. ':usage:' .. day .. ':' .. member\n"
+    "    local acc = sums[key]\n"
+    "    if acc == nil then\n"
+    "      acc = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}\n"
+    "      sums[key] = acc\n"
+    "      keys[#keys + 1] = key\n"
+    "      members[key], days[key] = member, day\n"
+    "    end\n"
+    "    for f = 1, 10 do acc[f] = acc[f] + tonumber(ARGV[i + 4 + f]) end\n"
+    "    applied = applied + 1\n"
+    "  end\n"
+    "  i = i + 15\n"
+    "end\n"
+    "for _, key in ipairs(keys) do\n"
+    "  local acc = sums[key]\n"
+    "  for f = 1, 10 do\n"
+    "    if acc[f] ~= 0 then\n"
+    "      redis.call('HINCRBY', key, fields[f],"
+    " string.format('%.0f', acc[f]))\n"
+    "    end\n"
+    "  end\n"
+    "  redis.call('SADD', prefix .. ':usage:' .. days[key] .. ':index',"
+    " members[key])\n"
+    "end\n"
+    "for s = 1, ns do\n"
+    "  if moved[s] then\n"
+    "    redis.call('SET', prefix .. ':seq:' .. streams[s], mark[s], 'EX',"
+    " ttl)\n"
+    "  end\n"
+    "end\n"
+    "return applied\n";
+
+
+static void aigw_put32(unsigned char *p, uint32_t v);
+static void aigw_put64(unsigned char *p, uint64_t v);
+static uint32_t aigw_get32(const unsigned char *p);
+static uint64_t aigw_get64(const unsigned char *p);
+
+
+size_t
+aigw_record_size(const aigw_record_t *r)
+{
+    if (r->tenant.len == 0 || r->tenant.len > AIGW_RECORD_TENANT_MAX
+        || r->model.len == 0 || r->model.len > AIGW_RECORD_MODEL_MAX)
+    {
+        return 0;
+    }
+
+    return AIGW_RECORD_HEAD + AIGW_DATE_LEN + 1 + r->tenant.len + 2
+           + r->model.len + 8 * AIGW_RECORD_FIELDS;
+}
+
+
+size_t
+aigw_record_encode(unsigned char *dst, const aigw_record_t *r)
+{
+    size_t          i, size;
+    unsigned char  *p;
+
+    size = aigw_record_size(r);
+    if (size == 0) {
+        return 0;
+    }
+
+    p = dst;
+
+    aigw_put32(p, (uint32_t) size);
+    p += 8;                                     /* the CRC comes last */
+
+    memcpy(p, r->stream, AIGW_STREAM_ID_LEN);
+    p += AIGW_STREAM_ID_LEN;
+
+    aigw_put64(p, r->seq);
+    p += 8;
+
+    memcpy(p, r->date, AIGW_DATE_LEN);
+    p += AIGW_DATE_LEN;
+
+    *p++ = (unsigned char) r->tenant.len;
+    memcpy(p, r->tenant.data, r->tenant.len);
+    p += r->tenant.len;
+
+    *p++ = (unsigned char) (r->model.len & 0xff);
+    *p++ = (unsigned char) (r->model.len >> 8);
+    memcpy(p, r->model.data, r->model.len);
+    p += r->model.len;
+
+    for (i = 0; i < AIGW_RECORD_FIELDS; i++) {
+        aigw_put64(p, r->v[i]);
+        p += 8;
+    }
+
+    aigw_put32(dst + 4, aigw_crc32(0, dst + 8, size - 8));
+
+    return size;
+}
+
+
+size_t
+aigw_record_decode(const unsigned char *p, size_t avail, aigw_record_t *r)
+{
+    size_t                i, size, len;
+    const unsigned char  *q, *end;
+
+    if (avail < 8) {
+        return 0;
+    }
+
+    size = aigw_get32(p);
+
+    if (size < AIGW_RECORD_HEAD + AIGW_DATE_LEN + 1 + 1 + 2 + 1
+                  + 8 * AIGW_RECORD_FIELDS
+        || size > AIGW_RECORD_MAX)
+    {
+        return (size_t) -1;
+    }
+
+    if (avail < size) {
+        return 0;
+    }
+
+    if (aigw_get32(p + 4) != aigw_crc32(0, p + 8, size - 8)) {
+        return (size_t) -1;
+    }
+
+    end = p + size;
+    q = p + 8;
+
+    memcpy(r->stream, q, AIGW_STREAM_ID_LEN);
+    q += AIGW_STREAM_ID_LEN;
+
+    r->seq = aigw_get64(q);
+    q += 8;
+
+    memcpy(r->date, q, AIGW_DATE_LEN);
+    q += AIGW_DATE_LEN;
+
+    len = *q++;
+    if (len == 0 || len > AIGW_RECORD_TENANT_MAX || end - q < (ptrdiff_t) len)
+    {
+        return (size_t) -1;
+    }
+
+    r->tenant.data = (const char *) q;
+    r->tenant.len = len;
+    q += len;
+
+    if (end - q < 2) {
+        return (size_t) -1;
+    }
+
+    len = q[0] | ((size_t) q[1] << 8);
+    q += 2;
+
+    if (len == 0 || len > AIGW_RECORD_MODEL_MAX
+        || end - q != (ptrdiff_t) (len + 8 * AIGW_RECORD_FIELDS))
+    {
+        return (size_t) -1;
+    }
+
+    r->model.data = (const char *) q;
+    r->model.len = len;
+    q += len;
+
+    for (i = 0; i < AIGW_RECORD_FIELDS; i++) {
+        r->v[i] = aigw_get64(q);
+        q += 8;
+    }
+
+    return size;
+}
+
+
+void
+aigw_record_set_seq(unsigned char *p, uint64_t seq)
+{
+    size_t  size;
+
+    size = aigw_get32(p);
+
+    aigw_put64(p + 8 + AIGW_STREAM_ID_LEN, seq);
+    aigw_put32(p + 4, aigw_crc32(0, p + 8, size - 8));
+}
+
+
+void
+aigw_record_script_sha1(char out[41])
+{
+    unsigned int   len;
+    unsigned char  md[EVP_MAX_MD_SIZE];
+
+    len = 0;
+
+    (void) EVP_Digest(aigw_record_script, sizeof(aigw_record_script) - 1, md,
+                      &len, EVP_sha1(), NULL);
+
+    aigw_hex(out, md, 20);
+    out[40] = '\0';
+}
+
+
+static void
+aigw_put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char) v;
+    p[1] = (unsigned char) (v >> 8);
+    p[2] = (unsigned char) (v >> 16);
+    p[3] = (unsigned char) (v >> 24);
+}
+
+
+static void
+aigw_put64(unsigned char *p, uint64_t v)
+{
+    aigw_put32(p, (uint32_t) v);
+    aigw_put32(p + 4, (uint32_t) (v >> 32));
+}
+
+
+static uint32_t
+aigw_get32(const unsigned char *p)
+{
+    return (uint32_t) p[0] | ((uint32_t) p[1] << 8) | ((uint32_t) p[2] << 16)
+           | ((uint32_t) p[3] << 24);
+}
+
+
+static uint64_t
+aigw_get64(const unsigned char *p)
+{
+    return (uint64_t) aigw_get32(p) | ((uint64_t) aigw_get32(p + 4) << 32);
+}
