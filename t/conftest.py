@@ -127,6 +127,7 @@ class Launcher:
     def __init__(self, tmp_path_factory):
         self.tmp = tmp_path_factory
         self.count = 0
+        self.instances = []
 
     def new(self, http_conf, ports=None, env=None, start=True, name="nginx",
             main_extra=""):
@@ -137,6 +138,7 @@ class Launcher:
             ports = []
         n = h.Nginx(prefix, http_conf, ports, env=env, valgrind=h.VALGRIND,
                     main_extra=main_extra)
+        self.instances.append(n)
         if start:
             n.start()
         return n

@@ -76,6 +76,15 @@ API_KEY_ID = "harness1"
 API_KEY, API_KEY_SHA256 = make_key(API_KEY_ID)
 KEY_HEADER = ("x-api-key", API_KEY)
 
+# every key the tests send (valid or not): the last test of the session
+# looks for them in the logs of every nginx it started
+SENT_KEYS = [API_KEY]
+
+
+def register_keys(*keys):
+    SENT_KEYS.extend(k for k in keys if k not in SENT_KEYS)
+    return keys[0] if len(keys) == 1 else keys
+
 
 def tenants_doc(*tenants):
     return {"tenants": list(tenants)}

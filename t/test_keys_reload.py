@@ -43,7 +43,7 @@ def create_key(tenants, tenant, key_id):
                "--id", key_id).strip()
     assert re.fullmatch(r"aigw_%s_[A-Za-z0-9_-]{43}" % re.escape(key_id),
                         key), key
-    return key
+    return h.register_keys(key)
 
 
 def revoke_key(tenants, key_id):

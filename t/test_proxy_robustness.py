@@ -168,7 +168,9 @@ def test_aigw_off_location(nginx_factory, mock):
                 proxy_pass http://127.0.0.1:%d;
             }""" % mock.port)
     n = nginx_factory(conf, [port])
-    r = h.post(n.port, "/plain/thing", b"{}", [("X-Custom", "1")])
+    # no API key either: this is not a gateway location
+    r = h.post(n.port, "/plain/thing", b"{}", [("X-Custom", "1")],
+               api_key=None)
     # the mock refuses the unsigned request; what matters is that aigw
     # neither answered it nor signed it
     assert r.status == 403
