@@ -133,7 +133,7 @@ decode_split(aigw_es_decoder_t *es, rec_t *r, const unsigned char *in,
     from = 0;
 
     for (i = 0; i <= ncuts; i++) {
-        to = (i < ncuts) ? cuts[i] : len;
+        to = (cuts != NULL && i < ncuts) ? cuts[i] : len;
 
         if (to > from) {
             (void) aigw_es_feed(es, in + from, to - from);
@@ -567,7 +567,8 @@ test_header_types(void)
     CHECK(strstr(r->log,
                  "h t 0 1;h f 1 0;h b 2 -128;h i16 3 -2;h i32 4 -2147483647;"
                  "h i64 5 -3;h bytes 6 000102;h str 7 68656c6c6f;"
-                 "h ts 8 1713691951104;h uuid 9 0102030405060708090a0b0c0d0e0f10;"
+                 "h ts 8 1713691951104;"
+                 "h uuid 9 0102030405060708090a0b0c0d0e0f10;"
                  "h  7 ;") != NULL);
     CHECK_EQ(r->crc_ok, 1);
 
@@ -618,7 +619,7 @@ test_limits(void)
     int                 rc;
     size_t              len, n, i, big;
     rec_t              *r;
-    unsigned char      *buf, pre[16];
+    unsigned char      *buf, *payload, pre[16];
     aigw_es_decoder_t   es;
 
     r = malloc(sizeof(rec_t));
@@ -737,9 +738,11 @@ test_limits(void)
     big = AIGW_ES_MAX_PAYLOAD_LEN;
     free(buf);
     buf = malloc(big + 64);
-    memset(buf, 'z', big + 64);
+    payload = malloc(big);
+    memset(payload, 'z', big);
     n = tu_es_str_header(pre, ":event-type", "x");
-    len = tu_es_message(buf, pre, n, buf + 40, big);
+    len = tu_es_message(buf, pre, n, payload, big);
+    free(payload);
 
     memset(r, 0, sizeof(rec_t));
     aigw_es_init(&es, &rec_handler, r);

@@ -61,7 +61,8 @@ usage_text(const aigw_usage_t *u, char *buf, size_t size)
              (unsigned long long) u->cache_read_input_tokens,
              (unsigned long long) u->cache_write_input_tokens,
              (unsigned long long) u->images, u->has,
-             aigw_usage_source_name(u->source), u->error, u->throttled,
+             aigw_usage_source_name(u->source), (int) u->error,
+             (int) u->throttled,
              u->error_type, u->image_size, u->image_quality,
              (unsigned long long) u->image_width,
              (unsigned long long) u->image_height,
@@ -102,7 +103,7 @@ run(const input_t *in, const size_t *cuts, size_t ncuts, int complete,
     from = 0;
 
     for (i = 0; i <= ncuts; i++) {
-        to = (i < ncuts) ? cuts[i] : in->len;
+        to = (cuts != NULL && i < ncuts) ? cuts[i] : in->len;
         aigw_usage_body(up, in->body + from, to - from);
         from = to;
     }
@@ -1510,10 +1511,10 @@ test_bodies(void)
 
     in.model = "cohere.command-r-v1:0";
     in.body = (const unsigned char *)
-              "{\"response_id\":\"x\",\"text\":\"hi\",\"meta\":{\"api_version\":"
-              "{\"version\":\"1\"},\"billed_units\":{\"input_tokens\":9,"
-              "\"output_tokens\":12},\"tokens\":{\"input_tokens\":70,"
-              "\"output_tokens\":12}}}";
+              "{\"response_id\":\"x\",\"text\":\"hi\",\"meta\":"
+              "{\"api_version\":{\"version\":\"1\"},\"billed_units\":"
+              "{\"input_tokens\":9,\"output_tokens\":12},\"tokens\":"
+              "{\"input_tokens\":70,\"output_tokens\":12}}}";
     in.len = strlen((const char *) in.body);
     in.name = "cohere command r";
     check_input(&in, "in=9 out=12 cr=0 cw=0 img=0 has=3 src=body"
