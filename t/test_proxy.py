@@ -459,6 +459,29 @@ def test_http2_client(gw, mock, certs, tmp_path, size):
     assert rec["body_length"] == len(body)
 
 
+@pytest.mark.parametrize("auth", ["bearer", "none"])
+def test_http2_bearer_key(gw, mock, certs, tmp_path, auth):
+    """What a recent AWS SDK sends with AWS_BEARER_TOKEN_BEDROCK: HTTP/2
+    over TLS, the key as "Authorization: Bearer"; without a key, 401."""
+    headers = [("Content-Type", "application/json")]
+    if auth == "bearer":
+        headers.append(("Authorization", "Bearer " + h.API_KEY))
+    r = h.curl("https://localhost:%d%s" % (gw.ports[2], CONVERSE), tmp_path,
+               headers=headers, body=CONVERSE_BODY, cacert=certs["ca"],
+               api_key=None)
+    assert r.http_version == "2"
+    if auth == "none":
+        assert r.status == 401, r
+        assert r.header("x-amzn-ErrorType") == "UnrecognizedClientException"
+        assert r.json()["message"]
+        assert mock.requests() == []
+        return
+    assert r.status == 200, r
+    rec = one_request(mock)
+    assert_signed(rec)
+    assert h.key_secret(h.API_KEY) not in json.dumps(rec["headers"])
+
+
 def test_http2_body_without_content_length(gw, mock, certs, tmp_path):
     """An HTTP/2 request body of unknown length (no content-length, DATA
     frames until END_STREAM): read whole, hashed, sent with its length."""
