@@ -51,7 +51,8 @@ AIGW_CFLAGS    = $(CFLAGS) -std=gnu99 -Wall -Wextra -Wpointer-arith \
 CORE_LIBS      = -lcrypto -ljansson
 
 
-.PHONY: all module cli deps test unit integration test-valgrind clean FORCE
+.PHONY: all module cli deps test unit integration test-valgrind clean FORCE \
+        bench-decode
 
 all: module cli
 
@@ -116,6 +117,14 @@ test: all unit integration
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+# not a test: the event-stream decoder's throughput next to CRC32's
+bench-decode: t/bench/bench_decode.c t/unit/es_test_util.h $(CORE_SRCS) \
+              $(CORE_HDRS)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(AIGW_CFLAGS) -O2 -It/unit -o $(BUILD)/bench/bench_decode $< \
+	    $(CORE_SRCS) $(CORE_LIBS)
+	$(BUILD)/bench/bench_decode
 
 integration: all
 	cd t && AIGW_BUILD=$(CURDIR)/$(BUILD) NGINX_BIN=$(NGINX_BIN) \

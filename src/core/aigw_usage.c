@@ -146,15 +146,21 @@ static const aigw_usage_rule_t  aigw_usage_bedrock_rules[] = {
     { "meta.billed_units.input_tokens", AIGW_USAGE_FAM_IN, UR_SET, 0 },
     { "meta.billed_units.output_tokens", AIGW_USAGE_FAM_OUT, UR_SET, 0 },
 
-    /* AI21 Jurassic-2: the tokens themselves */
-    { "prompt.tokens[]", AIGW_USAGE_FAM_IN, UR_COUNT, 0 },
-    { "completions[].data.tokens[]", AIGW_USAGE_FAM_OUT, UR_COUNT, 0 },
-
     /* OpenAI-style: Mistral, Jamba, DeepSeek, gpt-oss, imported models */
     { "usage.prompt_tokens", AIGW_USAGE_OAI_IN, UR_SET, 0 },
     { "usage.completion_tokens", AIGW_USAGE_OAI_OUT, UR_SET, 0 },
     { "usage.prompt_tokens_details.cached_tokens",
-      AIGW_USAGE_OAI_CACHED, UR_SET, 0 },
+      AIGW_USAGE_OAI_CACHED, UR_SET, 0 }
+};
+
+
+/* values of any type, counted */
+
+static const aigw_usage_rule_t  aigw_usage_bedrock_values[] = {
+
+    /* AI21 Jurassic-2: the tokens themselves */
+    { "prompt.tokens[]", AIGW_USAGE_FAM_IN, UR_COUNT, 0 },
+    { "completions[].data.tokens[]", AIGW_USAGE_FAM_OUT, UR_COUNT, 0 },
 
     /* images: Titan Image Generator, Nova Canvas, Stability */
     { "images[]", AIGW_USAGE_IMAGES, UR_COUNT, AIGW_USAGE_IMAGE },
@@ -182,7 +188,10 @@ static const aigw_usage_rule_t  aigw_usage_sagemaker_rules[] = {
     { "usage.prompt_tokens_details.cached_tokens",
       AIGW_USAGE_OAI_CACHED, UR_SET, 0 },
     { "details.generated_tokens", AIGW_USAGE_TGI_OUT, UR_SUM, 0 },
-    { "[].details.generated_tokens", AIGW_USAGE_TGI_OUT, UR_SUM, 0 },
+    { "[].details.generated_tokens", AIGW_USAGE_TGI_OUT, UR_SUM, 0 }
+};
+
+static const aigw_usage_rule_t  aigw_usage_sagemaker_values[] = {
     { "details.prefill[]", AIGW_USAGE_TGI_IN, UR_COUNT, 0 },
     { "[].details.prefill[]", AIGW_USAGE_TGI_IN, UR_COUNT, 0 }
 };
@@ -190,7 +199,7 @@ static const aigw_usage_rule_t  aigw_usage_sagemaker_rules[] = {
 
 /* error bodies: {"message": "..."}, sometimes with the type */
 
-static const aigw_usage_rule_t  aigw_usage_error_rules[] = {
+static const aigw_usage_rule_t  aigw_usage_error_values[] = {
     { "__type", AIGW_USAGE_CAP_ERROR, UR_STRING, 0 }
 };
 
@@ -202,15 +211,58 @@ static const aigw_usage_rule_t  aigw_usage_request_rules[] = {
     { "imageGenerationConfig.height", AIGW_USAGE_REQ_HEIGHT, UR_SET, 0 },
     { "imageGenerationConfig.numberOfImages",
       AIGW_USAGE_REQ_IMAGES, UR_SET, 0 },
-    { "imageGenerationConfig.quality", AIGW_USAGE_CAP_QUALITY, UR_STRING,
-      0 },
     { "width", AIGW_USAGE_REQ_WIDTH, UR_SET, 0 },
     { "height", AIGW_USAGE_REQ_HEIGHT, UR_SET, 0 },
     { "samples", AIGW_USAGE_REQ_IMAGES, UR_SET, 0 }
 };
 
+static const aigw_usage_rule_t  aigw_usage_request_values[] = {
+    { "imageGenerationConfig.quality", AIGW_USAGE_CAP_QUALITY, UR_STRING,
+      0 }
+};
+
 
 #define aigw_usage_nelts(a)  (sizeof(a) / sizeof(a[0]))
+
+
+/*
+ * A set of rules: for numbers (UR_SET, UR_SUM), and for the start of any
+ * value (UR_COUNT, UR_STRING), so that most events look at few rules
+ */
+
+struct aigw_usage_rules_s {
+    const aigw_usage_rule_t  *numbers;
+    size_t                    nnumbers;
+    const aigw_usage_rule_t  *values;
+    size_t                    nvalues;
+};
+
+
+static const aigw_usage_rules_t  aigw_usage_bedrock = {
+    aigw_usage_bedrock_rules, aigw_usage_nelts(aigw_usage_bedrock_rules),
+    aigw_usage_bedrock_values, aigw_usage_nelts(aigw_usage_bedrock_values)
+};
+
+static const aigw_usage_rules_t  aigw_usage_converse = {
+    aigw_usage_converse_rules, aigw_usage_nelts(aigw_usage_converse_rules),
+    NULL, 0
+};
+
+static const aigw_usage_rules_t  aigw_usage_sagemaker = {
+    aigw_usage_sagemaker_rules, aigw_usage_nelts(aigw_usage_sagemaker_rules),
+    aigw_usage_sagemaker_values,
+    aigw_usage_nelts(aigw_usage_sagemaker_values)
+};
+
+static const aigw_usage_rules_t  aigw_usage_error = {
+    NULL, 0,
+    aigw_usage_error_values, aigw_usage_nelts(aigw_usage_error_values)
+};
+
+static const aigw_usage_rules_t  aigw_usage_request = {
+    aigw_usage_request_rules, aigw_usage_nelts(aigw_usage_request_rules),
+    aigw_usage_request_values, aigw_usage_nelts(aigw_usage_request_values)
+};
 
 
 /* the bound promised in aigw_usage.h */
@@ -226,8 +278,11 @@ static int aigw_usage_on_chunk(aigw_json_scan_t *js, aigw_json_event_e ev,
 static int aigw_usage_on_request(aigw_json_scan_t *js, aigw_json_event_e ev,
     const char *p, size_t len, void *data);
 static void aigw_usage_apply(aigw_usage_parser_t *up, aigw_json_scan_t *js,
-    const aigw_usage_rule_t *rules, size_t n, aigw_usage_acc_t *acc,
+    const aigw_usage_rules_t *rules, aigw_usage_acc_t *acc,
     aigw_json_event_e ev, const char *p, size_t len);
+static void aigw_usage_apply_rules(aigw_usage_parser_t *up,
+    aigw_json_scan_t *js, const aigw_usage_rule_t *rules, size_t n,
+    aigw_usage_acc_t *acc, aigw_json_event_e ev, const char *p, size_t len);
 static void aigw_usage_capture_end(aigw_usage_parser_t *up);
 static void aigw_usage_merge(aigw_usage_acc_t *dst,
     const aigw_usage_acc_t *src);
@@ -484,8 +539,7 @@ aigw_usage_decide(aigw_usage_parser_t *up)
 
     if (up->usage.status >= 400) {
         up->mode = UM_JSON;
-        up->rules = aigw_usage_error_rules;
-        up->nrules = aigw_usage_nelts(aigw_usage_error_rules);
+        up->rules = &aigw_usage_error;
         up->doc_commit = 1;
         return;
     }
@@ -509,19 +563,16 @@ aigw_usage_decide(aigw_usage_parser_t *up)
 
     case AIGW_OP_CONVERSE:
     case AIGW_OP_CONVERSE_STREAM:
-        up->rules = aigw_usage_converse_rules;
-        up->nrules = aigw_usage_nelts(aigw_usage_converse_rules);
+        up->rules = &aigw_usage_converse;
         break;
 
     case AIGW_OP_SM_INVOKE:
     case AIGW_OP_SM_INVOKE_STREAM:
-        up->rules = aigw_usage_sagemaker_rules;
-        up->nrules = aigw_usage_nelts(aigw_usage_sagemaker_rules);
+        up->rules = &aigw_usage_sagemaker;
         break;
 
     default:
-        up->rules = aigw_usage_bedrock_rules;
-        up->nrules = aigw_usage_nelts(aigw_usage_bedrock_rules);
+        up->rules = &aigw_usage_bedrock;
         break;
     }
 }
@@ -563,13 +614,12 @@ aigw_usage_on_doc(aigw_json_scan_t *js, aigw_json_event_e ev, const char *p,
     }
 
     if (js == &up->inner) {
-        aigw_usage_apply(up, js, aigw_usage_bedrock_rules,
-                         aigw_usage_nelts(aigw_usage_bedrock_rules),
-                         &up->doc, ev, p, len);
+        aigw_usage_apply(up, js, &aigw_usage_bedrock, &up->doc, ev, p,
+                         len);
         return 0;
     }
 
-    aigw_usage_apply(up, js, up->rules, up->nrules, &up->doc, ev, p, len);
+    aigw_usage_apply(up, js, up->rules, &up->doc, ev, p, len);
 
     return 0;
 }
@@ -582,9 +632,8 @@ aigw_usage_on_request(aigw_json_scan_t *js, aigw_json_event_e ev,
     aigw_usage_parser_t  *up = data;
 
     if (ev != AIGW_JSON_DOC_END) {
-        aigw_usage_apply(up, js, aigw_usage_request_rules,
-                         aigw_usage_nelts(aigw_usage_request_rules),
-                         &up->req, ev, p, len);
+        aigw_usage_apply(up, js, &aigw_usage_request, &up->req, ev, p,
+                         len);
     }
 
     return 0;
@@ -593,13 +642,9 @@ aigw_usage_on_request(aigw_json_scan_t *js, aigw_json_event_e ev,
 
 static void
 aigw_usage_apply(aigw_usage_parser_t *up, aigw_json_scan_t *js,
-    const aigw_usage_rule_t *rules, size_t n, aigw_usage_acc_t *acc,
+    const aigw_usage_rules_t *rules, aigw_usage_acc_t *acc,
     aigw_json_event_e ev, const char *p, size_t len)
 {
-    size_t                    i;
-    uint64_t                  v;
-    const aigw_usage_rule_t  *r;
-
     switch (ev) {
 
     case AIGW_JSON_STRING_DATA:
@@ -632,51 +677,76 @@ aigw_usage_apply(aigw_usage_parser_t *up, aigw_json_scan_t *js,
 
     /* the start of a value */
 
-    if (js->depth > AIGW_JSON_MAX_DEPTH) {
+    if (js->depth > AIGW_JSON_MAX_DEPTH || rules == NULL) {
         return;
+    }
+
+    if (ev == AIGW_JSON_NUMBER) {
+        aigw_usage_apply_rules(up, js, rules->numbers, rules->nnumbers, acc,
+                               ev, p, len);
+    }
+
+    aigw_usage_apply_rules(up, js, rules->values, rules->nvalues, acc, ev, p,
+                           len);
+}
+
+
+static void
+aigw_usage_apply_rules(aigw_usage_parser_t *up, aigw_json_scan_t *js,
+    const aigw_usage_rule_t *rules, size_t n, aigw_usage_acc_t *acc,
+    aigw_json_event_e ev, const char *p, size_t len)
+{
+    char                      c0;
+    size_t                    i;
+    uint64_t                  v;
+    const aigw_usage_rule_t  *r;
+
+    /* the first byte of the path, to skip most rules at once */
+
+    if (js->depth == 0) {
+        c0 = '\0';
+
+    } else if (js->level[0].array) {
+        c0 = '[';
+
+    } else {
+        c0 = js->level[0].key_len ? js->level[0].key[0] : '\0';
     }
 
     for (i = 0; i < n; i++) {
         r = &rules[i];
 
-        if ((r->flags & AIGW_USAGE_IMAGE) && !up->image_model) {
+        if (r->path[0] != c0
+            || ((r->flags & AIGW_USAGE_IMAGE) && !up->image_model)
+            || !aigw_json_match(js, r->path))
+        {
             continue;
         }
 
         switch (r->action) {
 
         case UR_COUNT:
-            if (!aigw_json_match(js, r->path)) {
-                continue;
-            }
-
             if (acc->v[r->slot] < UINT64_MAX) {
                 acc->v[r->slot]++;
             }
 
             acc->has |= 1u << r->slot;
-            continue;
+            break;
 
         case UR_STRING:
-            if (ev != AIGW_JSON_STRING_START || !aigw_json_match(js, r->path))
-            {
-                continue;
+            if (ev == AIGW_JSON_STRING_START) {
+                up->cap_js = js;
+                up->cap_slot = r->slot;
+                up->cap_len = 0;
+                up->cap_too_long = 0;
             }
 
-            up->cap_js = js;
-            up->cap_slot = r->slot;
-            up->cap_len = 0;
-            up->cap_too_long = 0;
-            continue;
+            break;
 
-        default:
-            if (ev != AIGW_JSON_NUMBER || !aigw_json_match(js, r->path)) {
-                continue;
-            }
-
+        default: /* UR_SET, UR_SUM: numbers only */
             if (aigw_json_number_u64(p, len, &v) != 0) {
                 up->bad_numbers++;
-                continue;
+                break;
             }
 
             if (r->action == UR_SUM && aigw_usage_has(acc, r->slot)) {
@@ -686,7 +756,7 @@ aigw_usage_apply(aigw_usage_parser_t *up, aigw_json_scan_t *js,
 
             acc->v[r->slot] = v;
             acc->has |= 1u << r->slot;
-            continue;
+            break;
         }
     }
 }
@@ -818,8 +888,7 @@ aigw_usage_es_start(aigw_es_decoder_t *es, const aigw_es_message_t *msg,
         if (aigw_usage_str_is(&h, "metadata")) {
             up->kind = UK_JSON;
             up->cap_js = NULL;
-            up->rules = aigw_usage_converse_rules;
-            up->nrules = aigw_usage_nelts(aigw_usage_converse_rules);
+            up->rules = &aigw_usage_converse;
             aigw_usage_scanner(&up->outer, 0, aigw_usage_on_doc);
             aigw_usage_clear(&up->doc);
         }
@@ -831,8 +900,7 @@ aigw_usage_es_start(aigw_es_decoder_t *es, const aigw_es_message_t *msg,
             up->kind = UK_PART;
 
             if (up->rules == NULL) {
-                up->rules = aigw_usage_sagemaker_rules;
-                up->nrules = aigw_usage_nelts(aigw_usage_sagemaker_rules);
+                up->rules = &aigw_usage_sagemaker;
                 aigw_usage_scanner(&up->outer, AIGW_JSON_MULTI,
                                    aigw_usage_on_doc);
             }

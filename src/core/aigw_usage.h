@@ -5,7 +5,7 @@
  * fed in byte ranges of any size, with the same result for every split.
  * No nginx headers; no allocation; nothing is buffered but a few short
  * strings.  The parser is a plain struct of fixed size that the caller
- * allocates: sizeof(aigw_usage_parser_t) is 6688 bytes on LP64 (x86_64,
+ * allocates: sizeof(aigw_usage_parser_t) is 6680 bytes on LP64 (x86_64,
  * aarch64), whatever the size of the response, and at most
  * AIGW_USAGE_STATE_MAX (8 KiB) anywhere (checked when compiling).  It
  * holds three JSON scanners (the body or an event's payload, the decoded
@@ -203,7 +203,8 @@ typedef struct {
 } aigw_usage_acc_t;
 
 
-typedef struct aigw_usage_rule_s  aigw_usage_rule_t;
+typedef struct aigw_usage_rule_s   aigw_usage_rule_t;
+typedef struct aigw_usage_rules_s  aigw_usage_rules_t;
 
 
 typedef struct {
@@ -228,8 +229,7 @@ typedef struct {
     unsigned               pfx_n;
     char                   pfx[12];
 
-    const aigw_usage_rule_t  *rules;
-    size_t                 nrules;
+    const aigw_usage_rules_t  *rules;
 
     /* string capture: the error "__type", the image quality */
     aigw_json_scan_t      *cap_js;
