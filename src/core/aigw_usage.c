@@ -287,6 +287,8 @@ static void aigw_usage_capture_end(aigw_usage_parser_t *up);
 static void aigw_usage_merge(aigw_usage_acc_t *dst,
     const aigw_usage_acc_t *src);
 static void aigw_usage_clear(aigw_usage_acc_t *acc);
+static void aigw_usage_json_error(aigw_usage_parser_t *up,
+    const char *reason);
 static void aigw_usage_feed_json(aigw_usage_parser_t *up,
     aigw_json_scan_t *js, const char *p, size_t len);
 static void aigw_usage_decide(aigw_usage_parser_t *up);
@@ -587,9 +589,28 @@ aigw_usage_feed_json(aigw_usage_parser_t *up, aigw_json_scan_t *js,
     }
 
     if (aigw_json_feed(js, p, len) != AIGW_JSON_OK) {
-        up->json_errors++;
-        up->json_error = js->error;
+        aigw_usage_json_error(up, js->error);
     }
+}
+
+
+/*
+ * Counted for the log: not error pages (HTML is fine there), nor what
+ * SageMaker models with the "auto" format send (CSV, text, anything)
+ */
+
+static void
+aigw_usage_json_error(aigw_usage_parser_t *up, const char *reason)
+{
+    if (up->usage.status >= 400
+        || ((up->op == AIGW_OP_SM_INVOKE || up->op == AIGW_OP_SM_INVOKE_STREAM)
+            && up->format == AIGW_USAGE_FORMAT_AUTO))
+    {
+        return;
+    }
+
+    up->json_errors++;
+    up->json_error = reason;
 }
 
 
@@ -947,8 +968,7 @@ aigw_usage_es_end(aigw_es_decoder_t *es, const aigw_es_message_t *msg,
         && up->outer.error == NULL
         && aigw_json_finish(&up->outer) != AIGW_JSON_OK)
     {
-        up->json_errors++;
-        up->json_error = "incomplete JSON in an event";
+        aigw_usage_json_error(up, "incomplete JSON in an event");
     }
 
     if (crc_ok) {
@@ -1008,8 +1028,7 @@ aigw_usage_on_chunk(aigw_json_scan_t *js, aigw_json_event_e ev,
             if (up->inner.error == NULL
                 && aigw_json_finish(&up->inner) != AIGW_JSON_OK)
             {
-                up->json_errors++;
-                up->json_error = "incomplete JSON in a chunk";
+                aigw_usage_json_error(up, "incomplete JSON in a chunk");
             }
 
             aigw_usage_clear(&up->doc);
@@ -1320,8 +1339,7 @@ static void
 aigw_usage_sse_event_end(aigw_usage_parser_t *up)
 {
     if (up->outer.error == NULL && aigw_json_in_value(&up->outer)) {
-        up->json_errors++;
-        up->json_error = "incomplete JSON in an event";
+        aigw_usage_json_error(up, "incomplete JSON in an event");
     }
 
     /* a top-level number ends here */
@@ -1379,8 +1397,7 @@ aigw_usage_finish(aigw_usage_parser_t *up, int complete)
                 break;
 
             default:
-                up->json_errors++;
-                up->json_error = up->outer.error;
+                aigw_usage_json_error(up, up->outer.error);
                 break;
             }
         }
@@ -1654,6 +1671,12 @@ aigw_usage_error_type(char *dst, const char *p, size_t len)
 {
     size_t       i, n;
     const char  *colon;
+
+    dst[0] = '\0';
+
+    if (p == NULL || len == 0) {
+        return;
+    }
 
     colon = memchr(p, ':', len);
     if (colon) {

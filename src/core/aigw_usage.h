@@ -158,7 +158,9 @@ typedef struct {
     uint32_t               crc_errors;      /* messages dropped: bad CRC */
     uint32_t               skipped;         /* headers over the buffer */
     uint32_t               bad_headers;     /* malformed header blocks */
-    uint32_t               json_errors;     /* JSON documents not parsed */
+    /* JSON documents not parsed; not counted: error pages, SageMaker
+       with the "auto" format (its models may send anything) */
+    uint32_t               json_errors;
     const char            *json_error;      /* the last reason */
     uint32_t               json_too_deep;   /* containers past the path */
     uint32_t               json_long_keys;

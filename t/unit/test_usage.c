@@ -1712,6 +1712,55 @@ test_images(void)
 static void
 test_misc(void)
 {
+    char                    text[1024];
+    input_t                 in;
+    aigw_usage_parser_t    *up;
+    aigw_usage_anomalies_t  an;
+
+    /* empty and NULL values */
+
+    up = malloc(sizeof(aigw_usage_parser_t));
+    aigw_usage_init(up, AIGW_OP_INVOKE, "amazon.nova-canvas-v1:0", 23,
+                    AIGW_USAGE_FORMAT_AUTO);
+    aigw_usage_status(up, 500);
+    aigw_usage_header(up, "x-amzn-ErrorType", 16, NULL, 0);
+    aigw_usage_header(up, "X-Amzn-Bedrock-Input-Token-Count", 32, NULL, 0);
+    aigw_usage_request_body(up, NULL, 0);
+    aigw_usage_body(up, NULL, 0);
+    aigw_usage_finish(up, 1);
+    usage_text(&up->usage, text, sizeof(text));
+    CHECK_STR(text, "in=0 out=0 cr=0 cw=0 img=0 has=0 src=none err=1 thr=0"
+                    " type= size= q= w=0 h=0 req=0");
+    aigw_usage_anomalies(up, &an);
+    CHECK_EQ(an.bad_numbers, 1);
+    free(up);
+
+    /* what is counted for the log, and what is not */
+
+    memset(&in, 0, sizeof(in));
+    in.op = AIGW_OP_INVOKE;
+    in.model = "anthropic.claude-v2";
+    in.status = 200;
+    in.body = (const unsigned char *) "<html>";
+    in.len = 6;
+    run(&in, NULL, 0, 1, text, sizeof(text), &an);
+    CHECK_EQ(an.json_errors, 1);
+    CHECK_STR(an.json_error, "expected a value");
+
+    in.status = 503;
+    run(&in, NULL, 0, 1, text, sizeof(text), &an);
+    CHECK_EQ(an.json_errors, 0);
+
+    in.status = 200;
+    in.op = AIGW_OP_SM_INVOKE;
+    in.format = AIGW_USAGE_FORMAT_AUTO;
+    run(&in, NULL, 0, 1, text, sizeof(text), &an);
+    CHECK_EQ(an.json_errors, 0);
+
+    in.format = AIGW_USAGE_FORMAT_OPENAI;
+    run(&in, NULL, 0, 1, text, sizeof(text), &an);
+    CHECK_EQ(an.json_errors, 1);
+
     CHECK_STR(aigw_usage_source_name(AIGW_USAGE_SOURCE_NONE), "none");
     CHECK_STR(aigw_usage_source_name(AIGW_USAGE_SOURCE_HEADER), "header");
     CHECK_STR(aigw_usage_source_name(AIGW_USAGE_SOURCE_BODY), "body");
