@@ -320,8 +320,6 @@ test_vectors(void)
     unsigned char      *bin;
 
     if (!tu_testdata(dir, sizeof(dir), "eventstream")) {
-        printf("skip: event-stream vectors not found at %s"
-               " (set AIGW_TESTDATA)\n", dir);
         return;
     }
 
@@ -454,8 +452,6 @@ test_captures(void)
     aigw_es_decoder_t   es;
 
     if (!tu_testdata(dir, sizeof(dir), "bedrock-captures")) {
-        printf("skip: Bedrock captures not found at %s"
-               " (set AIGW_TESTDATA)\n", dir);
         return;
     }
 
@@ -784,6 +780,20 @@ test_no_handler(void)
 int
 main(void)
 {
+    int   vectors, captures;
+    char  dir[2048], dir2[2048];
+
+    /* one line when the shared test data is missing */
+
+    vectors = tu_testdata(dir, sizeof(dir), "eventstream");
+    captures = tu_testdata(dir2, sizeof(dir2), "bedrock-captures");
+
+    if (!vectors || !captures) {
+        printf("skip: event-stream test data not found at %s%s%s"
+               " (set AIGW_TESTDATA)\n", vectors ? "" : dir,
+               (!vectors && !captures) ? " and " : "", captures ? "" : dir2);
+    }
+
     test_crc32();
     test_vectors();
     test_captures();
