@@ -92,7 +92,9 @@ $(NGX_BUILD)/.configured: config Makefile $(BUILD)/sources.list
 
 $(MODULE): $(NGX_BUILD)/.configured $(CORE_SRCS) $(CORE_HDRS) $(NGX_SRCS)
 	$(MAKE) -C $(NGX_BUILD) -f objs/Makefile modules
-	cp $(NGX_BUILD)/objs/ngx_http_aigw_module.so $@
+	@# a new file, not the old one rewritten: a running nginx keeps its copy
+	cp $(NGX_BUILD)/objs/ngx_http_aigw_module.so $@.tmp
+	mv -f $@.tmp $@
 
 
 $(BUILD)/aigw: $(CLI_SRCS) $(CLI_HDRS) $(CORE_SRCS) $(CORE_HDRS)

@@ -230,8 +230,7 @@ def test_request_body_over_25m_rejected(gw, mock):
     """client_max_body_size 25m from aigw_params: nginx answers 413 from
     the Content-Length alone."""
     gw.allow = [r"client intended to send too large body"]
-    # no key: nginx refuses this before the access phase, and a key would
-    # stay in $http_x_api_key (test_tenants.py, xfail: a module bug)
+    # no key needed: nginx refuses this before the access phase
     conn, r = h.open_request(gw.port, "POST", CONVERSE, [
         ("Content-Length", str(25 * 1024 * 1024 + 1))], b"", api_key=None)
     try:

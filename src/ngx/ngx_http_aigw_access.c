@@ -25,7 +25,6 @@ static ngx_int_t ngx_http_aigw_raw_path(ngx_http_request_t *r,
     ngx_str_t *path);
 static const aigw_op_t *ngx_http_aigw_op_from_path(ngx_http_request_t *r,
     ngx_str_t *path);
-static ngx_int_t ngx_http_aigw_strip_headers(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_aigw_client_credential(ngx_table_elt_t *h);
 static ngx_int_t ngx_http_aigw_sign(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx);
@@ -341,6 +340,10 @@ ngx_http_aigw_upstream(ngx_http_request_t *r, ngx_http_aigw_loc_conf_t *alcf,
     const aigw_str_t          *arn;
     ngx_http_aigw_endpoint_t  *ep;
 
+    /* usage counts under the model, not the tenant's profile ARN */
+
+    ctx->billing_model = ctx->model;
+
     if (ctx->op->service == AIGW_SERVICE_BEDROCK) {
         arn = aigw_tenant_inference_profile(ctx->tenant,
                                             (char *) ctx->requested.data,
@@ -530,7 +533,7 @@ ngx_http_aigw_op_from_path(ngx_http_request_t *r, ngx_str_t *path)
  * keeps to known headers stay valid, as the old list is not freed.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_aigw_strip_headers(ngx_http_request_t *r)
 {
     ngx_uint_t        i, n, drop;

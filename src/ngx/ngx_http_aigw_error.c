@@ -298,6 +298,15 @@ ngx_http_aigw_error_header_filter(ngx_http_request_t *r)
         ngx_http_set_ctx(r, ctx, ngx_http_aigw_module);
     }
 
+    /*
+     * nginx refused the request before the access phase could drop the
+     * client's key: drop it now, before the access log sees it
+     */
+
+    if (ngx_http_aigw_strip_headers(r) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     e = ngx_http_aigw_error_find(r->err_status);
 
     b = ngx_http_aigw_error_body(r, e->message);

@@ -33,6 +33,7 @@ static void *ngx_http_aigw_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_aigw_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_aigw_init_process(ngx_cycle_t *cycle);
+static void ngx_http_aigw_exit_process(ngx_cycle_t *cycle);
 
 
 static ngx_conf_post_handler_pt  ngx_http_aigw_region_post =
@@ -85,6 +86,13 @@ static ngx_command_t  ngx_http_aigw_commands[] = {
       0,
       NULL },
 
+    { ngx_string("aigw_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_aigw_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("aigw_endpoint"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
       ngx_http_aigw_endpoint,
@@ -128,7 +136,7 @@ ngx_module_t  ngx_http_aigw_module = {
     ngx_http_aigw_init_process,            /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_aigw_exit_process,            /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -339,7 +347,8 @@ ngx_http_aigw_postconfiguration(ngx_conf_t *cf)
 
     if (ngx_http_aigw_access_init(cf) != NGX_OK
         || ngx_http_aigw_request_body_init(cf) != NGX_OK
-        || ngx_http_aigw_usage_init(cf) != NGX_OK)
+        || ngx_http_aigw_usage_init(cf) != NGX_OK
+        || ngx_http_aigw_counter_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -621,9 +630,28 @@ ngx_http_aigw_init_process(ngx_cycle_t *cycle)
 
     amcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_aigw_module);
 
-    if (amcf == NULL || amcf->creds == NULL) {
+    if (amcf == NULL) {
         return NGX_OK;
     }
 
-    return ngx_http_aigw_creds_init_worker(cycle, amcf->creds);
+    if (amcf->creds
+        && ngx_http_aigw_creds_init_worker(cycle, amcf->creds) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (amcf->redis
+        && ngx_http_aigw_counter_init_worker(cycle, amcf->redis) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_aigw_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_aigw_counter_exit_worker(cycle);
 }

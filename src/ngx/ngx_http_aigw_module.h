@@ -50,10 +50,29 @@ typedef struct {
 } ngx_http_aigw_model_t;
 
 
+/* "aigw_redis": where and how usage is counted */
+typedef struct {
+    ngx_str_t                   address;     /* as configured */
+    ngx_str_t                   host;        /* an IP, NUL-terminated */
+    ngx_int_t                   port;
+    ngx_str_t                   unix_path;   /* NUL-terminated */
+    ngx_str_t                   password;    /* NUL-terminated */
+    ngx_int_t                   db;
+    ngx_str_t                   prefix;
+    size_t                      queue_size;
+    ngx_msec_t                  timeout;
+    time_t                      seq_ttl;
+    ngx_path_t                 *journal;
+    ngx_shm_zone_t             *zone;
+} ngx_http_aigw_redis_conf_t;
+
+
 typedef struct {
     ngx_http_aigw_creds_t      *creds;
     aigw_sigv4_cache_t          sign_cache;  /* per worker (after fork) */
     ngx_flag_t                  used;        /* "aigw on" somewhere */
+
+    ngx_http_aigw_redis_conf_t *redis;
 
     aigw_tenants_t             *tenants;
     ngx_str_t                   tenants_file;
@@ -84,6 +103,7 @@ typedef struct {
 
     ngx_str_t                   requested;      /* as the tenant asked */
     ngx_http_aigw_model_t      *catalog;        /* its catalog entry */
+    ngx_str_t                   billing_model;  /* before any profile */
 
     const aigw_op_t            *op;
     ngx_str_t                   model;          /* the target: ID, ARN */
@@ -116,6 +136,9 @@ typedef struct {
     unsigned                    usage_skip_body:1;
     unsigned                    usage_unread:1;
     unsigned                    usage_done:1;
+    unsigned                    counted:1;
+
+    uint64_t                    cost_nanousd;
 } ngx_http_aigw_ctx_t;
 
 
@@ -141,6 +164,7 @@ ngx_http_aigw_model_t *ngx_http_aigw_catalog_find(
     ngx_http_aigw_main_conf_t *amcf, ngx_str_t *name);
 
 ngx_int_t ngx_http_aigw_access_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_aigw_strip_headers(ngx_http_request_t *r);
 ngx_int_t ngx_http_aigw_request_body_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_aigw_request_body_start(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx);
@@ -152,6 +176,12 @@ ngx_int_t ngx_http_aigw_usage_start(ngx_http_request_t *r,
 aigw_usage_t *ngx_http_aigw_usage_result(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx);
 ngx_msec_t ngx_http_aigw_elapsed_ms(ngx_http_request_t *r);
+
+char *ngx_http_aigw_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_aigw_counter_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_aigw_counter_init_worker(ngx_cycle_t *cycle,
+    ngx_http_aigw_redis_conf_t *rc);
+void ngx_http_aigw_counter_exit_worker(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_aigw_error_init(ngx_conf_t *cf);
 
 /* sends a JSON error in Bedrock's shape and finalizes the request */

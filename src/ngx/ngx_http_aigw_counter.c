@@ -1,0 +1,854 @@
+
+/*
+ * ngx_http_aigw_module: counting usage, exactly once.
+ *
+ * At the log phase a request's record is committed to the queue in
+ * shared memory (a worker whose queue is full appends it to its overflow
+ * journal file instead).  In each worker a drainer runs on a timer; the
+ * one holding the lease sends batches to Redis, each one EVALSHA of the
+ * counting script (aigw_record.h): one round trip per batch, atomic, and
+ * idempotent, as Redis skips records it has counted.  The journal goes
+ * first, then the queue, so that every stream reaches Redis in order.
+ * While Redis is away the queue keeps half its size and the drainer moves
+ * the rest to journal files; a worker that exits (reload, quit) drains
+ * what it can to Redis and journals the rest.
+ */
+
+
+#include <openssl/rand.h>
+
+#include "ngx_http_aigw_counter.h"
+
+
+#define NGX_HTTP_AIGW_BATCH_BYTES      (256 * 1024)
+#define NGX_HTTP_AIGW_BATCH_RECORDS    512
+#define NGX_HTTP_AIGW_BATCH_STREAMS    32
+
+#define NGX_HTTP_AIGW_DRAIN_IDLE       100
+#define NGX_HTTP_AIGW_DRAIN_RETRY      1000
+#define NGX_HTTP_AIGW_JOURNAL_SCAN     10000
+
+
+typedef struct {
+    ngx_http_aigw_redis_conf_t     *rc;
+    ngx_log_t                      *log;
+    ngx_event_t                     timer;
+
+    /* the batch: from the queue, or from a journal file */
+    u_char                         *buf;
+    size_t                          len;
+    ngx_uint_t                      records;
+    uint64_t                        start;          /* queue offsets */
+    uint64_t                        end;
+
+    unsigned                        busy:1;
+    unsigned                        journal:1;
+    unsigned                        eval:1;
+    unsigned                        leased:1;
+    unsigned                        scan:1;
+    unsigned                        replaying:1;
+    unsigned                        closing:1;
+
+    uint64_t                        journal_gen;
+    ngx_msec_t                      scanned;
+
+    /* the journal file being replayed */
+    ngx_pool_t                     *jpool;
+    ngx_str_t                       jname;
+    ngx_fd_t                        jfd;
+    off_t                           joff;
+
+    /* this worker's overflow stream */
+    u_char                          ov_stream[AIGW_STREAM_ID_LEN];
+    uint64_t                        ov_seq;
+    uint64_t                        ov_first;
+
+    char                            sha1[41];
+} ngx_http_aigw_drain_t;
+
+
+static ngx_int_t ngx_http_aigw_counter_log_handler(ngx_http_request_t *r);
+static void ngx_http_aigw_counter_overflow(ngx_http_aigw_redis_conf_t *rc,
+    aigw_record_t *rec, ngx_log_t *log);
+static void ngx_http_aigw_drain_tick(ngx_event_t *ev);
+static void ngx_http_aigw_drain_ready(ngx_event_t *ev);
+static void ngx_http_aigw_drain_arm(ngx_http_aigw_drain_t *d, ngx_msec_t t);
+static ngx_int_t ngx_http_aigw_drain_scan(ngx_http_aigw_drain_t *d);
+static ngx_int_t ngx_http_aigw_drain_journal(ngx_http_aigw_drain_t *d);
+static void ngx_http_aigw_drain_journal_done(ngx_http_aigw_drain_t *d,
+    ngx_uint_t remove);
+static ngx_int_t ngx_http_aigw_drain_send(ngx_http_aigw_drain_t *d);
+static void ngx_http_aigw_drain_reply(redisReply *reply, void *data);
+static ngx_int_t ngx_http_aigw_drain_spill(ngx_http_aigw_drain_t *d);
+static size_t ngx_http_aigw_batch_cut(u_char *buf, size_t len,
+    ngx_uint_t *records, ngx_uint_t *bad);
+
+
+static ngx_http_aigw_drain_t  ngx_http_aigw_drain;
+
+
+ngx_int_t
+ngx_http_aigw_counter_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_LOG_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_aigw_counter_log_handler;
+
+    return NGX_OK;
+}
+
+
+/* the request's usage record, committed before the request is freed */
+
+static ngx_int_t
+ngx_http_aigw_counter_log_handler(ngx_http_request_t *r)
+{
+    ngx_tm_t                    tm;
+    ngx_int_t                   rc;
+    aigw_usage_t               *u;
+    aigw_record_t               rec;
+    ngx_http_aigw_ctx_t        *ctx;
+    ngx_http_aigw_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_aigw_module);
+
+    if (amcf->redis == NULL || r != r->main) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_aigw_module);
+
+    if (ctx == NULL || ctx->status != NGX_OK || ctx->tenant == NULL
+        || ctx->counted)
+    {
+        return NGX_OK;
+    }
+
+    ctx->counted = 1;
+
+    u = ngx_http_aigw_usage_result(r, ctx);
+
+    ngx_memzero(&rec, sizeof(aigw_record_t));
+
+    ngx_gmtime(r->start_sec, &tm);
+    (void) ngx_sprintf((u_char *) rec.date, "%4d-%02d-%02d",
+                       tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday);
+
+    rec.tenant = ctx->tenant->id;
+    rec.model.data = (char *) ctx->billing_model.data;
+    rec.model.len = ctx->billing_model.len;
+
+    rec.v[AIGW_F_REQUESTS] = 1;
+    rec.v[AIGW_F_LATENCY] = ngx_http_aigw_elapsed_ms(r);
+    rec.v[AIGW_F_COST] = ctx->cost_nanousd;
+
+    if (u) {
+        rec.v[AIGW_F_INPUT] = u->input_tokens;
+        rec.v[AIGW_F_OUTPUT] = u->output_tokens;
+        rec.v[AIGW_F_CACHE_READ] = u->cache_read_input_tokens;
+        rec.v[AIGW_F_CACHE_WRITE] = u->cache_write_input_tokens;
+        rec.v[AIGW_F_IMAGES] = u->images;
+        rec.v[AIGW_F_ERRORS] = u->error;
+        rec.v[AIGW_F_THROTTLED] = u->throttled;
+    }
+
+    rc = ngx_http_aigw_queue_push(amcf->redis, &rec, r->connection->log);
+
+    if (rc == NGX_DECLINED) {
+        ngx_http_aigw_counter_overflow(amcf->redis, &rec, r->connection->log);
+    }
+
+    return NGX_OK;
+}
+
+
+/* the queue is full: the record goes to this worker's overflow file */
+
+static void
+ngx_http_aigw_counter_overflow(ngx_http_aigw_redis_conf_t *rc,
+    aigw_record_t *rec, ngx_log_t *log)
+{
+    u_char                  buf[AIGW_RECORD_MAX];
+    size_t                  size;
+    ngx_http_aigw_drain_t  *d;
+
+    d = &ngx_http_aigw_drain;
+
+    ngx_memcpy(rec->stream, d->ov_stream, AIGW_STREAM_ID_LEN);
+    rec->seq = ++d->ov_seq;
+
+    if (d->ov_first == 0) {
+        d->ov_first = rec->seq;
+    }
+
+    size = aigw_record_encode(buf, rec);
+
+    if (size == 0
+        || ngx_http_aigw_journal_append(rc, buf, size, d->ov_stream,
+                                        d->ov_first, log)
+           != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "aigw: the usage queue is full and the journal cannot "
+                      "be written (disk full?): the usage of this request "
+                      "of tenant \"%*s\" is lost",
+                      rec->tenant.len, rec->tenant.data);
+        return;
+    }
+
+    ngx_http_aigw_queue_overflowed(rc);
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "aigw: the usage queue is full, usage goes to the "
+                  "journal");
+}
+
+
+ngx_int_t
+ngx_http_aigw_counter_init_worker(ngx_cycle_t *cycle,
+    ngx_http_aigw_redis_conf_t *rc)
+{
+    ngx_http_aigw_drain_t  *d;
+
+    d = &ngx_http_aigw_drain;
+
+    ngx_memzero(d, sizeof(ngx_http_aigw_drain_t));
+
+    d->rc = rc;
+    d->log = cycle->log;
+    d->jfd = NGX_INVALID_FILE;
+    d->scan = 1;
+
+    d->buf = ngx_alloc(NGX_HTTP_AIGW_BATCH_BYTES, cycle->log);
+    if (d->buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (RAND_bytes(d->ov_stream, AIGW_STREAM_ID_LEN) != 1) {
+        return NGX_ERROR;
+    }
+
+    aigw_record_script_sha1(d->sha1);
+
+    d->timer.handler = ngx_http_aigw_drain_tick;
+    d->timer.data = d;
+    d->timer.log = cycle->log;
+
+    if (ngx_http_aigw_redis_start(cycle, rc, ngx_http_aigw_drain_ready)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_aigw_drain_arm(d, NGX_HTTP_AIGW_DRAIN_IDLE);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The worker exits: what is left in the queue goes to the journal, if no
+ * other live worker drains it; the Redis connection is closed.
+ */
+
+void
+ngx_http_aigw_counter_exit_worker(ngx_cycle_t *cycle)
+{
+    ngx_http_aigw_drain_t  *d;
+
+    d = &ngx_http_aigw_drain;
+
+    if (d->rc == NULL) {
+        return;
+    }
+
+    d->closing = 1;
+
+    if (d->timer.timer_set) {
+        ngx_del_timer(&d->timer);
+    }
+
+    if (ngx_http_aigw_queue_lease(d->rc, 1)) {
+        while (ngx_http_aigw_drain_spill(d) == NGX_OK) {
+            /* void */
+        }
+
+        ngx_http_aigw_queue_release(d->rc);
+    }
+
+    ngx_http_aigw_redis_close();
+
+    if (d->jfd != NGX_INVALID_FILE) {
+        (void) ngx_close_file(d->jfd);
+        d->jfd = NGX_INVALID_FILE;
+    }
+
+    if (d->jpool) {
+        ngx_destroy_pool(d->jpool);
+        d->jpool = NULL;
+    }
+
+    ngx_free(d->buf);
+    d->buf = NULL;
+    d->rc = NULL;
+}
+
+
+static void
+ngx_http_aigw_drain_ready(ngx_event_t *ev)
+{
+    ngx_http_aigw_drain_t  *d;
+
+    d = &ngx_http_aigw_drain;
+
+    /* a journal may have grown while Redis was away */
+    d->scan = 1;
+
+    if (!d->busy) {
+        ngx_http_aigw_drain_arm(d, 0);
+    }
+}
+
+
+static void
+ngx_http_aigw_drain_tick(ngx_event_t *ev)
+{
+    size_t                  n;
+    uint64_t                gen;
+    ngx_int_t               rc;
+    ngx_http_aigw_drain_t  *d;
+
+    d = ev->data;
+
+    if (d->closing) {
+        return;
+    }
+
+    if (d->busy) {
+        /* the reply, or the Redis client's timeout, comes first */
+        ngx_http_aigw_drain_arm(d, d->rc->timeout);
+        return;
+    }
+
+    if (!ngx_http_aigw_queue_lease(d->rc, 1)) {
+        /* another worker drains; when it stops, look at the journal first */
+        d->leased = 0;
+        ngx_http_aigw_drain_arm(d, NGX_HTTP_AIGW_LEASE_MS / 3);
+        return;
+    }
+
+    if (!d->leased) {
+        d->leased = 1;
+        d->scan = 1;
+    }
+
+    if (!ngx_http_aigw_redis_ready()) {
+
+        /*
+         * Redis is away: the queue keeps records up to half its size,
+         * the journal takes the rest (all of it when the worker exits)
+         */
+
+        while (ngx_http_aigw_queue_fill(d->rc)
+               > (ngx_exiting ? 0 : d->rc->queue_size / 2))
+        {
+            if (ngx_http_aigw_drain_spill(d) != NGX_OK) {
+                break;
+            }
+        }
+
+        ngx_http_aigw_drain_arm(d, NGX_HTTP_AIGW_DRAIN_IDLE);
+        return;
+    }
+
+    if (d->scan || d->replaying
+        || ngx_current_msec - d->scanned > NGX_HTTP_AIGW_JOURNAL_SCAN)
+    {
+        if (ngx_http_aigw_drain_scan(d) == NGX_ERROR) {
+            ngx_http_aigw_drain_arm(d, NGX_HTTP_AIGW_DRAIN_RETRY);
+            return;
+        }
+    }
+
+    if (d->replaying) {
+        rc = ngx_http_aigw_drain_journal(d);
+
+        if (rc == NGX_OK) {
+            return;
+        }
+
+        ngx_http_aigw_drain_arm(d, (rc == NGX_DECLINED)
+                                   ? 0 : NGX_HTTP_AIGW_DRAIN_RETRY);
+        return;
+    }
+
+    n = ngx_http_aigw_queue_peek(d->rc, d->buf, NGX_HTTP_AIGW_BATCH_BYTES,
+                                 &d->end, &gen);
+
+    if (gen != d->journal_gen) {
+        /* a journal file appeared since the last look: it goes first */
+        d->journal_gen = gen;
+        d->scan = 1;
+        ngx_http_aigw_drain_arm(d, 0);
+        return;
+    }
+
+    if (n == 0) {
+        if (ngx_exiting) {
+            ngx_http_aigw_queue_release(d->rc);
+            d->leased = 0;
+            return;
+        }
+
+        ngx_http_aigw_drain_arm(d, NGX_HTTP_AIGW_DRAIN_IDLE);
+        return;
+    }
+
+    d->len = n;
+    d->start = d->end - n;
+    d->journal = 0;
+
+    if (ngx_http_aigw_drain_send(d) != NGX_OK) {
+        ngx_http_aigw_drain_arm(d, NGX_HTTP_AIGW_DRAIN_RETRY);
+    }
+}
+
+
+/*
+ * Arms the drainer.  While it holds records to count, its timer keeps
+ * an exiting worker alive; otherwise it does not.
+ */
+
+static void
+ngx_http_aigw_drain_arm(ngx_http_aigw_drain_t *d, ngx_msec_t t)
+{
+    if (d->closing) {
+        return;
+    }
+
+    if (d->timer.timer_set) {
+        ngx_del_timer(&d->timer);
+    }
+
+    d->timer.cancelable = !(d->leased
+                            && (d->busy || d->replaying
+                                || ngx_http_aigw_queue_fill(d->rc)));
+
+    ngx_add_timer(&d->timer, t);
+}
+
+
+static ngx_int_t
+ngx_http_aigw_drain_scan(ngx_http_aigw_drain_t *d)
+{
+    ngx_int_t  rc;
+    ngx_str_t  name;
+
+    d->scan = 0;
+    d->scanned = ngx_current_msec;
+
+    if (d->jfd != NGX_INVALID_FILE) {
+        /* in the middle of a file */
+        d->replaying = 1;
+        return NGX_OK;
+    }
+
+    if (d->jpool == NULL) {
+        d->jpool = ngx_create_pool(1024, d->log);
+        if (d->jpool == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    rc = ngx_http_aigw_journal_next(d->rc, &name, d->jpool, d->log);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    d->replaying = (rc == NGX_OK);
+
+    if (rc == NGX_DECLINED) {
+        ngx_reset_pool(d->jpool);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Sends the next batch of the journal: NGX_OK when one is in flight,
+ * NGX_DECLINED when the file is done (or there is none left), NGX_ERROR
+ */
+
+static ngx_int_t
+ngx_http_aigw_drain_journal(ngx_http_aigw_drain_t *d)
+{
+    ssize_t     n;
+    ngx_int_t   rc;
+    ngx_uint_t  records, bad;
+
+    if (d->jfd == NGX_INVALID_FILE) {
+
+        rc = ngx_http_aigw_journal_next(d->rc, &d->jname, d->jpool, d->log);
+
+        if (rc != NGX_OK) {
+            d->replaying = 0;
+            ngx_reset_pool(d->jpool);
+            return rc;
+        }
+
+        rc = ngx_http_aigw_journal_claim(&d->jname, &d->jfd, d->log);
+
+        if (rc != NGX_OK) {
+            d->jfd = NGX_INVALID_FILE;
+            ngx_reset_pool(d->jpool);
+            return (rc == NGX_DECLINED) ? NGX_DECLINED : NGX_ERROR;
+        }
+
+        d->joff = 0;
+
+        ngx_log_error(NGX_LOG_NOTICE, d->log, 0,
+                      "aigw: counting the usage journal \"%V\"", &d->jname);
+    }
+
+    n = pread(d->jfd, d->buf, NGX_HTTP_AIGW_BATCH_BYTES, d->joff);
+
+    if (n == -1) {
+        ngx_log_error(NGX_LOG_ALERT, d->log, ngx_errno,
+                      "aigw: reading the usage journal \"%V\" failed",
+                      &d->jname);
+        ngx_http_aigw_drain_journal_done(d, 0);
+        return NGX_ERROR;
+    }
+
+    d->len = ngx_http_aigw_batch_cut(d->buf, n, &records, &bad);
+
+    if (d->len == 0) {
+        if (bad) {
+            ngx_log_error(NGX_LOG_ALERT, d->log, 0,
+                          "aigw: the usage journal \"%V\" is damaged at "
+                          "offset %O: the rest of it is not counted",
+                          &d->jname, d->joff);
+
+        } else if (n) {
+            /* a record cut short: its writer died while writing it */
+            ngx_log_error(NGX_LOG_WARN, d->log, 0,
+                          "aigw: the usage journal \"%V\" ends with an "
+                          "incomplete record, which is not counted",
+                          &d->jname);
+        }
+
+        ngx_http_aigw_drain_journal_done(d, 1);
+        return NGX_DECLINED;
+    }
+
+    d->journal = 1;
+
+    return ngx_http_aigw_drain_send(d);
+}
+
+
+static void
+ngx_http_aigw_drain_journal_done(ngx_http_aigw_drain_t *d, ngx_uint_t remove)
+{
+    if (remove && ngx_delete_file(d->jname.data) == NGX_FILE_ERROR
+        && ngx_errno != NGX_ENOENT)
+    {
+        ngx_log_error(NGX_LOG_ALERT, d->log, ngx_errno,
+                      "aigw: " ngx_delete_file_n " \"%V\" failed",
+                      &d->jname);
+    }
+
+    (void) ngx_close_file(d->jfd);
+    d->jfd = NGX_INVALID_FILE;
+
+    ngx_reset_pool(d->jpool);
+}
+
+
+/* one EVALSHA (EVAL when Redis lost the script) of the batch in d->buf */
+
+static ngx_int_t
+ngx_http_aigw_drain_send(ngx_http_aigw_drain_t *d)
+{
+    u_char          *p, *numbers;
+    size_t          *lens, off, size;
+    ngx_int_t        rc;
+    ngx_uint_t       i, f, s, nstreams, records, bad, argc;
+    ngx_pool_t      *pool;
+    const char     **argv;
+    aigw_record_t    rec;
+    u_char           streams[NGX_HTTP_AIGW_BATCH_STREAMS][AIGW_STREAM_ID_LEN];
+    u_char           hex[NGX_HTTP_AIGW_BATCH_STREAMS][2 * AIGW_STREAM_ID_LEN];
+
+    d->len = ngx_http_aigw_batch_cut(d->buf, d->len, &records, &bad);
+
+    /* a batch names at most NGX_HTTP_AIGW_BATCH_STREAMS streams */
+
+    nstreams = 0;
+    off = 0;
+
+    for (i = 0; i < records; i++) {
+        size = aigw_record_decode(d->buf + off, d->len - off, &rec);
+
+        for (s = 0; s < nstreams; s++) {
+            if (ngx_memcmp(streams[s], rec.stream, AIGW_STREAM_ID_LEN) == 0) {
+                break;
+            }
+        }
+
+        if (s == nstreams) {
+            if (nstreams == NGX_HTTP_AIGW_BATCH_STREAMS) {
+                break;
+            }
+
+            ngx_memcpy(streams[nstreams++], rec.stream, AIGW_STREAM_ID_LEN);
+        }
+
+        off += size;
+    }
+
+    if (i < records) {
+        records = i;
+        d->len = off;
+    }
+
+    if (!d->journal) {
+        /* the queue's batch ends where these records do */
+        d->end = d->start + d->len;
+    }
+
+    d->records = records;
+
+    if (records == 0) {
+        return NGX_ERROR;
+    }
+
+    pool = ngx_create_pool(16384, d->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    argc = 6 + nstreams + records * (2 + AIGW_RECORD_ARGS - 2);
+
+    argv = ngx_palloc(pool, argc * sizeof(char *));
+    lens = ngx_palloc(pool, argc * sizeof(size_t));
+    numbers = ngx_pnalloc(pool, (3 + records * (2 + AIGW_RECORD_FIELDS))
+                                * NGX_INT64_LEN);
+
+    if (argv == NULL || lens == NULL || numbers == NULL) {
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    p = numbers;
+    argc = 0;
+
+#define ngx_http_aigw_arg(s, l)                                               \
+    argv[argc] = (const char *) (s); lens[argc++] = (l)
+
+#define ngx_http_aigw_arg_num(fmt, v)                                         \
+    argv[argc] = (const char *) p;                                            \
+    lens[argc++] = ngx_sprintf(p, fmt, v) - p;                                \
+    p += lens[argc - 1]
+
+    if (d->eval) {
+        ngx_http_aigw_arg("EVAL", 4);
+        ngx_http_aigw_arg(aigw_record_script,
+                          ngx_strlen(aigw_record_script));
+
+    } else {
+        ngx_http_aigw_arg("EVALSHA", 7);
+        ngx_http_aigw_arg(d->sha1, 40);
+    }
+
+    ngx_http_aigw_arg("0", 1);
+    ngx_http_aigw_arg(d->rc->prefix.data, d->rc->prefix.len);
+    ngx_http_aigw_arg_num("%T", d->rc->seq_ttl);
+    ngx_http_aigw_arg_num("%ui", nstreams);
+
+    for (s = 0; s < nstreams; s++) {
+        aigw_hex((char *) hex[s], streams[s], AIGW_STREAM_ID_LEN);
+        ngx_http_aigw_arg(hex[s], 2 * AIGW_STREAM_ID_LEN);
+    }
+
+    off = 0;
+
+    for (i = 0; i < records; i++) {
+        off += aigw_record_decode(d->buf + off, d->len - off, &rec);
+
+        for (s = 0; s < nstreams; s++) {
+            if (ngx_memcmp(streams[s], rec.stream, AIGW_STREAM_ID_LEN) == 0) {
+                break;
+            }
+        }
+
+        ngx_http_aigw_arg_num("%ui", s + 1);
+        ngx_http_aigw_arg_num("%uL", rec.seq);
+        ngx_http_aigw_arg(rec.date, AIGW_DATE_LEN);
+        ngx_http_aigw_arg(rec.tenant.data, rec.tenant.len);
+        ngx_http_aigw_arg(rec.model.data, rec.model.len);
+
+        for (f = 0; f < AIGW_RECORD_FIELDS; f++) {
+            ngx_http_aigw_arg_num("%uL", rec.v[f]);
+        }
+    }
+
+#undef ngx_http_aigw_arg
+#undef ngx_http_aigw_arg_num
+
+    rc = ngx_http_aigw_redis_command((int) argc, argv, lens,
+                                     ngx_http_aigw_drain_reply, d);
+
+    /* hiredis has copied the command */
+    ngx_destroy_pool(pool);
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    d->busy = 1;
+
+    /* while a batch is in flight an exiting worker stays */
+    ngx_http_aigw_drain_arm(d, d->rc->timeout + 1000);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_aigw_drain_reply(redisReply *reply, void *data)
+{
+    ngx_http_aigw_drain_t *d = data;
+
+    d->busy = 0;
+
+    if (d->closing) {
+        return;
+    }
+
+    if (reply == NULL) {
+        /* Redis went away: the batch stays where it was */
+        ngx_http_aigw_drain_arm(d, NGX_HTTP_AIGW_DRAIN_IDLE);
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+
+        if (!d->eval && reply->len >= 8
+            && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
+        {
+            /* a restarted Redis: the script travels once more */
+            d->eval = 1;
+
+            if (ngx_http_aigw_drain_send(d) != NGX_OK) {
+                ngx_http_aigw_drain_arm(d, NGX_HTTP_AIGW_DRAIN_RETRY);
+            }
+
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, d->log, 0,
+                      "aigw: redis \"%V\" did not count a usage batch: %*s",
+                      &d->rc->address, (size_t) reply->len, reply->str);
+
+        ngx_http_aigw_drain_arm(d, NGX_HTTP_AIGW_DRAIN_RETRY);
+        return;
+    }
+
+    d->eval = 0;
+
+    if (d->journal) {
+        d->joff += d->len;
+
+    } else {
+        ngx_http_aigw_queue_take(d->rc, d->end, 0, d->records);
+    }
+
+    ngx_http_aigw_drain_arm(d, 0);
+}
+
+
+/*
+ * Moves a batch from the queue to a journal file: NGX_OK, NGX_DECLINED
+ * when the queue is empty, NGX_ERROR when the journal cannot be written
+ */
+
+static ngx_int_t
+ngx_http_aigw_drain_spill(ngx_http_aigw_drain_t *d)
+{
+    size_t         n;
+    uint64_t       end, gen;
+    ngx_uint_t     records, bad;
+    aigw_record_t  rec;
+
+    n = ngx_http_aigw_queue_peek(d->rc, d->buf, NGX_HTTP_AIGW_BATCH_BYTES,
+                                 &end, &gen);
+    if (n == 0) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_aigw_batch_cut(d->buf, n, &records, &bad) != n
+        || aigw_record_decode(d->buf, n, &rec) == (size_t) -1)
+    {
+        ngx_log_error(NGX_LOG_ALERT, d->log, 0,
+                      "aigw: the usage queue is damaged");
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_aigw_journal_write(d->rc, d->buf, n, rec.stream, rec.seq,
+                                    d->log)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_http_aigw_queue_take(d->rc, end, 1, records);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The whole records at the start of "buf", at most a batch of them: their
+ * length; "*bad" when the bytes after them are not a record at all
+ */
+
+static size_t
+ngx_http_aigw_batch_cut(u_char *buf, size_t len, ngx_uint_t *records,
+    ngx_uint_t *bad)
+{
+    size_t         off, size;
+    aigw_record_t  rec;
+
+    off = 0;
+    *records = 0;
+    *bad = 0;
+
+    while (off < len && *records < NGX_HTTP_AIGW_BATCH_RECORDS) {
+        size = aigw_record_decode(buf + off, len - off, &rec);
+
+        if (size == 0) {
+            break;
+        }
+
+        if (size == (size_t) -1) {
+            *bad = 1;
+            break;
+        }
+
+        off += size;
+        (*records)++;
+    }
+
+    return off;
+}
