@@ -52,6 +52,7 @@ import struct
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -462,7 +463,11 @@ class MockHandler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def do_POST(self):
+        self.rec = None
         self._dispatch()
+        if self.rec is not None:
+            # answered in full: the ground truth of what it sent
+            self.server.mock._completed(self.rec)
 
     def do_PUT(self):
         self._dispatch()
@@ -623,6 +628,7 @@ class MockHandler(BaseHTTPRequestHandler):
             "hold": None,
         }
         mock._record(rec)
+        self.rec = rec
         extra = [("x-mock-body-sha256", body_sha),
                  ("x-mock-body-length", str(body_len))]
 
@@ -783,6 +789,79 @@ class MockUpstream:
 
     def release(self, token):
         self._hold_event(token).set()
+
+    # -- ground truth of the usage sent, for the counting tests --
+
+    def _completed(self, rec):
+        rec["sent_usage"] = self.sent_usage(rec)
+        rec["completed"] = True
+
+    def sent_usage(self, rec):
+        """
+        The usage the mock sent in its answer to a recorded request, as a
+        metering gateway must count it: a capture's expected-usage.json,
+        the token counts of a default answer, errors (and throttled for
+        429) for an error answer.
+        """
+        u = {"input_tokens": 0, "output_tokens": 0,
+             "cache_read_input_tokens": 0, "cache_write_input_tokens": 0,
+             "errors": 0, "throttled": 0}
+        status = rec["response_status"] or 0
+        capture = None
+        for k, v in rec["headers"]:
+            if k.lower() == "x-mock-capture":
+                capture = v
+        if status >= 400:
+            u["errors"] = 1
+            u["throttled"] = int(status == 429)
+            return u
+        if capture:
+            u.update(self.capture_usage(capture))
+            return u
+        if rec["route_service"] == "bedrock" and rec["operation"] in (
+                "converse", "invoke", "converse-stream",
+                "invoke-with-response-stream"):
+            u["input_tokens"] = 10 + rec["body_length"] // 4
+            u["output_tokens"] = 7
+        return u
+
+    def capture_usage(self, name):
+        """A capture's expected-usage.json (its four token counts)."""
+        key = "usage:" + name
+        with self._lock:
+            if key in self._captures:
+                return dict(self._captures[key])
+        with open(os.path.join(self.captures_dir, name,
+                               "expected-usage.json")) as f:
+            usage = {k: int(v) for k, v in json.load(f).items()}
+        with self._lock:
+            self._captures[key] = usage
+        return dict(usage)
+
+    def ground_truth(self, tenant_header="X-Test-Tenant"):
+        """
+        {(tenant, model): {field: total}} over the requests answered in
+        full that carried tenant_header (the tenant the test meant; the
+        gateway passes the header through): requests and what
+        sent_usage() says.  model is the path's, percent-decoded.
+        """
+        out = {}
+        name = tenant_header.lower()
+        for rec in self.requests():
+            if not rec.get("completed"):
+                continue
+            tenant = None
+            for k, v in rec["headers"]:
+                if k.lower() == name:
+                    tenant = v
+            if tenant is None or rec["model"] is None:
+                continue
+            key = (tenant, urllib.parse.unquote(rec["model"]))
+            t = out.setdefault(key, {"requests": 0})
+            t["requests"] += 1
+            for f, v in rec["sent_usage"].items():
+                t[f] = t.get(f, 0) + v
+        return out
 
     def load_capture(self, name):
         """(status, headers, body) of a capture, or None."""
