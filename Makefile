@@ -2,6 +2,8 @@
 #
 #   make deps            Debian packages needed to build and test
 #   make                 build/ngx_http_aigw_module.so and build/aigw
+#   make demo            the gateway end to end: Redis, a Bedrock simulator,
+#                        nginx, requests, the counters; then cleaned up
 #   make test            build, then unit and integration tests
 #   make test-valgrind   the integration tests with nginx under memcheck
 #   make clean
@@ -51,7 +53,8 @@ AIGW_CFLAGS    = $(CFLAGS) -std=gnu99 -Wall -Wextra -Wpointer-arith \
 CORE_LIBS      = -lcrypto -ljansson
 
 
-.PHONY: all module cli deps test unit integration test-valgrind clean FORCE \
+.PHONY: all module cli deps demo test unit integration test-valgrind clean \
+        FORCE \
         bench-decode
 
 all: module cli
@@ -113,6 +116,19 @@ deps:
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	$$sudo env DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -q --no-install-recommends $(DEBIAN_PKGS)
+
+
+# what "make demo" needs; "make deps" installs whatever is missing
+DEMO_NEEDS = test -x $(NGINX_BIN) && test -f $(NGINX_SRC)/auto/module \
+             && command -v redis-server && command -v redis-cli \
+             && test -f /usr/include/hiredis/async.h \
+             && test -f /usr/include/jansson.h \
+             && $(PYTHON) -c 'import botocore'
+
+demo:
+	@( $(DEMO_NEEDS) ) >/dev/null 2>&1 || $(MAKE) deps
+	@$(MAKE) --no-print-directory all >/dev/null
+	$(PYTHON) t/demo.py
 
 
 test: all unit integration
