@@ -38,7 +38,7 @@ const char  aigw_record_script[] =
     "  mark[s] = tonumber(redis.call('GET', prefix .. ':seq:' .. streams[s])"
     " or 0)\n"
     "end\n"
-    "local sums, keys, members, days = {}, {}, {}, {}\n"
+    "local sums, keys, members, days, classes = {}, {}, {}, {}, {}\n"
     "local n, applied, i = #ARGV, 0, 4 + ns\n"
     "while i <= n do\n"
     "  local s, seq = tonumber(ARGV[i]), tonumber(ARGV[i + 1])\n"
@@ -51,12 +51,17 @@ const char  aigw_record_script[] =
     "      acc = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}\n"
     "      sums[key] = acc\n"
     "      keys[#keys + 1] = key\n"
-    "      members[key], days[key] = member, day\n"
+    "      members[key], days[key], classes[key] = member, day, {}\n"
     "    end\n"
-    "    for f = 1, 10 do acc[f] = acc[f] + tonumber(ARGV[i + 4 + f]) end\n"
+    "    for f = 1, 10 do acc[f] = acc[f] + tonumber(ARGV[i + 5 + f]) end\n"
+    "    local class = ARGV[i + 5]\n"
+    "    if class ~= '' then\n"
+    "      classes[key][class] = (classes[key][class] or 0)"
+    " + tonumber(ARGV[i + 11])\n"
+    "    end\n"
     "    applied = applied + 1\n"
     "  end\n"
-    "  i = i + 15\n"
+    "  i = i + 16\n"
     "end\n"
     "for _, key in ipairs(keys) do\n"
     "  local acc = sums[key]\n"
@@ -65,6 +70,10 @@ const char  aigw_record_script[] =
     "      redis.call('HINCRBY', key, fields[f],"
     " string.format('%.0f', acc[f]))\n"
     "    end\n"
+    "  end\n"
+    "  for class, count in pairs(classes[key]) do\n"
+    "    redis.call('HINCRBY', key, 'images:' .. class,"
+    " string.format('%.0f', count))\n"
     "  end\n"
     "  redis.call('SADD', prefix .. ':usage:' .. days[key] .. ':index',"
     " members[key])\n"
@@ -88,13 +97,54 @@ size_t
 aigw_record_size(const aigw_record_t *r)
 {
     if (r->tenant.len == 0 || r->tenant.len > AIGW_RECORD_TENANT_MAX
-        || r->model.len == 0 || r->model.len > AIGW_RECORD_MODEL_MAX)
+        || r->model.len == 0 || r->model.len > AIGW_RECORD_MODEL_MAX
+        || !aigw_record_class_valid(r->image_class.data,
+                                    r->image_class.len))
     {
         return 0;
     }
 
     return AIGW_RECORD_HEAD + AIGW_DATE_LEN + 1 + r->tenant.len + 2
-           + r->model.len + 8 * AIGW_RECORD_FIELDS;
+           + r->model.len + 1 + r->image_class.len + 8 * AIGW_RECORD_FIELDS;
+}
+
+
+/* empty, or "SIZE:QUALITY", each [A-Za-z0-9_.-]+ */
+
+int
+aigw_record_class_valid(const char *p, size_t len)
+{
+    size_t  i, colon;
+
+    if (len == 0) {
+        return 1;
+    }
+
+    if (len > AIGW_RECORD_CLASS_MAX) {
+        return 0;
+    }
+
+    colon = 0;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] == ':') {
+            if (colon || i == 0 || i == len - 1) {
+                return 0;
+            }
+
+            colon = i;
+            continue;
+        }
+
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')
+              || (p[i] >= '0' && p[i] <= '9') || p[i] == '_' || p[i] == '.'
+              || p[i] == '-'))
+        {
+            return 0;
+        }
+    }
+
+    return colon != 0;
 }
 
 
@@ -132,6 +182,12 @@ aigw_record_encode(unsigned char *dst, const aigw_record_t *r)
     memcpy(p, r->model.data, r->model.len);
     p += r->model.len;
 
+    *p++ = (unsigned char) r->image_class.len;
+    if (r->image_class.len) {
+        memcpy(p, r->image_class.data, r->image_class.len);
+        p += r->image_class.len;
+    }
+
     for (i = 0; i < AIGW_RECORD_FIELDS; i++) {
         aigw_put64(p, r->v[i]);
         p += 8;
@@ -155,7 +211,7 @@ aigw_record_decode(const unsigned char *p, size_t avail, aigw_record_t *r)
 
     size = aigw_get32(p);
 
-    if (size < AIGW_RECORD_HEAD + AIGW_DATE_LEN + 1 + 1 + 2 + 1
+    if (size < AIGW_RECORD_HEAD + AIGW_DATE_LEN + 1 + 1 + 2 + 1 + 1
                   + 8 * AIGW_RECORD_FIELDS
         || size > AIGW_RECORD_MAX)
     {
@@ -200,7 +256,7 @@ aigw_record_decode(const unsigned char *p, size_t avail, aigw_record_t *r)
     q += 2;
 
     if (len == 0 || len > AIGW_RECORD_MODEL_MAX
-        || end - q != (ptrdiff_t) (len + 8 * AIGW_RECORD_FIELDS))
+        || end - q < (ptrdiff_t) (len + 1 + 8 * AIGW_RECORD_FIELDS))
     {
         return (size_t) -1;
     }
@@ -208,6 +264,20 @@ aigw_record_decode(const unsigned char *p, size_t avail, aigw_record_t *r)
     r->model.data = (const char *) q;
     r->model.len = len;
     q += len;
+
+    len = *q++;
+
+    if (end - q != (ptrdiff_t) (len + 8 * AIGW_RECORD_FIELDS)) {
+        return (size_t) -1;
+    }
+
+    r->image_class.data = (const char *) q;
+    r->image_class.len = len;
+    q += len;
+
+    if (!aigw_record_class_valid(r->image_class.data, len)) {
+        return (size_t) -1;
+    }
 
     for (i = 0; i < AIGW_RECORD_FIELDS; i++) {
         r->v[i] = aigw_get64(q);

@@ -23,6 +23,7 @@
  *     10   day, "YYYY-MM-DD"
  *     u8   tenant length, tenant
  *     u16  model length, model
+ *     u8   image class length, image class ("1024x1024:premium"; may be 0)
  *     u64  x AIGW_RECORD_FIELDS counters
  */
 
@@ -40,6 +41,7 @@
 #define AIGW_DATE_LEN           10
 #define AIGW_RECORD_TENANT_MAX  64
 #define AIGW_RECORD_MODEL_MAX   2048
+#define AIGW_RECORD_CLASS_MAX   64
 
 #define AIGW_RECORD_FIELDS      10
 
@@ -58,7 +60,8 @@
 #define AIGW_RECORD_HEAD        (4 + 4 + AIGW_STREAM_ID_LEN + 8)
 #define AIGW_RECORD_MAX                                                       \
     (AIGW_RECORD_HEAD + AIGW_DATE_LEN + 1 + AIGW_RECORD_TENANT_MAX + 2        \
-     + AIGW_RECORD_MODEL_MAX + 8 * AIGW_RECORD_FIELDS)
+     + AIGW_RECORD_MODEL_MAX + 1 + AIGW_RECORD_CLASS_MAX                      \
+     + 8 * AIGW_RECORD_FIELDS)
 
 
 typedef struct {
@@ -67,6 +70,7 @@ typedef struct {
     char            date[AIGW_DATE_LEN];
     aigw_str_t      tenant;
     aigw_str_t      model;
+    aigw_str_t      image_class;    /* "SIZE:QUALITY" of images, or empty */
     uint64_t        v[AIGW_RECORD_FIELDS];
 } aigw_record_t;
 
@@ -75,8 +79,13 @@ typedef struct {
 extern const char  *aigw_record_fields[AIGW_RECORD_FIELDS];
 
 
-/* the encoded size; 0 if the tenant or the model is too long or empty */
+/*
+ * the encoded size; 0 if the tenant or the model is too long or empty, or
+ * the image class too long or not "SIZE:QUALITY" of [A-Za-z0-9_.-]
+ */
 size_t aigw_record_size(const aigw_record_t *r);
+
+int aigw_record_class_valid(const char *p, size_t len);
 
 /* encodes into "dst" (aigw_record_size() bytes); returns that size */
 size_t aigw_record_encode(unsigned char *dst, const aigw_record_t *r);
@@ -99,11 +108,12 @@ void aigw_record_set_seq(unsigned char *p, uint64_t seq);
  *
  *     prefix, seq-ttl-seconds, S, stream-id x S (hex),
  *     then per record: stream index (1..S), seq, day, tenant, model,
- *     AIGW_RECORD_FIELDS counters
+ *     image class, AIGW_RECORD_FIELDS counters
  *
  * It skips the records at or below their stream's high-water mark, adds
  * the others' counters (aggregated per hash) to
- * PREFIX:usage:DAY:TENANT:MODEL, adds TENANT:MODEL to the day's set
+ * PREFIX:usage:DAY:TENANT:MODEL (with an image class, the images also to
+ * the field "images:CLASS", for pricing), adds TENANT:MODEL to the day's set
  * PREFIX:usage:DAY:index, and moves the marks PREFIX:seq:STREAM (which
  * expire after seq-ttl-seconds without use).  It returns the number of
  * records applied.  One round trip per batch, atomic in Redis.
@@ -113,8 +123,8 @@ extern const char  aigw_record_script[];
 /* the lowercase hex SHA-1 of aigw_record_script, for EVALSHA */
 void aigw_record_script_sha1(char out[41]);
 
-/* arguments of one record after the stream index and seq: day, ... */
-#define AIGW_RECORD_ARGS        (2 + 3 + AIGW_RECORD_FIELDS)
+/* the script's arguments per record: stream index, seq, day, ... */
+#define AIGW_RECORD_ARGS        (2 + 4 + AIGW_RECORD_FIELDS)
 
 
 #endif /* AIGW_RECORD_H */

@@ -111,6 +111,7 @@ ngx_http_aigw_counter_init(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_aigw_counter_log_handler(ngx_http_request_t *r)
 {
+    u_char                     *p;
     ngx_tm_t                    tm;
     ngx_int_t                   rc;
     aigw_usage_t               *u;
@@ -149,6 +150,27 @@ ngx_http_aigw_counter_log_handler(ngx_http_request_t *r)
     rec.v[AIGW_F_REQUESTS] = 1;
     rec.v[AIGW_F_LATENCY] = ngx_http_aigw_elapsed_ms(r);
     rec.v[AIGW_F_COST] = ctx->cost_nanousd;
+
+    if (u && u->images && u->image_size[0]) {
+        /* priced by size and quality: "1024x1024:premium" */
+        p = ngx_pnalloc(r->pool, AIGW_RECORD_CLASS_MAX);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        rec.image_class.data = (char *) p;
+        rec.image_class.len = ngx_snprintf(p, AIGW_RECORD_CLASS_MAX, "%s:%s",
+                                           u->image_size,
+                                           u->image_quality[0]
+                                           ? u->image_quality : "standard")
+                              - p;
+
+        if (!aigw_record_class_valid(rec.image_class.data,
+                                     rec.image_class.len))
+        {
+            rec.image_class.len = 0;
+        }
+    }
 
     if (u) {
         rec.v[AIGW_F_INPUT] = u->input_tokens;
@@ -638,7 +660,7 @@ ngx_http_aigw_drain_send(ngx_http_aigw_drain_t *d)
         return NGX_ERROR;
     }
 
-    argc = 6 + nstreams + records * (2 + AIGW_RECORD_ARGS - 2);
+    argc = 6 + nstreams + records * AIGW_RECORD_ARGS;
 
     argv = ngx_palloc(pool, argc * sizeof(char *));
     lens = ngx_palloc(pool, argc * sizeof(size_t));
@@ -697,6 +719,8 @@ ngx_http_aigw_drain_send(ngx_http_aigw_drain_t *d)
         ngx_http_aigw_arg(rec.date, AIGW_DATE_LEN);
         ngx_http_aigw_arg(rec.tenant.data, rec.tenant.len);
         ngx_http_aigw_arg(rec.model.data, rec.model.len);
+        ngx_http_aigw_arg(rec.image_class.len ? rec.image_class.data : "",
+                          rec.image_class.len);
 
         for (f = 0; f < AIGW_RECORD_FIELDS; f++) {
             ngx_http_aigw_arg_num("%uL", rec.v[f]);
