@@ -56,14 +56,13 @@ class Client:
     """One connection; call("HGETALL", key) -> decoded reply."""
 
     def __init__(self, port=None, unix=None, password=None, db=0,
-                 timeout=5):
+                 timeout=5, host="127.0.0.1"):
         if unix:
             self.sock = socket.socket(socket.AF_UNIX)
             self.sock.settimeout(timeout)
             self.sock.connect(unix)
         else:
-            self.sock = socket.create_connection(("127.0.0.1", port),
-                                                 timeout)
+            self.sock = socket.create_connection((host, port), timeout)
         self.buf = b""
         if password is not None:
             self.call("AUTH", password)
@@ -137,8 +136,10 @@ class RedisServer:
     loads at start).
     """
 
-    def __init__(self, workdir, password=None, unix=False, port=None):
+    def __init__(self, workdir, password=None, unix=False, port=None,
+                 bind="127.0.0.1"):
         self.dir = Path(workdir)
+        self.bind = bind
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = port or h.free_port()
         self.password = password
@@ -149,12 +150,14 @@ class RedisServer:
 
     @property
     def address(self):
-        return "127.0.0.1:%d" % self.port
+        if ":" in self.bind:
+            return "[%s]:%d" % (self.bind, self.port)
+        return "%s:%d" % (self.bind, self.port)
 
     def start(self, timeout=10):
         assert self.proc is None or self.proc.poll() is not None
         cmd = [redis_server_bin(), "--port", str(self.port),
-               "--bind", "127.0.0.1", "--dir", str(self.dir),
+               "--bind", self.bind, "--dir", str(self.dir),
                "--save", "", "--appendonly", "no",
                "--daemonize", "no", "--logfile", str(self.log),
                "--protected-mode", "no"]
@@ -199,7 +202,8 @@ class RedisServer:
             return ""
 
     def client(self, db=0):
-        return Client(self.port, password=self.password, db=db)
+        return Client(self.port, password=self.password, db=db,
+                      host=self.bind)
 
     def call(self, *args, db=0):
         with self.client(db) as c:

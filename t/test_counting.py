@@ -1,0 +1,471 @@
+"""
+Usage counted in Redis (../shared/SPEC.md, "Usage in Redis"), against a
+real redis-server: every capture once in its hash, the day's index set, the
+key schema, prefix=, db=, password=, unix: sockets, nginx -t on
+aigw_redis, and Redis commands per request at load.
+"""
+
+import re
+import socket
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import helpers as h
+import redisd
+from redisd import FIELDS
+
+
+pytestmark = pytest.mark.skipif(
+    not redisd.redis_server_bin(),
+    reason="redis-server not installed (make deps installs it)")
+
+# how long the counts may take to reach Redis (nginx under valgrind is slow)
+WAIT = 120 if h.VALGRIND else 20
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    r = redisd.RedisServer(tmp_path_factory.mktemp("redis"), unix=True)
+    r.start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def redis(redis_server):
+    """The module's redis-server, running and empty (every db)."""
+    if not redis_server.running():
+        redis_server.start()
+    redis_server.flush()
+    return redis_server
+
+
+def counting_gateway(nginx_factory, mock, tmp_path, redis_args,
+                     tenants=h.DEFAULT):
+    """A standard gateway with "aigw_redis REDIS_ARGS journal=...;"."""
+    port = h.free_port()
+    conf = h.aigw_http(mock.url, tenants=tenants, extra=(
+        "aigw_redis %s journal=%s;" % (redis_args, tmp_path / "journal")))
+    conf += h.gateway_server(port)
+    return nginx_factory(conf, [port])
+
+
+def send_capture(port, name, chunking="none", api_key=h.DEFAULT, extra=()):
+    req, resp, body = h.load_capture(name)
+    headers = list(req["headers"].items()) + [
+        ("X-Mock-Capture", name), ("X-Mock-Chunking", chunking)] + list(extra)
+    r = h.http_request(port, req["method"], req["path"], headers,
+                       req["body"].encode(), api_key=api_key)
+    assert r.status == resp["status"], (name, r)
+    return r
+
+
+def capture_model(name):
+    """The model a capture's request names: its path's, decoded once."""
+    req, _, _ = h.load_capture(name)
+    return urllib.parse.unquote(req["path"].split("/")[2])
+
+
+def by_tenant_model(usage):
+    """{(day, tenant, model): f} summed over the days (a run may straddle
+    midnight UTC) into {(tenant, model): f}."""
+    out = {}
+    for (day, tenant, model), fields in usage.items():
+        redisd.add_usage(out, (tenant, model), fields)
+    return out
+
+
+def expected(requests, usage=None, **more):
+    e = {f: 0 for f in FIELDS}
+    e["requests"] = requests
+    for f, v in (usage or {}).items():
+        e[f] = v * requests
+    e.update(more)
+    return e
+
+
+def assert_counts(got, want, what=""):
+    """Exact equality of every field but latency_ms_sum (>= 0)."""
+    diff = redisd.diff_usage(got, want)
+    assert not diff, "%s\n  %s" % (what, "\n  ".join(diff))
+
+
+def wait_counts(redis, want, prefix="aigw", db=0, timeout=WAIT):
+    """Polls Redis until the counts (by tenant and model) equal "want";
+    returns the last usage seen (raw, by day)."""
+    def done(u):
+        return not redisd.diff_usage(by_tenant_model(u), want)
+    return redis.wait_stable(done, prefix=prefix, db=db, timeout=timeout)
+
+
+def check_schema(redis, usage, days, prefix="aigw", db=0):
+    """Every key is a usage hash, an index set, or a sequence mark."""
+    keys = redis.call("KEYS", "*", db=db)
+    pat = re.compile(r"^%s:(usage:(\d{4}-\d\d-\d\d):(index|[^:]+:.+)"
+                     r"|seq:[0-9a-f]{32})$" % re.escape(prefix))
+    for k in keys:
+        m = pat.match(k)
+        assert m, "a key outside the schema: %r" % k
+        if m.group(1).startswith("usage:"):
+            assert m.group(2) in days, k
+            kind = redis.call("TYPE", k, db=db)
+            assert kind == ("set" if m.group(3) == "index" else "hash"), k
+        else:
+            # the module's own marks expire: they do not pile up
+            assert redis.call("TTL", k, db=db) > 0, k
+    for (day, tenant, model), fields in usage.items():
+        assert set(fields) <= set(FIELDS), fields
+        assert all(v >= 0 for v in fields.values()), fields
+
+
+# --- every capture, once ----------------------------------------------------
+
+def capture_tenants():
+    """One tenant (and key) per capture, so that each capture has a hash
+    of its own: {name: (tenant, key)} and the tenants document."""
+    names = h.capture_names()
+    out = {}
+    doc = []
+    for i, name in enumerate(names):
+        tid = "cap-%02d" % i
+        key, sha = h.make_key("capkey%02d" % i)
+        h.register_keys(key)
+        out[name] = (tid, key)
+        doc.append({"id": tid, "keys": [{"id": "capkey%02d" % i,
+                                         "sha256": sha}], "models": ["*"]})
+    return out, h.tenants_doc(*doc)
+
+
+def test_every_capture_counts_once_in_its_hash(nginx_factory, mock, redis,
+                                               captures, tmp_path):
+    """
+    Each capture through its own tenant, sent 1, 2 or 3 times at random
+    byte boundaries: its hash holds exactly expected-usage.json times that,
+    requests equal to the sends, no error; the day's index set lists every
+    tenant:model and nothing else; every key follow the schema.
+    """
+    tenants, doc = capture_tenants()
+    tfile = h.write_tenants(tmp_path / "tenants.json", doc)
+    n = counting_gateway(nginx_factory, mock, tmp_path, redis.address,
+                         tenants=tfile)
+    day0 = redisd.today()
+    want = {}
+    for i, (name, (tid, key)) in enumerate(sorted(tenants.items())):
+        times = 1 + i % 3
+        for j in range(times):
+            send_capture(n.port, name, "random:%d:64" % (i * 7 + j),
+                         api_key=key)
+        want[(tid, capture_model(name))] = expected(times, mock.capture_usage(name))
+    day1 = redisd.today()
+
+    usage = wait_counts(redis, want)
+    assert_counts(by_tenant_model(usage), want,
+                  "Redis against expected-usage.json x sends")
+    for (day, tenant, model), f in usage.items():
+        assert f.get("cost_nanousd", 0) == 0       # until the pricing issue
+
+    days = {day0, day1}
+    members = set()
+    for d in days:
+        members |= redis.index(d)
+    assert members == {"%s:%s" % k for k in want}
+    check_schema(redis, usage, days)
+    # the ARN of a capture keeps its colons: the model is everything after
+    # the fourth colon of the key
+    arn = [m for (t, m) in want if m.startswith("arn:")]
+    assert arn, "no capture with an ARN model"
+    for m in arn:
+        assert any(k[2] == m for k in usage), m
+
+
+def test_repeats_and_errors_in_one_hash(gw_redis, redis, mock, captures):
+    """
+    One tenant and model, a mix: N captures, errors (500, 400) and
+    throttles (429): requests, tokens, errors and throttled add up.
+    """
+    n = gw_redis
+    name = "test_nova_converse"
+    u = mock.capture_usage(name)
+    for i in range(5):
+        send_capture(n.port, name, "random:%d" % i)
+    for status, times in ((429, 3), (500, 2), (400, 1)):
+        for _ in range(times):
+            r = h.post(n.port, "/model/amazon.nova-lite-v1%3A0/converse",
+                       b'{"messages": []}', [("X-Mock-Status", str(status))])
+            assert r.status == status, r
+    want = {(h.DEFAULT_TENANT, "amazon.nova-lite-v1:0"): expected(
+        11, input_tokens=5 * u["input_tokens"],
+        output_tokens=5 * u["output_tokens"], errors=6, throttled=3)}
+    usage = wait_counts(redis, want)
+    assert_counts(by_tenant_model(usage), want)
+    f = list(usage.values())[0]
+    assert f.get("latency_ms_sum", 0) >= 0
+
+
+@pytest.fixture
+def gw_redis(nginx_factory, mock, redis, tmp_path):
+    return counting_gateway(nginx_factory, mock, tmp_path, redis.address)
+
+
+def test_synthetic_operations_count(gw_redis, redis, mock):
+    """The mock's own answers (headers, bodies, both stream kinds,
+    SageMaker without usage) count what the mock's ground truth says."""
+    n = gw_redis
+    paths = ["/model/amazon.nova-lite-v1%3A0/converse",
+             "/model/amazon.nova-lite-v1%3A0/converse-stream",
+             "/model/anthropic.claude-3-haiku-20240307-v1%3A0/invoke",
+             "/model/anthropic.claude-3-haiku-20240307-v1%3A0/"
+             "invoke-with-response-stream",
+             "/endpoints/my-endpoint/invocations",
+             "/endpoints/my-endpoint/invocations-response-stream"]
+    for i, p in enumerate(paths):
+        for j in range(2):
+            body = b'{"x": "%s"}' % (b"y" * (i * 37 + j * 11))
+            r = h.post(n.port, p, body, [
+                ("X-Test-Tenant", h.DEFAULT_TENANT),
+                ("X-Mock-Chunking", "random:%d:16" % (i + j))])
+            assert r.status == 200, r
+    truth = mock.ground_truth()
+    assert sum(t["requests"] for t in truth.values()) == 12
+    usage = wait_counts(redis, truth)
+    assert_counts(by_tenant_model(usage), truth, "Redis against the mock")
+
+
+# --- where it counts: prefix=, db=, unix:, IPv6, password= ---------------------
+
+def test_prefix(nginx_factory, mock, redis, captures, tmp_path):
+    n = counting_gateway(nginx_factory, mock, tmp_path,
+                         "%s prefix=acme-usage" % redis.address)
+    send_capture(n.port, "test_titan_converse")
+    want = {(h.DEFAULT_TENANT, "amazon.titan-text-express-v1"):
+            expected(1, mock.capture_usage("test_titan_converse"))}
+    usage = wait_counts(redis, want, prefix="acme-usage")
+    assert_counts(by_tenant_model(usage), want)
+    keys = redis.call("KEYS", "*")
+    assert keys and all(k.startswith("acme-usage:") for k in keys), keys
+    assert redis.index(redisd.today(), prefix="acme-usage") == {
+        "%s:amazon.titan-text-express-v1" % h.DEFAULT_TENANT}
+    check_schema(redis, usage, {redisd.today()}, prefix="acme-usage")
+
+
+def test_db(nginx_factory, mock, redis, captures, tmp_path):
+    n = counting_gateway(nginx_factory, mock, tmp_path,
+                         "%s db=3" % redis.address)
+    send_capture(n.port, "test_meta_converse")
+    want = {(h.DEFAULT_TENANT, "meta.llama3-2-1b-instruct-v1:0"):
+            expected(1, mock.capture_usage("test_meta_converse"))}
+    usage = wait_counts(redis, want, db=3)
+    assert_counts(by_tenant_model(usage), want)
+    assert redis.call("DBSIZE") == 0, redis.call("KEYS", "*")
+
+
+def test_unix_socket(nginx_factory, mock, redis, captures, tmp_path):
+    n = counting_gateway(nginx_factory, mock, tmp_path,
+                         "unix:%s" % redis.unix)
+    send_capture(n.port, "test_cohere_completion")
+    want = {(h.DEFAULT_TENANT, "cohere.command-text-v14"):
+            expected(1, mock.capture_usage("test_cohere_completion"))}
+    usage = wait_counts(redis, want)
+    assert_counts(by_tenant_model(usage), want)
+    assert n.wait_log(r'aigw: redis "unix:%s" connected'
+                      % re.escape(redis.unix))
+
+
+@pytest.fixture(scope="module")
+def redis_auth(tmp_path_factory):
+    r = redisd.RedisServer(tmp_path_factory.mktemp("redis-auth"),
+                           password="s3cret pass/word+x=")
+    r.start()
+    yield r
+    r.stop()
+
+
+def test_password(nginx_factory, mock, redis_auth, captures, tmp_path):
+    redis_auth.flush()
+    n = counting_gateway(nginx_factory, mock, tmp_path,
+                         '%s "password=%s" db=2' % (redis_auth.address,
+                                                    redis_auth.password))
+    send_capture(n.port, "test_guardrail_invoke")
+    want = {(h.DEFAULT_TENANT, "amazon.titan-text-express-v1"):
+            expected(1, mock.capture_usage("test_guardrail_invoke"))}
+    usage = wait_counts(redis_auth, want, db=2)
+    assert_counts(by_tenant_model(usage), want)
+
+
+def test_wrong_password(nginx_factory, mock, redis_auth, captures,
+                        tmp_path):
+    """
+    A wrong password: the error log says Redis refused, without the
+    password; requests are still served; nothing is counted.
+    """
+    redis_auth.flush()
+    wrong = "not-the-Password-42"
+    n = counting_gateway(nginx_factory, mock, tmp_path,
+                         "%s password=%s" % (redis_auth.address, wrong))
+    m = n.wait_log(r"\[error\].*aigw: redis \"%s\"[^\n]*"
+                   % re.escape(redis_auth.address), timeout=WAIT)
+    assert m, n.read_error_log()[-2000:]
+    for _ in range(3):
+        send_capture(n.port, "test_titan_converse")
+    # the connection is refused again after the requests (the backoff is
+    # at most 5 s): nothing can have been counted in between
+    mark = n.mark()
+    assert n.wait_log(r"aigw: redis \"%s\"" % re.escape(redis_auth.address),
+                      since=mark, timeout=WAIT)
+    assert redis_auth.call("DBSIZE") == 0
+    log = n.read_error_log()
+    assert wrong not in log
+    assert redis_auth.password not in log
+
+
+def test_ipv6(nginx_factory, mock, tmp_path_factory, tmp_path, captures):
+    try:
+        s = socket.socket(socket.AF_INET6)
+        s.bind(("::1", 0))
+        s.close()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    r = redisd.RedisServer(tmp_path_factory.mktemp("redis6"), bind="::1")
+    r.start()
+    try:
+        n = counting_gateway(nginx_factory, mock, tmp_path,
+                             "[::1]:%d" % r.port)
+        send_capture(n.port, "test_nova_completion")
+        want = {(h.DEFAULT_TENANT, "amazon.nova-lite-v1:0"):
+                expected(1, mock.capture_usage("test_nova_completion"))}
+        usage = wait_counts(r, want)
+        assert_counts(by_tenant_model(usage), want)
+    finally:
+        r.stop()
+
+
+# --- nginx -t -------------------------------------------------------------------
+
+def test_host_name_is_refused(nginx_t):
+    rc, out = nginx_t(h.aigw_http("http://127.0.0.1:9") +
+                      "aigw_redis localhost:6379;\n")
+    assert rc != 0, out
+    assert "localhost:6379" in out, out
+    assert "must be an IP address" in out and "unix:/path" in out, out
+    assert "blocking DNS" in out, out
+
+
+@pytest.mark.parametrize("args,message", [
+    ("127.0.0.1", "expected IP:PORT, [IPv6]:PORT or unix:/path"),
+    ("127.0.0.1:0", "expected IP:PORT"),
+    ("127.0.0.1:65536", "expected IP:PORT"),
+    ("127.0.0.1:x", "expected IP:PORT"),
+    ("[::1]6379", "expected IP:PORT"),
+    ("unix:", "expected IP:PORT"),
+    ("127.0.0.1:6379 db=x", 'invalid parameter "db=x"'),
+    ("127.0.0.1:6379 db=-1", 'invalid parameter "db=-1"'),
+    ("127.0.0.1:6379 bogus=1", 'invalid parameter "bogus=1"'),
+    ("127.0.0.1:6379 password", 'invalid parameter "password"'),
+    ("127.0.0.1:6379 prefix=", "prefix must be non-empty"),
+    ("127.0.0.1:6379 prefix=a:b", "prefix must be non-empty"),
+    ("127.0.0.1:6379 queue=1k", "the queue takes at least 256k"),
+    ("127.0.0.1:6379 queue=lots", "the queue takes at least 256k"),
+    ("127.0.0.1:6379 timeout=0", 'invalid parameter "timeout=0"'),
+    ("127.0.0.1:6379 timeout=soon", 'invalid parameter "timeout=soon"'),
+    ("127.0.0.1:6379 journal=", 'invalid parameter "journal="'),
+])
+def test_bad_parameters(nginx_t, args, message):
+    rc, out = nginx_t(h.aigw_http("http://127.0.0.1:9") +
+                      "aigw_redis %s;\n" % args)
+    assert rc != 0, out
+    assert message in out, out
+    assert "[emerg]" in out, out
+
+
+def test_duplicate_and_context(nginx_t):
+    rc, out = nginx_t(h.aigw_http("http://127.0.0.1:9") +
+                      "aigw_redis 127.0.0.1:6379;\n"
+                      "aigw_redis 127.0.0.1:6380;\n")
+    assert rc != 0 and "is duplicate" in out, out
+    rc, out = nginx_t(h.aigw_http("http://127.0.0.1:9") +
+                      "server { listen 127.0.0.1:%d; "
+                      "aigw_redis 127.0.0.1:6379; }\n" % h.free_port())
+    assert rc != 0 and "not allowed here" in out, out
+
+
+@pytest.mark.parametrize("args", [
+    "127.0.0.1:6379",
+    "[::1]:6379",
+    "unix:/run/redis/redis.sock",
+    "10.1.2.3:1 password=p db=15 prefix=team_x.y queue=1m timeout=500ms",
+])
+def test_good_parameters(nginx_t, tmp_path, args):
+    rc, out = nginx_t(h.aigw_http("http://127.0.0.1:9") +
+                      "aigw_redis %s journal=%s;\n" % (args,
+                                                       tmp_path / "j"))
+    assert rc == 0, out
+
+
+# --- commands per request at load ------------------------------------------------
+
+def test_commands_per_request(gw_redis, redis, mock):
+    """
+    ~1,000 requests from 16 concurrent clients: the module sends its
+    batches as one EVALSHA each, so Redis sees far fewer commands than
+    requests.  The test's own polling (HGET, one connection) is counted
+    and taken out.
+    """
+    n = gw_redis
+    total = 300 if h.VALGRIND else 1000
+    path = "/model/amazon.nova-lite-v1%3A0/converse"
+    body = b'{"messages": [{"role": "user", "content": [{"text": "hi"}]}]}'
+    statuses = []
+
+    # warm up: the connection made, the script loaded
+    assert h.post(n.port, path, body).status == 200
+    key = redisd.usage_key(redisd.today(), h.DEFAULT_TENANT,
+                           "amazon.nova-lite-v1:0")
+    with redis.client() as c:
+        deadline = time.monotonic() + WAIT
+        while c.call("HGET", key, "requests") != "1":
+            assert time.monotonic() < deadline, "the warm-up not counted"
+            time.sleep(0.05)
+        c.call("CONFIG", "RESETSTAT")
+
+        def one(i):
+            return h.post(n.port, path, body).status
+
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(16) as ex:
+            statuses = list(ex.map(one, range(total)))
+        elapsed = time.monotonic() - t0
+        assert statuses == [200] * total
+
+        polls = 0
+        deadline = time.monotonic() + WAIT
+        while True:
+            polls += 1
+            got = int(c.call("HGET", key, "requests") or 0)
+            if got == total + 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert got == total + 1
+        info = c.call("INFO", "commandstats")
+
+    stats = {}
+    for line in info.splitlines():
+        m = re.match(r"cmdstat_([^:]+):calls=(\d+)", line)
+        if m:
+            stats[m.group(1)] = int(m.group(2))
+    # ours: the polls, and CONFIG RESETSTAT counted after the reset
+    stats["hget"] = stats.get("hget", 0) - polls
+    module = {k: v for k, v in stats.items()
+              if v and not k.startswith("config")}
+    calls = sum(module.values())
+    evals = module.get("evalsha", 0) + module.get("eval", 0)
+    per_request = calls / total
+    print("\n%d requests in %.1fs (%.0f/s): %d Redis commands (%s), "
+          "%.3f per request, %.3f EVALSHA per request" % (
+              total, elapsed, total / elapsed, calls, module, per_request,
+              evals / total))
+    assert evals >= 1
+    assert per_request < 0.5, module
+    assert evals / total < 0.2, module
