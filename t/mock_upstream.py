@@ -35,6 +35,12 @@ must pass through unchanged, so a proxy test can steer the mock):
                                timeout) before sending the rest
     X-Mock-Status: <code>      answer with that status and a Bedrock-shaped
                                JSON error (x-amzn-ErrorType)
+    X-Mock-Synthetic: <name>   answer with a synthetic response of
+                               mock_synthetic.py (SageMaker streams, stream
+                               exceptions, AWS error shapes, images, a big
+                               stream), its usage known exactly
+    X-Mock-Cut-After: <n>[:rst]  send only the first n bytes of the body,
+                               then close the connection (":rst": reset it)
 """
 
 import argparse
@@ -60,6 +66,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
+import mock_synthetic
 
 
 # Test credentials known to the mock unless --credentials says otherwise.
@@ -430,6 +438,17 @@ def split_body(body, mode, is_stream):
     raise ValueError("unknown X-Mock-Chunking %r" % mode)
 
 
+def _cut_pieces(pieces, n):
+    """The pieces holding the first n bytes (the last one shortened)."""
+    out = []
+    for p in pieces:
+        if n <= 0:
+            break
+        out.append(p[:n])
+        n -= len(out[-1])
+    return out
+
+
 # --- the server -------------------------------------------------------------
 
 class MockHandler(BaseHTTPRequestHandler):
@@ -527,6 +546,12 @@ class MockHandler(BaseHTTPRequestHandler):
         pieces, chunked = split_body(body, chunking, stream)
         if hold:
             chunked = True
+        cut = self.headers.get("X-Mock-Cut-After")
+        if cut and record is not None:
+            n, _, how = cut.partition(":")
+            pieces = _cut_pieces(pieces, int(n))
+            chunked = True
+            record["cut"] = {"after": int(n), "rst": how == "rst"}
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)
@@ -553,7 +578,19 @@ class MockHandler(BaseHTTPRequestHandler):
             released = self.server.mock._hold(hold)
             if record is not None:
                 record["hold"] = {"token": hold, "released": released}
+        if cut and record is not None:
+            return self._cut_connection(record["cut"]["rst"])
         self.wfile.write(b"0\r\n\r\n")
+
+    def _cut_connection(self, rst):
+        """Ends the response short: close (FIN) or reset (RST); the
+        request is not answered in full."""
+        self.close_connection = True
+        self.rec = None
+        if rst:
+            self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                    struct.pack("ii", 1, 0))
+        self.request.close()
 
     def _json(self, status, obj, extra=()):
         body = json.dumps(obj).encode()
@@ -650,6 +687,21 @@ class MockHandler(BaseHTTPRequestHandler):
                                    "mock error %d (X-Mock-Status)" % status,
                                    extra + ([("Retry-After", "1")]
                                             if status == 429 else []))
+
+        synthetic = self.headers.get("X-Mock-Synthetic")
+        if synthetic:
+            built = mock_synthetic.build(synthetic)
+            if built is None:
+                rec["response_status"] = 500
+                return self._aws_error(500, "InternalServerException",
+                                       "mock: no synthetic %r" % synthetic,
+                                       extra)
+            rec["response_status"] = built.status
+            return self._send(built.status, built.headers + extra, built.body,
+                              chunking, any(
+                                  k.lower() == "content-type" and
+                                  "eventstream" in v for k, v in
+                                  built.headers), hold, rec)
 
         if capture:
             loaded = mock.load_capture(capture)
@@ -817,6 +869,15 @@ class MockUpstream:
             return u
         if capture:
             u.update(self.capture_usage(capture))
+            return u
+        synthetic = [v for k, v in rec["headers"]
+                     if k.lower() == "x-mock-synthetic"]
+        if synthetic:
+            built = mock_synthetic.build(synthetic[0])
+            u.update(built.usage)
+            if built.error_type:
+                u["errors"] = 1
+                u["throttled"] = int("throttl" in built.error_type.lower())
             return u
         if rec["route_service"] == "bedrock" and rec["operation"] in (
                 "converse", "invoke", "converse-stream",

@@ -1,0 +1,473 @@
+"""
+Synthetic responses of the mock upstream (request header
+``X-Mock-Synthetic: <name>``): shapes no capture has, built here byte for
+byte so that a test knows the exact usage a metering gateway must find.
+
+Standard library only.  ``build(name)`` returns a ``Synthetic`` (status,
+headers, body, expected usage and error type) or None for an unknown name;
+``NAMES`` lists the fixed ones.  Parameterised names:
+
+    anthropic-stream-big:<bytes>   an InvokeModelWithResponseStream body of
+                                   about <bytes> bytes: message_start, many
+                                   content_block_delta chunks, message_delta
+                                   and the invocation metrics at the end
+
+Every event-stream message is encoded here with its own prelude and
+message CRC32 (zlib.crc32), headers :event-type / :content-type /
+:message-type (or :exception-type, :error-code), so the gateway's decoder
+is checked against an encoder written independently of it.
+"""
+
+import base64
+import json
+import struct
+import zlib
+from collections import namedtuple
+
+
+# usage: the token and image counts a metering gateway must find;
+# error_type: the $aigw_error_type it must set ("" for none)
+_Synthetic = namedtuple("Synthetic", "status headers body usage error_type")
+
+
+def Synthetic(status, headers, body, usage, error_type=""):
+    return _Synthetic(status, headers, body, usage, error_type)
+
+ES_CONTENT_TYPE = "application/vnd.amazon.eventstream"
+
+# header value types of application/vnd.amazon.eventstream
+_BOOL_TRUE, _BOOL_FALSE, _BYTE, _INT16, _INT32, _INT64, _BYTES, _STRING, \
+    _TIMESTAMP, _UUID = range(10)
+
+
+def _header(name, value):
+    """One encoded header: str -> string, bool, ("int32", n), ("int64", n),
+    ("timestamp", ms), ("uuid", 16 bytes), bytes -> byte array."""
+    n = name.encode()
+    out = struct.pack("B", len(n)) + n
+    if isinstance(value, bool):
+        return out + struct.pack("B", _BOOL_TRUE if value else _BOOL_FALSE)
+    if isinstance(value, str):
+        v = value.encode()
+        return out + struct.pack(">BH", _STRING, len(v)) + v
+    if isinstance(value, bytes):
+        return out + struct.pack(">BH", _BYTES, len(value)) + value
+    kind, v = value
+    if kind == "int32":
+        return out + struct.pack(">Bi", _INT32, v)
+    if kind == "int64":
+        return out + struct.pack(">Bq", _INT64, v)
+    if kind == "timestamp":
+        return out + struct.pack(">Bq", _TIMESTAMP, v)
+    if kind == "uuid":
+        assert len(v) == 16
+        return out + struct.pack("B", _UUID) + v
+    raise ValueError("unknown header kind %r" % kind)
+
+
+def es_message(headers, payload):
+    """One event-stream message: prelude (total length, headers length,
+    prelude CRC32), headers, payload, message CRC32."""
+    hb = b"".join(_header(k, v) for k, v in headers)
+    total = 12 + len(hb) + len(payload) + 4
+    prelude = struct.pack(">II", total, len(hb))
+    prelude += struct.pack(">I", zlib.crc32(prelude) & 0xffffffff)
+    msg = prelude + hb + payload
+    return msg + struct.pack(">I", zlib.crc32(msg) & 0xffffffff)
+
+
+def _json(obj):
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def event(event_type, payload, content_type="application/json", extra=()):
+    if not isinstance(payload, bytes):
+        payload = _json(payload)
+    return es_message([(":event-type", event_type),
+                       (":content-type", content_type),
+                       (":message-type", "event")] + list(extra), payload)
+
+
+def exception(exception_type, message):
+    """A mid-stream exception frame, as Bedrock sends it."""
+    return es_message([(":exception-type", exception_type),
+                       (":content-type", "application/json"),
+                       (":message-type", "exception")],
+                      _json({"message": message}))
+
+
+def error_frame(code, message):
+    """A ":message-type error" frame (the protocol's other error form)."""
+    return es_message([(":error-code", code),
+                       (":error-message", message),
+                       (":message-type", "error")], b"")
+
+
+def chunk(obj):
+    """An InvokeModelWithResponseStream "chunk" event: the model's JSON
+    in base64 "bytes"."""
+    return event("chunk", {"bytes": base64.b64encode(_json(obj)).decode()})
+
+
+def usage(inp=0, out=0, cr=0, cw=0, images=0):
+    return {"input_tokens": inp, "output_tokens": out,
+            "cache_read_input_tokens": cr, "cache_write_input_tokens": cw,
+            "images": images}
+
+
+def _request_id(n):
+    return "5ynth371-c000-4000-8000-%012d" % n
+
+
+def _stream_headers(n, extra=()):
+    return [("Content-Type", ES_CONTENT_TYPE),
+            ("x-amzn-RequestId", _request_id(n))] + list(extra)
+
+
+def _json_headers(n, extra=()):
+    return [("Content-Type", "application/json"),
+            ("x-amzn-RequestId", _request_id(n))] + list(extra)
+
+
+# --- Anthropic on InvokeModelWithResponseStream ------------------------------
+
+ANTHROPIC_BEDROCK = [("X-Amzn-Bedrock-Content-Type", "application/json")]
+
+
+def _anthropic_start(inp, cr=0, cw=0):
+    u = {"input_tokens": inp, "output_tokens": 1}
+    if cr or cw:
+        u["cache_read_input_tokens"] = cr
+        u["cache_creation_input_tokens"] = cw
+    return chunk({"type": "message_start", "message": {
+        "id": "msg_bdrk_synthetic", "type": "message", "role": "assistant",
+        "model": "claude-3-haiku-20240307", "content": [],
+        "stop_reason": None, "stop_sequence": None, "usage": u}})
+
+
+def _anthropic_delta(text):
+    return chunk({"type": "content_block_delta", "index": 0,
+                  "delta": {"type": "text_delta", "text": text}})
+
+
+def _anthropic_message_delta(out):
+    return chunk({"type": "message_delta",
+                  "delta": {"stop_reason": "end_turn",
+                            "stop_sequence": None},
+                  "usage": {"output_tokens": out}})
+
+
+def _anthropic_stop(inp, out, cr=0, cw=0):
+    return chunk({"type": "message_stop",
+                  "amazon-bedrock-invocationMetrics": {
+                      "inputTokenCount": inp, "outputTokenCount": out,
+                      "cacheReadInputTokenCount": cr,
+                      "cacheWriteInputTokenCount": cw,
+                      "invocationLatency": 1234, "firstByteLatency": 56}})
+
+
+def anthropic_stream_big(size):
+    """
+    About "size" bytes of an Anthropic stream: the deltas are one message
+    repeated (so building 50 MB costs a bytes multiplication), the usage
+    is exact: input 1234, output the number of deltas, cache read 77.
+    """
+    delta = _anthropic_delta("lorem ipsum dolor sit amet " * 8)
+    start = _anthropic_start(1234)
+    n = max(1, (size - len(start) - 600) // len(delta))
+    body = start + delta * n + _anthropic_message_delta(n) + \
+        _anthropic_stop(1234, n, cr=77)
+    return Synthetic(200, _stream_headers(1, ANTHROPIC_BEDROCK), body,
+                     usage(1234, n, 77, 0))
+
+
+def _anthropic_throttled():
+    """message_start and two deltas, then a throttling exception: the input
+    tokens (and message_start's output count, 1) were seen."""
+    body = _anthropic_start(25) + _anthropic_delta("Hel") + \
+        _anthropic_delta("lo") + exception(
+            "throttlingException",
+            "Too many requests, please wait before trying again.")
+    return Synthetic(200, _stream_headers(2, ANTHROPIC_BEDROCK), body,
+                     usage(25, 1), "ThrottlingException")
+
+
+def _anthropic_model_stream_error():
+    """The whole generation (message_delta with 9 output tokens), then a
+    modelStreamErrorException instead of the message_stop metrics."""
+    body = _anthropic_start(31, cr=5) + _anthropic_delta("Hi") + \
+        _anthropic_message_delta(9) + exception(
+            "modelStreamErrorException",
+            "The model encountered an error processing the stream.")
+    return Synthetic(200, _stream_headers(3, ANTHROPIC_BEDROCK), body,
+                     usage(31, 9, 5), "ModelStreamErrorException")
+
+
+# --- ConverseStream ----------------------------------------------------------
+
+def _converse_start():
+    return [event("messageStart", {"role": "assistant", "p": "abcd"}),
+            event("contentBlockDelta", {"contentBlockIndex": 0,
+                                        "delta": {"text": "Hello"},
+                                        "p": "abcdefgh"}),
+            event("contentBlockDelta", {"contentBlockIndex": 0,
+                                        "delta": {"text": " there"},
+                                        "p": "ab"})]
+
+
+def _converse_throttled():
+    body = b"".join(_converse_start()) + exception(
+        "throttlingException",
+        "Too many requests, please wait before trying again.")
+    return Synthetic(200, _stream_headers(4), body, usage(),
+                     "ThrottlingException")
+
+
+def _converse_error_message():
+    body = b"".join(_converse_start()) + error_frame(
+        "internalServerException", "internal error")
+    return Synthetic(200, _stream_headers(5), body, usage(),
+                     "InternalServerException")
+
+
+# --- errors with a status ----------------------------------------------------
+
+def _error_json_type():
+    """400 with the type only in the JSON body's "__type" (AWS's JSON 1.1
+    shape), no x-amzn-ErrorType."""
+    body = _json({"__type": "com.amazon.coral.validate#ValidationException",
+                  "message": "Malformed input request, please reformat."})
+    return Synthetic(400, _json_headers(6), body, usage(),
+                     "ValidationException")
+
+
+def _error_header_colon():
+    """429 with x-amzn-ErrorType "Type:namespace" as AWS sends it."""
+    return Synthetic(429, _json_headers(7, [
+        ("x-amzn-ErrorType",
+         "ThrottlingException:http://internal.amazon.com/coral/"
+         "com.amazon.bedrock/")]),
+        _json({"message": "Too many requests, please wait before trying "
+                          "again. You have sent too many requests."}),
+        usage(), "ThrottlingException")
+
+
+def _error_429_bare():
+    """429 with neither x-amzn-ErrorType nor "__type"."""
+    return Synthetic(429, _json_headers(8),
+                     _json({"message": "Rate exceeded"}), usage(),
+                     "ThrottlingException")
+
+
+# --- image models ------------------------------------------------------------
+
+_PNG_B64 = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 64).decode()
+
+
+def _titan_image():
+    return Synthetic(200, _json_headers(10), _json(
+        {"images": [_PNG_B64, _PNG_B64], "error": None}), usage(images=2))
+
+
+def _stability_image():
+    return Synthetic(200, _json_headers(11), _json(
+        {"result": "success", "artifacts": [
+            {"seed": 1, "base64": _PNG_B64, "finishReason": "SUCCESS"},
+            {"seed": 2, "base64": _PNG_B64, "finishReason": "SUCCESS"},
+            {"seed": 3, "base64": _PNG_B64, "finishReason": "SUCCESS"}]}),
+        usage(images=3))
+
+
+# --- SageMaker ---------------------------------------------------------------
+
+SM_JSON = [("X-Amzn-Invoked-Production-Variant", "AllTraffic")]
+
+
+def _sm_stream_headers(n):
+    return _stream_headers(n, [
+        ("X-Amzn-SageMaker-Content-Type", "text/event-stream"),
+        ("X-Amzn-Invoked-Production-Variant", "AllTraffic")])
+
+
+def payload_parts(raw, cuts, extra_headers=()):
+    """The raw model bytes as PayloadPart events, cut at these offsets."""
+    edges = [0] + sorted(cuts) + [len(raw)]
+    return b"".join(event("PayloadPart", raw[a:b], "application/octet-stream",
+                          extra_headers)
+                    for a, b in zip(edges, edges[1:]) if b > a)
+
+
+def cuts_at(raw, *marks):
+    """Offsets into raw: each mark is (substring, offset inside it), the
+    first occurrence at or after the previous mark's."""
+    out = []
+    pos = 0
+    for s, k in marks:
+        i = raw.index(s.encode() if isinstance(s, str) else s, pos)
+        out.append(i + k)
+        pos = i
+    return sorted(set(out))
+
+
+def _sm_openai_json():
+    """An OpenAI-style chat completion (vLLM, LMI): usage with cached
+    prompt tokens; input excludes them."""
+    body = _json({
+        "id": "chatcmpl-synthetic", "object": "chat.completion",
+        "created": 1735689600, "model": "meta-llama/Llama-3.1-8B-Instruct",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {
+            "role": "assistant", "content": "Hello! How can I help?"}}],
+        "usage": {"prompt_tokens": 57, "completion_tokens": 17,
+                  "total_tokens": 74,
+                  "prompt_tokens_details": {"cached_tokens": 32}}})
+    return Synthetic(200, _json_headers(20, SM_JSON), body,
+                     usage(25, 17, 32))
+
+
+def _tgi_token(i, text):
+    return {"id": 1000 + i, "text": text, "logprob": -0.25, "special": False}
+
+
+def _sm_tgi_json():
+    """TGI with details and decoder_input_details: prefill has one entry
+    per input token (6), generated_tokens is the output (7); the tokens[]
+    entries look like prefill's and must not count as input."""
+    prefill = [{"id": 1, "text": "<s>", "logprob": None}] + [
+        {"id": 100 + i, "text": t, "logprob": -1.5}
+        for i, t in enumerate(["What", " is", " deep", " learning", "?"])]
+    tokens = [_tgi_token(i, t) for i, t in enumerate(
+        ["Deep", " learning", " is", " a", " subset", " of", " ML"])]
+    body = _json([{"generated_text": "Deep learning is a subset of ML",
+                   "details": {"finish_reason": "length",
+                               "generated_tokens": 7, "seed": None,
+                               "prefill": prefill, "tokens": tokens}}])
+    return Synthetic(200, _json_headers(21, SM_JSON), body, usage(6, 7))
+
+
+def _sse(objs, eol="\n"):
+    return "".join("data: %s%s%s" % (
+        o if isinstance(o, str) else json.dumps(o, separators=(",", ":")),
+        eol, eol) for o in objs).encode()
+
+
+def _openai_sse_raw(eol):
+    deltas = [{"id": "chatcmpl-s", "object": "chat.completion.chunk",
+               "choices": [{"index": 0, "delta": {"content": t},
+                            "finish_reason": None}], "usage": None}
+              for t in ("Hel", "lo", " world")]
+    final = {"id": "chatcmpl-s", "object": "chat.completion.chunk",
+             "choices": [],
+             "usage": {"prompt_tokens": 42, "completion_tokens": 19,
+                       "total_tokens": 61}}
+    return _sse(deltas + [final, "[DONE]"], eol)
+
+
+# int, timestamp, uuid and bool headers: the decoder must skip them
+ODD_HEADERS = [("x-synthetic-int", ("int32", -7)),
+               ("x-synthetic-time", ("timestamp", 1735689600000)),
+               ("x-synthetic-uuid", ("uuid", bytes(range(16)))),
+               ("x-synthetic-flag", True)]
+
+
+def _sm_openai_stream():
+    """OpenAI-style server-sent events (vLLM with include_usage) in
+    PayloadParts cut mid "data:", between "\\n\\n", inside the usage JSON
+    (mid key, mid number) and inside "[DONE]"."""
+    raw = _openai_sse_raw("\n")
+    cuts = cuts_at(raw, ("data:", 2), ("\n\n", 1), ("data: ", 5),
+                   ('"usage":{"prompt_tok', 12), ('42', 1),
+                   ('"completion_tokens":19', 21), ("[DONE]", 3))
+    body = payload_parts(raw, cuts, ODD_HEADERS)
+    return Synthetic(200, _sm_stream_headers(22), body, usage(42, 19))
+
+
+def _sm_openai_stream_crlf():
+    """The same with CRLF line ends, parts cut between CR and LF, and one
+    byte per part through the usage event."""
+    raw = _openai_sse_raw("\r\n")
+    i = raw.index(b'data: {"id":"chatcmpl-s","object":"chat.completion.chunk"'
+                  b',"choices":[],')
+    cuts = cuts_at(raw, ("\r\n", 1), ("\r\n\r\n", 3), ("\r\n", 1)) + \
+        list(range(i, len(raw)))
+    body = payload_parts(raw, sorted(set(cuts)))
+    return Synthetic(200, _sm_stream_headers(23), body, usage(42, 19))
+
+
+def _tgi_sse_raw():
+    objs = [{"index": i + 1, "token": _tgi_token(i, t),
+             "generated_text": None, "details": None}
+            for i, t in enumerate(["Deep", " learning", " is", " fun"])]
+    objs.append({"index": 5, "token": _tgi_token(4, "!"),
+                 "generated_text": "Deep learning is fun!",
+                 "details": {"finish_reason": "eos_token",
+                             "generated_tokens": 5, "seed": None}})
+    return "".join("data:%s\n\n" % json.dumps(o, separators=(",", ":"))
+                   for o in objs).encode()
+
+
+def _sm_tgi_stream():
+    """TGI server-sent events ("data:" without a space): the last event's
+    details.generated_tokens is the output; a TGI stream gives no prefill
+    (decoder_input_details cannot be streamed), so input is 0."""
+    raw = _tgi_sse_raw()
+    cuts = cuts_at(raw, ("data:", 3), ('"token":{"id"', 9), ("\n\n", 1),
+                   ('"generated_tokens":5', 7), ('"generated_tokens":5', 19))
+    body = payload_parts(raw, cuts)
+    return Synthetic(200, _sm_stream_headers(24), body, usage(0, 5))
+
+
+def _sm_tgi_stream_prefill():
+    """TGI-shaped stream whose final details carry prefill (3 entries)."""
+    raw = _tgi_sse_raw().replace(
+        b'"generated_tokens":5,"seed":null}',
+        b'"generated_tokens":5,"seed":null,"prefill":[{"id":1,"text":"<s>",'
+        b'"logprob":null},{"id":2,"text":"Hi","logprob":-1.0},'
+        b'{"id":3,"text":"!","logprob":-2.0}]}')
+    cuts = cuts_at(raw, ('"prefill":[', 4), ('{"id":2', 3))
+    body = payload_parts(raw, cuts)
+    return Synthetic(200, _sm_stream_headers(25), body, usage(3, 5))
+
+
+FIXED = {
+    "anthropic-stream-throttled": _anthropic_throttled,
+    "anthropic-stream-model-error": _anthropic_model_stream_error,
+    "converse-stream-throttled": _converse_throttled,
+    "converse-stream-error-message": _converse_error_message,
+    "error-json-type": _error_json_type,
+    "error-header-colon": _error_header_colon,
+    "error-429-bare": _error_429_bare,
+    "titan-image": _titan_image,
+    "stability-image": _stability_image,
+    "sm-openai-json": _sm_openai_json,
+    "sm-tgi-json": _sm_tgi_json,
+    "sm-openai-stream": _sm_openai_stream,
+    "sm-openai-stream-crlf": _sm_openai_stream_crlf,
+    "sm-tgi-stream": _sm_tgi_stream,
+    "sm-tgi-stream-prefill": _sm_tgi_stream_prefill,
+}
+
+NAMES = sorted(FIXED)
+
+_cache = {}
+
+
+def build(name):
+    """The Synthetic of a name, or None."""
+    name = (name or "").strip()
+    if name in _cache:
+        return _cache[name]
+    if name in FIXED:
+        out = FIXED[name]()
+    elif name.startswith("anthropic-stream-big:"):
+        try:
+            size = int(name.split(":", 1)[1])
+        except ValueError:
+            return None
+        if not 0 < size <= 256 * 1024 * 1024:
+            return None
+        out = anthropic_stream_big(size)
+        return out                              # not cached: it is big
+    else:
+        return None
+    _cache[name] = out
+    return out

@@ -1,0 +1,606 @@
+"""
+Exact token usage, as the access log shows it ($aigw_input_tokens, ...,
+$aigw_usage_source, $aigw_upstream_request_id, $aigw_error_type,
+$aigw_ttft_ms, $aigw_images): every recorded Bedrock capture at arbitrary
+upstream byte boundaries, the shipped JSON log format, synthetic SageMaker
+responses (OpenAI-style and TGI, JSON and server-sent events split across
+PayloadParts), exceptions mid-stream, AWS error shapes, streams cut by the
+client and by the upstream, image models, and time to first token.
+
+The 50 MB stream and its memory are in test_usage_memory.py.
+"""
+
+import http.client
+import json
+import socket
+import time
+import uuid
+
+import pytest
+
+import helpers as h
+import mock_synthetic as ms
+import mock_upstream as mu
+from conftest import shared_nginx, skip_without_module, stop_and_check
+
+HAIKU = "anthropic.claude-3-haiku-20240307-v1%3A0"
+INVOKE_STREAM = "/model/%s/invoke-with-response-stream" % HAIKU
+CONVERSE_STREAM = "/model/%s/converse-stream" % HAIKU
+CONVERSE = "/model/%s/converse" % HAIKU
+INVOKE = "/model/%s/invoke" % HAIKU
+CONVERSE_BODY = json.dumps({"messages": [
+    {"role": "user", "content": [{"text": "Hello"}]}]}).encode()
+ANTHROPIC_BODY = json.dumps({
+    "anthropic_version": "bedrock-2023-05-31", "max_tokens": 64,
+    "messages": [{"role": "user", "content": "Hello"}]}).encode()
+
+TOKENS = ("input_tokens", "output_tokens", "cache_read_input_tokens",
+          "cache_write_input_tokens")
+ZERO = dict.fromkeys(TOKENS, 0)
+
+# $aigw_usage_source of a complete answer, by the path's operation
+SOURCE = {"invoke": "header", "converse": "body",
+          "invoke-with-response-stream": "stream",
+          "converse-stream": "stream", "invocations": "body",
+          "invocations-response-stream": "stream"}
+STREAMING = ("invoke-with-response-stream", "converse-stream",
+             "invocations-response-stream")
+
+# SageMaker endpoints, one per usage format (the path names the target)
+CATALOG = """
+aigw_model sm-openai sagemaker ep-openai usage=openai;
+aigw_model sm-tgi    sagemaker ep-tgi    usage=tgi;
+aigw_model sm-auto   sagemaker ep-auto   usage=auto;
+aigw_model sm-none   sagemaker ep-none   usage=none;
+aigw_model sm-plain  sagemaker ep-plain;
+"""
+
+
+@pytest.fixture(scope="module")
+def usage_gateway(launcher, mock_server):
+    port = h.free_port()
+    conf = h.aigw_http(mock_server.url, extra=CATALOG) + h.gateway_server(port)
+    yield from shared_nginx(launcher, conf, [port])
+
+
+@pytest.fixture
+def ugw(usage_gateway, mock):
+    """The module's gateway for one test; fails on bad error.log lines."""
+    n = usage_gateway
+    if not n.running():
+        pytest.fail("the shared nginx is not running any more:\n" +
+                    n.read_error_log()[-3000:], pytrace=False)
+    mark = n.mark()
+    n.allow = []
+    yield n
+    bad = n.bad_log_lines(mark)
+    n.checked = n.mark()
+    if bad:
+        pytest.fail("error.log:\n  " + "\n  ".join(bad[:20]), pytrace=False)
+
+
+# --- helpers -----------------------------------------------------------------
+
+def tokens(entry, prefix="aigw_"):
+    """The four token counts of an access log entry, as integers."""
+    out = {}
+    for k in TOKENS:
+        v = entry[prefix + k]
+        assert v.isdigit(), "%s is %r, not an integer: %r" % (k, v, entry)
+        out[k] = int(v)
+    return out
+
+
+def expected_tokens(usage):
+    return {k: usage[k] for k in TOKENS}
+
+
+def op_of(path):
+    return path.rsplit("/", 1)[1]
+
+
+def request(n, path, body=b"{}", headers=(), **kw):
+    """A request with a fresh X-Test-Id: (response, its access log entry)."""
+    tid = uuid.uuid4().hex
+    r = h.post(n.port, path, body, list(headers) + [("X-Test-Id", tid)], **kw)
+    return r, n.wait_entry(tid)
+
+
+def read_some(resp, count):
+    """Reads up to count bytes of a response (fewer if it ends)."""
+    data = b""
+    while len(data) < count:
+        piece = resp.read(count - len(data))
+        if not piece:
+            break
+        data += piece
+    return data
+
+
+def ttft_check(entry, streaming):
+    """$aigw_ttft_ms: an integer no later than the request's end for a
+    streaming operation, empty otherwise."""
+    if not streaming:
+        assert entry["aigw_ttft_ms"] == "", entry
+        return None
+    ttft = entry["aigw_ttft_ms"]
+    assert ttft.isdigit(), entry
+    # $request_time has millisecond resolution: ttft <= it, +1 for rounding
+    assert int(ttft) <= float(entry["request_time"]) * 1000 + 1, entry
+    return int(ttft)
+
+
+# --- every capture, exactly --------------------------------------------------
+
+CAPTURE_CHUNKINGS = ["random:41", "random:42:7", "random:43:300", "1"]
+
+
+def capture_params(chunkings):
+    names = h.capture_names()
+    if not names:
+        return [pytest.param(None, None, marks=pytest.mark.skip(
+            reason="bedrock captures not found at %s (set AIGW_TESTDATA)"
+            % (h.testdata_dir() / "bedrock-captures")))]
+    return [pytest.param(n, c, id="%s-%s" % (n, c))
+            for n in names for c in chunkings]
+
+
+def expected_usage(name):
+    d = h.captures_dir() / name
+    return {k: int(v) for k, v in json.loads(
+        (d / "expected-usage.json").read_text()).items()}
+
+
+def send_capture(n, name, chunking, extra=()):
+    req, resp, body = h.load_capture(name)
+    headers = list(req["headers"].items()) + [
+        ("X-Mock-Capture", name), ("X-Mock-Chunking", chunking)] + list(extra)
+    tid = uuid.uuid4().hex
+    r = h.http_request(n.port, req["method"], req["path"],
+                       headers + [("X-Test-Id", tid)], req["body"].encode())
+    return req, resp, body, r, tid
+
+
+@pytest.mark.parametrize("name,chunking", capture_params(CAPTURE_CHUNKINGS))
+def test_capture_metered_exactly(ugw, mock, name, chunking):
+    req, resp, body, r, tid = send_capture(ugw, name, chunking)
+    assert r.status == resp["status"], r
+    assert r.body == body, "body differs: got %d bytes, want %d" % (
+        len(r.body), len(body))
+    e = ugw.wait_entry(tid)
+    assert tokens(e) == expected_usage(name), e
+    op = op_of(req["path"])
+    assert e["aigw_usage_source"] == SOURCE[op], e
+    assert e["aigw_upstream_request_id"] == resp["headers"]["x-amzn-RequestId"]
+    assert e["aigw_error_type"] == ""
+    assert e["aigw_images"] == "0"
+    assert e["aigw_cost"] == ""
+    ttft_check(e, op in STREAMING)
+
+
+# --- the shipped log format --------------------------------------------------
+
+SHIPPED_LOG_FORMAT = h.REPO / "conf-examples" / "aigw_log_format"
+
+
+class ShippedLogNginx(h.Nginx):
+    """nginx whose only access log is conf-examples/aigw_log_format's
+    aigw_json, included as the README says."""
+
+    def config_text(self, http_conf, main_extra=""):
+        text = super().config_text(http_conf, main_extra)
+        assert h.LOG_FORMAT in text
+        return text.replace(h.LOG_FORMAT,
+                            "include %s;" % SHIPPED_LOG_FORMAT)
+
+
+@pytest.fixture
+def shipped_log_gateway(launcher, mock):
+    skip_without_module()
+    port = h.free_port()
+    launcher.count += 1
+    prefix = launcher.tmp.mktemp("shippedlog%d" % launcher.count,
+                                 numbered=False)
+    n = ShippedLogNginx(prefix, h.aigw_http(mock.url, extra=CATALOG) +
+                        h.gateway_server(port), [port], valgrind=h.VALGRIND)
+    launcher.instances.append(n)
+    n.start()
+    yield n
+    problems = stop_and_check(n)
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+SHIPPED_KEYS = {
+    "time", "request_id", "remote_addr", "method", "uri", "status",
+    "request_time", "bytes_sent", "request_length", "tenant", "project",
+    "department", "key_id", "service", "operation", "model", "upstream",
+    "upstream_status", "upstream_request_id", "input_tokens",
+    "output_tokens", "cache_read_input_tokens", "cache_write_input_tokens",
+    "images", "cost_usd", "usage_source", "error_type", "ttft_ms"}
+
+
+def test_shipped_log_format(shipped_log_gateway, mock, captures):
+    """
+    Every capture at random boundaries, then a gateway error (no key), a
+    stream exception and a SageMaker stream, through nginx logging with
+    the shipped aigw_json: each line is one JSON object of strings with
+    the documented keys, and carries the exact usage.
+    """
+    n = shipped_log_gateway
+    want = []
+    for i, name in enumerate(h.capture_names()):
+        req, resp, body, r, _ = send_capture(n, name, "random:%d" % (100 + i))
+        assert (r.status, r.body) == (resp["status"], body), name
+        want.append((name, expected_usage(name),
+                     SOURCE[op_of(req["path"])],
+                     resp["headers"]["x-amzn-RequestId"], ""))
+    r = h.post(n.port, CONVERSE, CONVERSE_BODY, api_key=None)
+    assert r.status == 401
+    want.append(("no key", None, None, "", "UnrecognizedClientException"))
+    for syn, path in (("anthropic-stream-throttled", INVOKE_STREAM),
+                      ("sm-openai-stream",
+                       "/endpoints/ep-auto/invocations-response-stream")):
+        s = ms.build(syn)
+        r = h.post(n.port, path, b"{}", [("X-Mock-Synthetic", syn)])
+        assert (r.status, r.body) == (200, s.body)
+        want.append((syn, expected_tokens(s.usage), "stream",
+                     h.header_get(s.headers, "x-amzn-RequestId"),
+                     s.error_type))
+
+    entries = n.wait_access(len(want))
+    lines = n.access_log.read_text().splitlines()
+    assert len(lines) == len(want) == len(entries)
+    for line, e, (name, usage, source, rid, etype) in zip(lines, entries,
+                                                          want):
+        assert json.loads(line) == e
+        assert set(e) == SHIPPED_KEYS, name
+        assert all(isinstance(v, str) for v in e.values()), (name, e)
+        assert e["tenant"] == h.DEFAULT_TENANT or usage is None, (name, e)
+        assert e["upstream_request_id"] == rid, (name, e)
+        assert e["error_type"] == etype, (name, e)
+        assert e["cost_usd"] == "", (name, e)
+        if usage is None:
+            # nginx never reached the upstream: nothing metered
+            assert e["usage_source"] == "" and e["input_tokens"] == "", e
+            continue
+        assert tokens(e, "") == usage, (name, e)
+        assert e["usage_source"] == source, (name, e)
+        assert e["status"] == "200" and e["upstream_status"] == "200", e
+
+
+# --- SageMaker ---------------------------------------------------------------
+
+SM_SYNTHETICS = {
+    # name: (operation, formats whose reading finds the usage)
+    "sm-openai-json": ("invocations", ("openai", "auto")),
+    "sm-openai-stream": ("invocations-response-stream", ("openai", "auto")),
+    "sm-openai-stream-crlf": ("invocations-response-stream",
+                              ("openai", "auto")),
+    "sm-tgi-json": ("invocations", ("tgi", "auto")),
+    "sm-tgi-stream": ("invocations-response-stream", ("tgi", "auto")),
+    "sm-tgi-stream-prefill": ("invocations-response-stream", ("tgi", "auto")),
+}
+
+
+def sm_params():
+    out = []
+    for name, (op, formats) in sorted(SM_SYNTHETICS.items()):
+        for fmt in ("openai", "tgi", "auto", "none", "plain"):
+            chunkings = ["events", "random:7:5", "1"] \
+                if fmt in formats or fmt == "plain" else ["events"]
+            for c in chunkings:
+                out.append(pytest.param(name, fmt, c,
+                                        id="%s-%s-%s" % (name, fmt, c)))
+    return out
+
+
+@pytest.mark.parametrize("name,fmt,chunking", sm_params())
+def test_sagemaker_usage(ugw, mock, name, fmt, chunking):
+    """
+    usage=openai reads OpenAI-style usage, usage=tgi TGI details, auto
+    (and an endpoint without usage=) either, none nothing; the server-sent
+    events are split across PayloadParts mid "data:", mid JSON, between
+    CR and LF, and the HTTP chunks cut those again.
+    """
+    op, formats = SM_SYNTHETICS[name]
+    s = ms.build(name)
+    path = "/endpoints/ep-%s/%s" % (fmt, op)
+    r, e = request(ugw, path, b'{"inputs": "What is deep learning?"}', [
+        ("Content-Type", "application/json"), ("X-Mock-Synthetic", name),
+        ("X-Mock-Chunking", chunking)])
+    assert (r.status, r.body) == (200, s.body)
+    assert e["aigw_service"] == "sagemaker"
+    if fmt in formats or fmt == "plain":
+        assert tokens(e) == expected_tokens(s.usage), e
+        assert e["aigw_usage_source"] == SOURCE[op], e
+    elif fmt == "none":
+        assert tokens(e) == ZERO, e
+        assert e["aigw_usage_source"] == "none", e
+    else:
+        # the other format's fields are not read
+        assert tokens(e) == ZERO, e
+    assert e["aigw_upstream_request_id"] == h.header_get(s.headers,
+                                                         "x-amzn-RequestId")
+    assert e["aigw_error_type"] == ""
+    [rec] = mock.requests()
+    assert rec["sig_ok"] and rec["service"] == "sagemaker", rec["sig_error"]
+    ttft_check(e, op in STREAMING)
+
+
+# --- exceptions mid-stream ---------------------------------------------------
+
+@pytest.mark.parametrize("name,path", [
+    ("anthropic-stream-throttled", INVOKE_STREAM),
+    ("anthropic-stream-model-error", INVOKE_STREAM),
+    ("converse-stream-throttled", CONVERSE_STREAM),
+    ("converse-stream-error-message", CONVERSE_STREAM),
+])
+@pytest.mark.parametrize("chunking", ["events", "random:3:9", "1"])
+def test_exception_mid_stream(ugw, mock, name, path, chunking):
+    """
+    A few events, then an exception frame (":message-type exception",
+    ":exception-type throttlingException" / modelStreamErrorException) or
+    an error frame (":error-code"): the error type is AWS's, normalised,
+    and the tokens reported before it are kept.
+    """
+    s = ms.build(name)
+    r, e = request(ugw, path, ANTHROPIC_BODY, [
+        ("X-Mock-Synthetic", name), ("X-Mock-Chunking", chunking)])
+    assert (r.status, r.body) == (200, s.body)
+    assert e["aigw_error_type"] == s.error_type, e
+    assert tokens(e) == expected_tokens(s.usage), e
+    # the stream ended as AWS ended it (not cut): "stream" when it
+    # reported usage before the exception, "none" when it had not
+    want = "stream" if any(s.usage[k] for k in TOKENS) else "none"
+    assert e["aigw_usage_source"] == want, e
+    assert e["aigw_upstream_request_id"] == h.header_get(s.headers,
+                                                         "x-amzn-RequestId")
+    ttft_check(e, True)
+
+
+# --- error statuses ----------------------------------------------------------
+
+@pytest.mark.parametrize("how,path,status,etype", [
+    (("X-Mock-Status", "400"), CONVERSE, 400, "ValidationException"),
+    (("X-Mock-Status", "429"), CONVERSE, 429, "ThrottlingException"),
+    (("X-Mock-Status", "429"), CONVERSE_STREAM, 429, "ThrottlingException"),
+    (("X-Mock-Status", "424"), INVOKE, 424, "ModelErrorException"),
+    (("X-Mock-Status", "503"), INVOKE_STREAM, 503,
+     "ServiceUnavailableException"),
+    (("X-Mock-Synthetic", "error-json-type"), INVOKE, 400,
+     "ValidationException"),
+    (("X-Mock-Synthetic", "error-header-colon"), CONVERSE, 429,
+     "ThrottlingException"),
+    (("X-Mock-Synthetic", "error-429-bare"), INVOKE_STREAM, 429,
+     "ThrottlingException"),
+    (("X-Mock-Synthetic", "error-json-type"),
+     "/endpoints/ep-auto/invocations", 400, "ValidationException"),
+], ids=lambda v: v[1] if isinstance(v, tuple) else None)
+def test_error_status(ugw, mock, how, path, status, etype):
+    """AWS's error with a JSON body: its type (x-amzn-ErrorType up to ':',
+    else "__type" after '#', else ThrottlingException for a bare 429),
+    nothing metered, the body passed on as sent."""
+    r, e = request(ugw, path, CONVERSE_BODY, [how])
+    assert r.status == status, r
+    assert json.loads(r.body)["message"]
+    assert e["status"] == str(status) and e["upstream_status"] == str(status)
+    assert e["aigw_error_type"] == etype, e
+    assert e["aigw_usage_source"] == "none", e
+    assert tokens(e) == ZERO, e
+    assert e["aigw_upstream_request_id"] == r.header("x-amzn-RequestId")
+
+
+# --- streams cut short -------------------------------------------------------
+
+STREAMING_CAPTURE = "test_anthropic_3_completion_streaming"
+# its first event (message_start) is 435 bytes and says input 16, output 1;
+# the invocation metrics come in the last event, at 4962
+AFTER_START = {"input_tokens": 16, "output_tokens": 1,
+               "cache_read_input_tokens": 0, "cache_write_input_tokens": 0}
+
+
+@pytest.mark.parametrize("capture,first_usage", [
+    (STREAMING_CAPTURE, AFTER_START),
+    ("test_nova_converse_stream", ZERO),
+])
+def test_stream_cut_by_client(ugw, mock, captures, capture, first_usage):
+    """The client reads the first event and closes the connection while
+    the upstream holds the rest: partial, with what that event said."""
+    req, resp, body = h.load_capture(capture)
+    first = mu.eventstream_split(body)[0]
+    token = uuid.uuid4().hex
+    tid = uuid.uuid4().hex
+    conn, r = h.open_request(ugw.port, "POST", req["path"], list(
+        req["headers"].items()) + [
+        ("X-Mock-Capture", capture), ("X-Mock-Chunking", "events"),
+        ("X-Mock-Hold", token), ("X-Test-Id", tid)], req["body"].encode(),
+        timeout=h.HOLD_WAIT * 0.6)
+    try:
+        assert r.status == 200
+        assert read_some(r, len(first)) == first
+    finally:
+        conn.sock.shutdown(socket.SHUT_RDWR)
+        conn.close()
+    time.sleep(0.2)
+    mock.release(token)
+    e = ugw.wait_entry(tid, timeout=h.HOLD_WAIT + 5)
+    assert e["aigw_usage_source"] == "partial", e
+    assert tokens(e) == first_usage, e
+    assert e["aigw_upstream_request_id"] == resp["headers"]["x-amzn-RequestId"]
+    ttft_check(e, True)
+
+
+def cut_request(n, path, headers, body):
+    """A request whose response the upstream cuts: (status, body bytes the
+    client got, entry)."""
+    tid = uuid.uuid4().hex
+    conn, r = h.open_request(n.port, "POST", path, list(headers) + [
+        ("X-Test-Id", tid)], body)
+    try:
+        got = b""
+        try:
+            while True:
+                piece = r.read1(65536)
+                if not piece:
+                    break
+                got += piece
+        except http.client.IncompleteRead as x:
+            got += x.partial
+        except (ConnectionError, http.client.HTTPException):
+            pass
+    finally:
+        conn.close()
+    return r.status, got, n.wait_entry(tid)
+
+
+# the capture's event offsets: 0 message_start, 435, 650, ..., 4962 metrics
+@pytest.mark.parametrize("cut,usage,source", [
+    ("300", ZERO, "partial"),                     # inside message_start
+    ("435", AFTER_START, "partial"),              # just after it
+    ("700", AFTER_START, "partial"),              # inside the 3rd event
+    ("700:rst", AFTER_START, "partial"),
+    ("4962", {"input_tokens": 16, "output_tokens": 21,   # before the metrics
+              "cache_read_input_tokens": 0,
+              "cache_write_input_tokens": 0}, "partial"),
+    ("5100", {"input_tokens": 16, "output_tokens": 21,   # inside them
+              "cache_read_input_tokens": 0,
+              "cache_write_input_tokens": 0}, "partial"),
+    ("5265", None, "stream"),                     # all bytes, no last chunk
+])
+@pytest.mark.parametrize("chunking", ["events", "random:77:50"])
+def test_stream_cut_by_upstream(ugw, mock, captures, cut, usage, source,
+                                chunking):
+    """
+    The upstream closes (or resets) the connection after so many bytes:
+    partial, with the usage of the messages that arrived whole (a message
+    cut in two is not counted); once the invocation metrics arrived, the
+    usage is final whatever follows.
+    """
+    ugw.allow = []
+    req, resp, body = h.load_capture(STREAMING_CAPTURE)
+    status, got, e = cut_request(ugw, req["path"], [
+        ("X-Mock-Capture", STREAMING_CAPTURE),
+        ("X-Mock-Chunking", chunking), ("X-Mock-Cut-After", cut)],
+        req["body"].encode())
+    n = int(cut.split(":")[0])
+    assert status == 200
+    assert got == body[:n]
+    [rec] = mock.requests()
+    assert rec["cut"] == {"after": n, "rst": cut.endswith(":rst")}
+    assert e["aigw_usage_source"] == source, e
+    assert tokens(e) == (usage or expected_usage(STREAMING_CAPTURE)), e
+    assert e["aigw_upstream_request_id"] == resp["headers"]["x-amzn-RequestId"]
+    ttft_check(e, True)
+
+
+@pytest.mark.parametrize("capture,cut,source", [
+    # the token headers are the final usage, whatever happens to the body
+    ("test_anthropic_3_completion_string_content", "100", "header"),
+    # a converse body cut before its "usage"
+    ("test_nova_converse", "200", "partial"),
+    ("test_nova_converse", "200:rst", "partial"),
+])
+def test_body_cut_by_upstream(ugw, mock, captures, capture, cut, source):
+    req, resp, body = h.load_capture(capture)
+    status, got, e = cut_request(ugw, req["path"], [
+        ("X-Mock-Capture", capture), ("X-Mock-Chunking", "random:5:40"),
+        ("X-Mock-Cut-After", cut)], req["body"].encode())
+    assert status == 200
+    assert got == body[:int(cut.split(":")[0])]
+    assert e["aigw_usage_source"] == source, e
+    want = expected_usage(capture) if source == "header" else ZERO
+    assert tokens(e) == want, e
+
+
+# --- time to first token -----------------------------------------------------
+
+@pytest.mark.parametrize("capture", [STREAMING_CAPTURE,
+                                     "test_titan_converse_stream"])
+def test_ttft_before_a_held_stream_ends(ugw, mock, captures, capture):
+    """The upstream sends the first event, then holds the rest back for
+    0.6 s: $aigw_ttft_ms is well under the request time."""
+    hold_s = 0.6
+    req, resp, body = h.load_capture(capture)
+    first = mu.eventstream_split(body)[0]
+    token = uuid.uuid4().hex
+    tid = uuid.uuid4().hex
+    conn, r = h.open_request(ugw.port, "POST", req["path"], list(
+        req["headers"].items()) + [
+        ("X-Mock-Capture", capture), ("X-Mock-Chunking", "events"),
+        ("X-Mock-Hold", token), ("X-Test-Id", tid)], req["body"].encode(),
+        timeout=h.HOLD_WAIT * 0.6)
+    try:
+        assert read_some(r, len(first)) == first
+        time.sleep(hold_s)
+        mock.release(token)
+        assert first + r.read() == body
+    finally:
+        conn.close()
+    e = ugw.wait_entry(tid)
+    ttft = ttft_check(e, True)
+    total_ms = float(e["request_time"]) * 1000
+    assert total_ms >= hold_s * 1000, e
+    assert ttft <= total_ms - hold_s * 1000 + 1, e
+    assert tokens(e) == expected_usage(capture)
+
+
+def test_ttft_only_for_streaming_operations(ugw, mock):
+    """The mock's default answers: a stream has $aigw_ttft_ms, Converse,
+    InvokeModel, InvokeEndpoint and CountTokens do not."""
+    for path, streaming in (
+            (CONVERSE, False), (INVOKE, False), (CONVERSE_STREAM, True),
+            (INVOKE_STREAM, True),
+            ("/model/%s/count-tokens" % HAIKU, False),
+            ("/endpoints/ep-plain/invocations", False),
+            ("/endpoints/ep-plain/invocations-response-stream", True)):
+        r, e = request(ugw, path, CONVERSE_BODY)
+        assert r.status == 200, (path, r)
+        ttft_check(e, streaming)
+
+
+# --- image models ------------------------------------------------------------
+
+def image_body(n_images, pad=0):
+    body = {"taskType": "TEXT_IMAGE",
+            "textToImageParams": {"text": "a lighthouse at dawn"},
+            "imageGenerationConfig": {"numberOfImages": n_images,
+                                      "quality": "premium", "width": 1024,
+                                      "height": 1024, "cfgScale": 8.0,
+                                      "seed": 42}}
+    if pad:
+        body["textToImageParams"]["conditionImage"] = "A" * pad
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize("model,syn,images", [
+    ("amazon.titan-image-generator-v1", "titan-image", 2),
+    ("amazon.titan-image-generator-v2%3A0", "titan-image", 2),
+    ("amazon.nova-canvas-v1%3A0", "titan-image", 2),
+    ("stability.stable-diffusion-xl-v1", "stability-image", 3),
+])
+@pytest.mark.parametrize("pad", [0, 300000])
+def test_image_model_images_counted(ugw, mock, model, syn, images, pad):
+    """The images of the response are counted; the request body, read by
+    the meter too, is still signed and sent exactly."""
+    body = image_body(images, pad)
+    s = ms.build(syn)
+    r, e = request(ugw, "/model/%s/invoke" % model, body, [
+        ("Content-Type", "application/json"), ("Accept", "application/json"),
+        ("X-Mock-Synthetic", syn), ("X-Mock-Chunking", "random:9:11")])
+    assert (r.status, r.body) == (200, s.body)
+    assert e["aigw_images"] == str(images), e
+    assert tokens(e) == ZERO, e
+    [rec] = mock.requests()
+    assert rec["sig_ok"], rec["sig_error"]
+    assert rec["body_sha256"] == h.sha256_hex(body)
+    assert rec["body_length"] == len(body)
+
+
+def test_images_not_counted_for_text_models(ugw, mock):
+    """An "images" array in a text model's answer is not an image bill."""
+    s = ms.build("titan-image")
+    r, e = request(ugw, INVOKE, ANTHROPIC_BODY,
+                   [("X-Mock-Synthetic", "titan-image")])
+    assert (r.status, r.body) == (200, s.body)
+    assert e["aigw_images"] == "0", e
