@@ -584,10 +584,13 @@ class MockHandler(BaseHTTPRequestHandler):
 
     def _cut_connection(self, rst):
         """Ends the response short: close (FIN) or reset (RST); the
-        request is not answered in full."""
+        request is not answered in full.  A reset makes the peer's kernel
+        drop what it has not read yet: it comes a moment after the bytes,
+        so that the proxy has them."""
         self.close_connection = True
         self.rec = None
         if rst:
+            time.sleep(0.3)
             self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                     struct.pack("ii", 1, 0))
         self.request.close()

@@ -454,33 +454,53 @@ def cut_request(n, path, headers, body):
     return r.status, got, n.wait_entry(tid)
 
 
-# the capture's event offsets: 0 message_start, 435, 650, ..., 4962 metrics
-@pytest.mark.parametrize("cut,usage,source", [
-    ("300", ZERO, "partial"),                     # inside message_start
-    ("435", AFTER_START, "partial"),              # just after it
-    ("700", AFTER_START, "partial"),              # inside the 3rd event
-    ("700:rst", AFTER_START, "partial"),
-    ("4962", {"input_tokens": 16, "output_tokens": 21,   # before the metrics
-              "cache_read_input_tokens": 0,
-              "cache_write_input_tokens": 0}, "partial"),
-    ("5100", {"input_tokens": 16, "output_tokens": 21,   # inside them
-              "cache_read_input_tokens": 0,
-              "cache_write_input_tokens": 0}, "partial"),
-    ("5265", None, "stream"),                     # all bytes, no last chunk
-])
+def usage_of(inp=0, out=0, cr=0, cw=0):
+    return {"input_tokens": inp, "output_tokens": out,
+            "cache_read_input_tokens": cr, "cache_write_input_tokens": cw}
+
+
+TITAN_STREAM = "test_titan_invoke_stream"
+NOVA_STREAM = "test_nova_converse_stream"
+
+# (capture, cut after, usage (None: the capture's whole), source)
+UPSTREAM_CUTS = [
+    # Anthropic: 0 message_start (435 bytes), 435 ..., 4711 message_delta,
+    # 4962 message_stop with the invocation metrics, 5265 the end
+    (STREAMING_CAPTURE, "300", ZERO, "partial"),       # inside message_start
+    (STREAMING_CAPTURE, "435", AFTER_START, "partial"),   # just after it
+    (STREAMING_CAPTURE, "700", AFTER_START, "partial"),   # in the 3rd event
+    (STREAMING_CAPTURE, "700:rst", AFTER_START, "partial"),
+    (STREAMING_CAPTURE, "4962", usage_of(16, 21), "partial"),  # no metrics
+    (STREAMING_CAPTURE, "5100", usage_of(16, 21), "partial"),  # half of them
+    (STREAMING_CAPTURE, "5265", None, "stream"),      # all, no last chunk
+    # Titan: 0 chunk with inputTextTokenCount 28.0, 551, 1227 the last
+    # chunk (totalOutputTextTokenCount 188.0), 4558 the end
+    (TITAN_STREAM, "551", usage_of(28), "partial"),
+    (TITAN_STREAM, "1227:rst", usage_of(28), "partial"),
+    (TITAN_STREAM, "4000", usage_of(28), "partial"),
+    # ConverseStream: the usage is in the metadata event at 3970 (of 5369)
+    (NOVA_STREAM, "145", ZERO, "partial"),
+    (NOVA_STREAM, "3970", ZERO, "partial"),
+    (NOVA_STREAM, "5369", None, "stream"),
+]
+
+
+@pytest.mark.parametrize("capture,cut,usage,source", [
+    pytest.param(*c, id="%s-%s" % c[:2]) for c in UPSTREAM_CUTS])
 @pytest.mark.parametrize("chunking", ["events", "random:77:50"])
-def test_stream_cut_by_upstream(ugw, mock, captures, cut, usage, source,
-                                chunking):
+def test_stream_cut_by_upstream(ugw, mock, captures, capture, cut, usage,
+                                source, chunking):
     """
     The upstream closes (or resets) the connection after so many bytes:
     partial, with the usage of the messages that arrived whole (a message
-    cut in two is not counted); once the invocation metrics arrived, the
-    usage is final whatever follows.
+    cut in two is not counted; the model family's counts when there are
+    no metrics); once the final usage arrived (invocation metrics,
+    metadata event), it stands whatever follows.
     """
-    ugw.allow = []
-    req, resp, body = h.load_capture(STREAMING_CAPTURE)
-    status, got, e = cut_request(ugw, req["path"], [
-        ("X-Mock-Capture", STREAMING_CAPTURE),
+    req, resp, body = h.load_capture(capture)
+    status, got, e = cut_request(ugw, req["path"], list(
+        req["headers"].items()) + [
+        ("X-Mock-Capture", capture),
         ("X-Mock-Chunking", chunking), ("X-Mock-Cut-After", cut)],
         req["body"].encode())
     n = int(cut.split(":")[0])
@@ -489,9 +509,49 @@ def test_stream_cut_by_upstream(ugw, mock, captures, cut, usage, source,
     [rec] = mock.requests()
     assert rec["cut"] == {"after": n, "rst": cut.endswith(":rst")}
     assert e["aigw_usage_source"] == source, e
-    assert tokens(e) == (usage or expected_usage(STREAMING_CAPTURE)), e
+    assert tokens(e) == (usage or expected_usage(capture)), e
     assert e["aigw_upstream_request_id"] == resp["headers"]["x-amzn-RequestId"]
     ttft_check(e, True)
+
+
+def sm_cut_points(body, marker):
+    """Offsets of a PayloadPart stream: the end of the first message, and
+    the end of the first message after which the raw bytes hold marker."""
+    raw = b""
+    off = 0
+    first = None
+    for m in mu.eventstream_split(body):
+        off += len(m)
+        first = first or off
+        hl = int.from_bytes(m[4:8], "big")
+        raw += m[12 + hl:-4]
+        if marker in raw:
+            return first, off
+    raise AssertionError("marker not found")
+
+
+@pytest.mark.parametrize("name,marker", [
+    ("sm-openai-stream", b'"total_tokens":61}}\n\n'),
+    ("sm-openai-stream-crlf", b'"total_tokens":61}}\r\n\r\n'),
+    ("sm-tgi-stream", b'"seed":null}}\n\n'),
+])
+def test_sagemaker_stream_cut_by_upstream(ugw, mock, name, marker):
+    """A SageMaker stream cut before its usage event: partial with
+    nothing; cut once the usage event (OpenAI's last chunk, TGI's final
+    details) arrived whole, before "[DONE]" or the end: that usage is
+    final, "stream"."""
+    s = ms.build(name)
+    early, late = sm_cut_points(s.body, marker)
+    for cut, want, source in ((early, ZERO, "partial"),
+                              (late, expected_tokens(s.usage), "stream")):
+        mock.reset()
+        status, got, e = cut_request(
+            ugw, "/endpoints/ep-auto/invocations-response-stream", [
+                ("X-Mock-Synthetic", name), ("X-Mock-Chunking", "random:8:9"),
+                ("X-Mock-Cut-After", str(cut))], b"{}")
+        assert (status, got) == (200, s.body[:cut])
+        assert e["aigw_usage_source"] == source, (cut, e)
+        assert tokens(e) == want, (cut, e)
 
 
 @pytest.mark.parametrize("capture,cut,source", [
@@ -604,3 +664,121 @@ def test_images_not_counted_for_text_models(ugw, mock):
                    [("X-Mock-Synthetic", "titan-image")])
     assert (r.status, r.body) == (200, s.body)
     assert e["aigw_images"] == "0", e
+
+
+# --- nginx around the meter ----------------------------------------------------
+
+def test_meter_reads_before_gzip(gateway, mock, captures):
+    """With gzip in the location, the client gets compressed bytes and the
+    meter still reads AWS's own: the usage is exact."""
+    import gzip
+    n = gateway(location_extra="gzip on; gzip_min_length 1; gzip_proxied "
+                "any; gzip_types application/json "
+                "application/vnd.amazon.eventstream;")
+    for name in ("test_nova_converse", STREAMING_CAPTURE,
+                 "test_titan_converse_stream"):
+        mock.reset()
+        req, resp, body, r, tid = send_capture(
+            n, name, "random:21:30", [("Accept-Encoding", "gzip")])
+        assert r.status == 200
+        assert r.header("Content-Encoding") == "gzip", name
+        assert gzip.decompress(r.body) == body, name
+        e = n.wait_entry(tid)
+        assert tokens(e) == expected_usage(name), (name, e)
+        assert e["aigw_usage_source"] == SOURCE[op_of(req["path"])], e
+
+
+def test_keepalive_upstream_each_response_metered(nginx_factory, mock,
+                                                  captures):
+    """Responses one after another on one kept-alive upstream connection
+    (an upstream{} block named after the endpoint host): each one's usage
+    is its own."""
+    port = h.free_port()
+    conf = h.aigw_http(None, extra="aigw_endpoint bedrock http://mockpool;"
+                       "\nupstream mockpool { server 127.0.0.1:%d; "
+                       "keepalive 4; }" % mock.port) + h.gateway_server(port)
+    n = nginx_factory(conf, [port])
+    names = [STREAMING_CAPTURE, "test_prompt_cache", "test_nova_converse",
+             "test_prompt_cache-1", NOVA_STREAM, TITAN_STREAM,
+             "test_titan_converse"] * 2
+    for i, name in enumerate(names):
+        req, resp, body, r, tid = send_capture(n, name, "random:%d:40" % i)
+        assert (r.status, r.body) == (200, body), name
+        e = n.wait_entry(tid)
+        assert tokens(e) == expected_usage(name), (name, e)
+        assert e["aigw_upstream_request_id"] == \
+            resp["headers"]["x-amzn-RequestId"]
+    recs = mock.requests()
+    assert len(recs) == len(names)
+    assert all(rec["sig_ok"] and rec["host"] == "mockpool" for rec in recs)
+    assert len({tuple(rec["peer"]) for rec in recs}) == 1, \
+        "the upstream connection was not reused"
+
+
+def test_buffered_to_disk_is_partial(nginx_factory, mock, tmp_path):
+    """
+    With proxy_buffering on (not aigw_params' setting) and a slow client,
+    nginx spills the response to a temporary file, and with sendfile on
+    (Debian's nginx.conf) the file is sent without being read back into
+    memory: the meter does not see those bytes, the request is "partial"
+    and the error log says why.  (With sendfile off nginx's copy filter
+    reads the file back before the meter and the usage stays exact.)
+    """
+    params = tmp_path / "aigw_params_buffering"
+    text = h.AIGW_PARAMS.read_text()
+    assert text.count("proxy_buffering off;") == 1
+    params.write_text(text.replace("proxy_buffering off;",
+                                   "proxy_buffering on;"))
+    port = h.free_port()
+    n = nginx_factory(h.aigw_http(mock.url) + h.gateway_server(
+        port, params=params, listen_extra=" sndbuf=8k", location_extra=(
+            "proxy_buffers 4 4k; proxy_busy_buffers_size 8k; "
+            "proxy_temp_file_write_size 8k; proxy_max_temp_file_size 64m; "
+            "sendfile on;")),
+        [port])
+    mark = n.mark()
+    name = "anthropic-stream-big:%d" % (8 * 1024 * 1024)
+    s = ms.build(name)
+    tid = uuid.uuid4().hex
+    conn, r = h.open_request(n.port, "POST", INVOKE_STREAM, [
+        ("X-Mock-Synthetic", name), ("X-Mock-Chunking", "random:1:65536"),
+        ("X-Test-Id", tid)], b"{}")
+    try:
+        got = r.read(1024)
+        time.sleep(0.5)
+        got += r.read()
+    finally:
+        conn.close()
+    assert got == s.body
+    e = n.wait_entry(tid)
+    assert e["aigw_usage_source"] == "partial", e
+    assert n.wait_log(r"\[warn\].*aigw: part of the response was buffered "
+                      r"to a temporary file and not metered", since=mark)
+
+
+@pytest.fixture
+def h2_gateway(nginx_factory, mock, certs):
+    port = h.free_port()
+    conf = h.aigw_http(mock.url) + h.gateway_server(
+        port, listen_extra=" ssl http2",
+        server_extra="ssl_certificate %s; ssl_certificate_key %s;" % (
+            certs["cert"], certs["key"]))
+    return nginx_factory(conf, [port])
+
+
+@pytest.mark.parametrize("name", [STREAMING_CAPTURE, NOVA_STREAM,
+                                  "test_prompt_cache"])
+def test_http2_client_metered(h2_gateway, mock, certs, captures, tmp_path,
+                              name):
+    """An HTTP/2 client (the AWS SDKs' default): the same exact usage."""
+    req, resp, body = h.load_capture(name)
+    tid = uuid.uuid4().hex
+    r = h.curl("https://localhost:%d%s" % (h2_gateway.port, req["path"]),
+               tmp_path, headers=list(req["headers"].items()) + [
+                   ("X-Mock-Capture", name), ("X-Mock-Chunking", "random:4"),
+                   ("X-Test-Id", tid)],
+               body=req["body"].encode(), cacert=certs["ca"])
+    assert (r.http_version, r.status, r.body) == ("2", 200, body)
+    e = h2_gateway.wait_entry(tid)
+    assert tokens(e) == expected_usage(name), e
+    assert e["aigw_usage_source"] == SOURCE[op_of(req["path"])], e
