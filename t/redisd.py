@@ -192,6 +192,16 @@ class RedisServer:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
+    def shutdown(self, timeout=10):
+        """SHUTDOWN SAVE: its data is written to its directory and loaded
+        again by the next start() (on the same port)."""
+        try:
+            with self.client() as c:
+                c.call("SHUTDOWN", "SAVE")
+        except (ConnectionError, OSError):
+            pass                # it closes the connection without a reply
+        self.proc.wait(timeout)
+
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
