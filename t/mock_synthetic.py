@@ -11,6 +11,9 @@ headers, body, expected usage and error type) or None for an unknown name;
                                    about <bytes> bytes: message_start, many
                                    content_block_delta chunks, message_delta
                                    and the invocation metrics at the end
+    anthropic-stream-huge-event:<bytes>
+                                   the same with one content_block_delta of
+                                   about <bytes> bytes
 
 Every event-stream message is encoded here with its own prelude and
 message CRC32 (zlib.crc32), headers :event-type / :content-type /
@@ -179,6 +182,38 @@ def anthropic_stream_big(size):
         _anthropic_stop(1234, n, cr=77)
     return Synthetic(200, _stream_headers(1, ANTHROPIC_BEDROCK), body,
                      usage(1234, n, 77, 0))
+
+
+def anthropic_stream_huge_event(size):
+    """
+    One content_block_delta of about "size" bytes (its text, JSON-escaped
+    in places, then base64 in "bytes"), between a normal start and end:
+    a single event-stream message far bigger than any buffer.  Usage:
+    input 321, output 3, cache write 11.
+    """
+    text = ("x" * 1000 + '"\u00e9\\\n') * max(1, size * 3 // 4 // 1004)
+    body = _anthropic_start(321, cw=11) + _anthropic_delta(text) + \
+        _anthropic_message_delta(3) + _anthropic_stop(321, 3, cw=11)
+    return Synthetic(200, _stream_headers(12, ANTHROPIC_BEDROCK), body,
+                     usage(321, 3, 0, 11))
+
+
+def _anthropic_big_headers():
+    """A delta whose headers (3 KB) are over the decoder's header buffer:
+    it is skipped (with a warning), the rest is metered exactly."""
+    big = es_message([(":event-type", "chunk"),
+                      (":content-type", "application/json"),
+                      (":message-type", "event"),
+                      ("x-synthetic-padding", "p" * 3000)],
+                     _json({"bytes": base64.b64encode(_json({
+                         "type": "content_block_delta", "index": 0,
+                         "delta": {"type": "text_delta",
+                                   "text": "skipped"}})).decode()}))
+    body = _anthropic_start(40) + _anthropic_delta("a") + big + \
+        _anthropic_delta("b") + _anthropic_message_delta(4) + \
+        _anthropic_stop(40, 4)
+    return Synthetic(200, _stream_headers(13, ANTHROPIC_BEDROCK), body,
+                     usage(40, 4))
 
 
 def _anthropic_throttled():
@@ -431,6 +466,7 @@ def _sm_tgi_stream_prefill():
 FIXED = {
     "anthropic-stream-throttled": _anthropic_throttled,
     "anthropic-stream-model-error": _anthropic_model_stream_error,
+    "anthropic-stream-big-headers": _anthropic_big_headers,
     "converse-stream-throttled": _converse_throttled,
     "converse-stream-error-message": _converse_error_message,
     "error-json-type": _error_json_type,
@@ -458,15 +494,18 @@ def build(name):
         return _cache[name]
     if name in FIXED:
         out = FIXED[name]()
-    elif name.startswith("anthropic-stream-big:"):
+    elif name.startswith(("anthropic-stream-big:",
+                          "anthropic-stream-huge-event:")):
+        kind, _, size = name.partition(":")
         try:
-            size = int(name.split(":", 1)[1])
+            size = int(size)
         except ValueError:
             return None
         if not 0 < size <= 256 * 1024 * 1024:
             return None
-        out = anthropic_stream_big(size)
-        return out                              # not cached: it is big
+        make = anthropic_stream_big if kind == "anthropic-stream-big" \
+            else anthropic_stream_huge_event
+        return make(size)                       # not cached: it is big
     else:
         return None
     _cache[name] = out

@@ -359,6 +359,25 @@ def test_exception_mid_stream(ugw, mock, name, path, chunking):
     ttft_check(e, True)
 
 
+def test_headers_over_the_bound_skipped(ugw, mock):
+    """A message whose headers (3 KB) exceed the decoder's 1 KiB header
+    buffer is skipped with a warning, not buffered; the stream goes on and
+    the rest is metered exactly."""
+    name = "anthropic-stream-big-headers"
+    s = ms.build(name)
+    for chunking in ("events", "1", "random:2:100"):
+        mark = ugw.mark()
+        r, e = request(ugw, INVOKE_STREAM, ANTHROPIC_BODY, [
+            ("X-Mock-Synthetic", name), ("X-Mock-Chunking", chunking)])
+        assert (r.status, r.body) == (200, s.body)
+        assert tokens(e) == expected_tokens(s.usage), e
+        assert e["aigw_usage_source"] == "stream", e
+        assert e["aigw_error_type"] == ""
+        assert ugw.wait_log(r"\[warn\].*aigw: event stream from AWS: 0 "
+                            r"messages with a bad CRC, 1 skipped \(headers "
+                            r"over the bound\)", since=mark), chunking
+
+
 # --- error statuses ----------------------------------------------------------
 
 @pytest.mark.parametrize("how,path,status,etype", [
@@ -731,13 +750,13 @@ def test_buffered_to_disk_is_partial(nginx_factory, mock, tmp_path):
                                    "proxy_buffering on;"))
     port = h.free_port()
     n = nginx_factory(h.aigw_http(mock.url) + h.gateway_server(
-        port, params=params, listen_extra=" sndbuf=8k", location_extra=(
+        port, params=params, location_extra=(
             "proxy_buffers 4 4k; proxy_busy_buffers_size 8k; "
             "proxy_temp_file_write_size 8k; proxy_max_temp_file_size 64m; "
             "sendfile on;")),
         [port])
     mark = n.mark()
-    name = "anthropic-stream-big:%d" % (8 * 1024 * 1024)
+    name = "anthropic-stream-big:%d" % (4 * 1024 * 1024)
     s = ms.build(name)
     tid = uuid.uuid4().hex
     conn, r = h.open_request(n.port, "POST", INVOKE_STREAM, [

@@ -39,14 +39,14 @@ def vm_kb(pid):
     return out
 
 
-def stream_through(n, size, slow_after=None):
+def stream_through(n, size, slow_after=None, kind="anthropic-stream-big"):
     """
     Streams an ~size byte response through nginx, reading it in 256 KiB
     pieces (pausing 0.3 s once after slow_after bytes, so that the
     upstream runs ahead and back-pressure builds up); checks the bytes
     and returns (the Synthetic, the access log entry).
     """
-    name = "anthropic-stream-big:%d" % size
+    name = "%s:%d" % (kind, size)
     s = ms.build(name)
     want_sha = hashlib.sha256(s.body).hexdigest()
     want_len = len(s.body)
@@ -96,6 +96,13 @@ def test_long_stream_metered_exactly(stream_gateway, mock):
     assert s.usage["output_tokens"] > 8000
 
 
+def test_huge_event_metered_exactly(stream_gateway, mock):
+    """One event of 4 MB (also under valgrind): streamed through the
+    decoder, base64 and JSON scanners piece by piece; exact usage."""
+    stream_through(stream_gateway, 4 * MB, slow_after=MB,
+                   kind="anthropic-stream-huge-event")
+
+
 @pytest.mark.skipif(h.VALGRIND, reason="measures the worker's RSS: needs "
                     "the master/worker processes, not one under valgrind")
 def test_50mb_stream_flat_memory(stream_gateway, mock):
@@ -117,4 +124,14 @@ def test_50mb_stream_flat_memory(stream_gateway, mock):
     print("\n" + report)
     assert growth < GROWTH_MAX_KB, report
     assert after_50mb["VmRSS"] - after_1mb["VmRSS"] < GROWTH_MAX_KB, report
-    assert s.usage["output_tokens"] > 80000
+    assert s.usage["output_tokens"] > 100000, s.usage
+
+    # one event of 12 MB: a single message is not buffered either
+    stream_through(n, 12 * MB, slow_after=2 * MB,
+                   kind="anthropic-stream-huge-event")
+    after_huge = vm_kb(pid)
+    growth = after_huge["VmHWM"] - after_1mb["VmHWM"]
+    report += "; after a 12 MB event %s, peak growth %d kB" % (after_huge,
+                                                               growth)
+    print(report)
+    assert growth < GROWTH_MAX_KB, report
