@@ -406,6 +406,8 @@ def test_good_parameters(nginx_t, tmp_path, args):
 
 # --- commands per request at load ------------------------------------------------
 
+@pytest.mark.skipif(h.VALGRIND, reason="a figure of speed: under valgrind "
+                    "the worker is the bottleneck and batches are small")
 def test_commands_per_request(gw_redis, redis, mock):
     """
     ~1,000 requests from 16 concurrent clients: the module sends its
@@ -414,7 +416,7 @@ def test_commands_per_request(gw_redis, redis, mock):
     and taken out.
     """
     n = gw_redis
-    total = 300 if h.VALGRIND else 1000
+    total = 1000
     path = "/model/amazon.nova-lite-v1%3A0/converse"
     body = b'{"messages": [{"role": "user", "content": [{"text": "hi"}]}]}'
     statuses = []
