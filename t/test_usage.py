@@ -685,7 +685,7 @@ def test_images_not_counted_for_text_models(ugw, mock):
     assert e["aigw_images"] == "0", e
 
 
-# --- nginx around the meter ----------------------------------------------------
+# --- nginx around the meter --------------------------------------------------
 
 def test_meter_reads_before_gzip(gateway, mock, captures):
     """With gzip in the location, the client gets compressed bytes and the
