@@ -305,8 +305,9 @@ def test_wrong_password(nginx_factory, mock, redis_auth, captures,
     wrong = "not-the-Password-42"
     n = counting_gateway(nginx_factory, mock, tmp_path,
                          "%s password=%s" % (redis_auth.address, wrong))
-    m = n.wait_log(r"\[error\].*aigw: redis \"%s\"[^\n]*"
-                   % re.escape(redis_auth.address), timeout=WAIT)
+    m = n.wait_log(r"\[error\].*aigw: redis \"%s\" refused the "
+                   r"connection: (WRONGPASS|ERR)" % re.escape(
+                       redis_auth.address), timeout=WAIT)
     assert m, n.read_error_log()[-2000:]
     for _ in range(3):
         send_capture(n.port, "test_titan_converse")
