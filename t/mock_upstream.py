@@ -41,6 +41,8 @@ must pass through unchanged, so a proxy test can steer the mock):
                                stream), its usage known exactly
     X-Mock-Cut-After: <n>[:rst]  send only the first n bytes of the body,
                                then close the connection (":rst": reset it)
+    X-Mock-Drop-Headers: <name>,...  replay a capture without these
+                               response headers
 """
 
 import argparse
@@ -713,6 +715,9 @@ class MockHandler(BaseHTTPRequestHandler):
                 return self._aws_error(500, "InternalServerException",
                                        "mock: no capture %r" % capture, extra)
             status, cheaders, cbody = loaded
+            drop = {x.strip().lower() for x in self.headers.get(
+                "X-Mock-Drop-Headers", "").split(",")}
+            cheaders = [(k, v) for k, v in cheaders if k.lower() not in drop]
             is_stream = any(k.lower() == "content-type" and
                             "eventstream" in v.lower() for k, v in cheaders)
             rec["response_status"] = status

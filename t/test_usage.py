@@ -178,6 +178,61 @@ def test_capture_metered_exactly(ugw, mock, name, chunking):
     ttft_check(e, op in STREAMING)
 
 
+TOKEN_HEADERS = ",".join("X-Amzn-Bedrock-%s-Token-Count" % k for k in (
+    "Input", "Output", "Cache-Read-Input", "Cache-Write-Input"))
+
+# InvokeModel bodies without the token headers: the model family's own
+# counts, where the body has them (None: the capture's expected usage)
+BODY_FALLBACK = {
+    "test_ai21_j2_completion_string_content": None,    # tokens[] counted
+    "test_anthropic_3_completion_complex_content": None,
+    "test_anthropic_3_completion_string_content": None,
+    "test_guardrail_invoke": None,              # Titan, counts as floats
+    "test_imported_model_completion": None,     # OpenAI-style usage
+    "test_invoke_model_metrics": None,
+    "test_meta_llama2_completion_string_content": None,
+    "test_meta_llama3_completion": None,
+    "test_nova_cross_region_invoke": None,
+    "test_prompt_cache": None,                  # cache_creation_input_tokens
+    "test_prompt_cache-1": None,
+    "test_titan_completion": None,
+    # the guardrail rewrote the output: the body has inputTokens only
+    "test_nova_completion": {"input_tokens": 30, "output_tokens": 0,
+                             "cache_read_input_tokens": 0,
+                             "cache_write_input_tokens": 0},
+    # no counts in these bodies at all
+    "test_anthropic_2_completion": ZERO,
+    "test_cohere_completion": ZERO,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BODY_FALLBACK))
+@pytest.mark.parametrize("chunking", ["random:61:13", "1"])
+def test_invoke_without_token_headers(ugw, mock, captures, name, chunking):
+    """
+    An InvokeModel answer without the X-Amzn-Bedrock-*-Token-Count headers
+    is metered from the body: Anthropic, Nova, Titan, Llama, AI21, the
+    OpenAI-style usage; "usage" objects inside a guardrail trace are not
+    token counts.  A body without counts is "none".
+    """
+    req, resp, body, r, tid = send_capture(
+        ugw, name, chunking, [("X-Mock-Drop-Headers", TOKEN_HEADERS)])
+    assert op_of(req["path"]) == "invoke"
+    assert (r.status, r.body) == (200, body)
+    assert r.header("X-Amzn-Bedrock-Input-Token-Count") is None
+    e = ugw.wait_entry(tid)
+    want = BODY_FALLBACK[name] or expected_usage(name)
+    assert tokens(e) == want, e
+    assert e["aigw_usage_source"] == ("none" if want == ZERO else "body"), e
+
+
+def test_invoke_captures_all_in_body_fallback():
+    """Every InvokeModel capture has its line in BODY_FALLBACK."""
+    invokes = [n for n in h.capture_names()
+               if op_of(h.load_capture(n)[0]["path"]) == "invoke"]
+    assert sorted(invokes) == sorted(BODY_FALLBACK) or not invokes
+
+
 # --- the shipped log format --------------------------------------------------
 
 SHIPPED_LOG_FORMAT = h.REPO / "conf-examples" / "aigw_log_format"
