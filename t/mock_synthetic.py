@@ -238,6 +238,36 @@ def _anthropic_model_stream_error():
                      usage(31, 9, 5), "ModelStreamErrorException")
 
 
+# --- other families on InvokeModelWithResponseStream, without the metrics ---
+
+def _nova_stream():
+    """Nova's own stream: the usage in its "metadata" chunk."""
+    body = b"".join(chunk(o) for o in (
+        {"messageStart": {"role": "assistant"}},
+        {"contentBlockDelta": {"delta": {"text": "Hi"},
+                               "contentBlockIndex": 0}},
+        {"contentBlockStop": {"contentBlockIndex": 0}},
+        {"messageStop": {"stopReason": "end_turn"}},
+        {"metadata": {"usage": {"inputTokens": 12, "outputTokens": 5,
+                                "cacheReadInputTokenCount": 3,
+                                "cacheWriteInputTokenCount": 0}}}))
+    return Synthetic(200, _stream_headers(14, ANTHROPIC_BEDROCK), body,
+                     usage(12, 5, 3))
+
+
+def _llama_stream():
+    """Llama: prompt_token_count in the first chunk (null after), the
+    running generation_token_count in each."""
+    objs = [{"generation": t, "prompt_token_count": 22 if i == 0 else None,
+             "generation_token_count": i + 1, "stop_reason": None}
+            for i, t in enumerate(["Hi", " there", ",", " friend", "!"])]
+    objs.append({"generation": "", "prompt_token_count": None,
+                 "generation_token_count": 6, "stop_reason": "stop"})
+    body = b"".join(chunk(o) for o in objs)
+    return Synthetic(200, _stream_headers(15, ANTHROPIC_BEDROCK), body,
+                     usage(22, 6))
+
+
 # --- ConverseStream ----------------------------------------------------------
 
 def _converse_start():
@@ -467,6 +497,8 @@ FIXED = {
     "anthropic-stream-throttled": _anthropic_throttled,
     "anthropic-stream-model-error": _anthropic_model_stream_error,
     "anthropic-stream-big-headers": _anthropic_big_headers,
+    "nova-stream": _nova_stream,
+    "llama-stream": _llama_stream,
     "converse-stream-throttled": _converse_throttled,
     "converse-stream-error-message": _converse_error_message,
     "error-json-type": _error_json_type,

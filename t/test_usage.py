@@ -414,6 +414,27 @@ def test_exception_mid_stream(ugw, mock, name, path, chunking):
     ttft_check(e, True)
 
 
+@pytest.mark.parametrize("model,name", [
+    ("amazon.nova-lite-v1%3A0", "nova-stream"),
+    ("us.amazon.nova-pro-v1%3A0", "nova-stream"),
+    ("meta.llama3-8b-instruct-v1%3A0", "llama-stream"),
+    (HAIKU, "anthropic-stream-model-error"),
+])
+@pytest.mark.parametrize("chunking", ["events", "1"])
+def test_invoke_stream_family_counts(ugw, mock, model, name, chunking):
+    """Streams without amazon-bedrock-invocationMetrics: the model
+    family's own counts (Nova's metadata chunk, Llama's prompt and running
+    generation counts with nulls after the first chunk, Anthropic's
+    message_start and message_delta)."""
+    s = ms.build(name)
+    r, e = request(ugw, "/model/%s/invoke-with-response-stream" % model,
+                   b"{}", [("X-Mock-Synthetic", name),
+                           ("X-Mock-Chunking", chunking)])
+    assert (r.status, r.body) == (200, s.body)
+    assert tokens(e) == expected_tokens(s.usage), e
+    assert e["aigw_usage_source"] == "stream", e
+
+
 def test_headers_over_the_bound_skipped(ugw, mock):
     """A message whose headers (3 KB) exceed the decoder's 1 KiB header
     buffer is skipped with a warning, not buffered; the stream goes on and
