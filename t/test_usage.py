@@ -877,3 +877,46 @@ def test_http2_client_metered(h2_gateway, mock, certs, captures, tmp_path,
     e = h2_gateway.wait_entry(tid)
     assert tokens(e) == expected_usage(name), e
     assert e["aigw_usage_source"] == SOURCE[op_of(req["path"])], e
+
+
+
+def test_upstream_unreachable(nginx_factory):
+    """nginx's own 502 (nothing listens at the endpoint): the gateway's
+    error type, nothing metered, no upstream request id."""
+    dead = h.free_port()
+    port = h.free_port()
+    n = nginx_factory(h.aigw_http("http://127.0.0.1:%d" % dead) +
+                      h.gateway_server(port), [port])
+    for path in (CONVERSE, CONVERSE_STREAM):
+        r, e = request(n, path, CONVERSE_BODY)
+        assert r.status == 502, r
+        assert r.header("x-amzn-ErrorType") == "ServiceUnavailableException"
+        assert e["aigw_error_type"] == "ServiceUnavailableException", e
+        assert e["aigw_usage_source"] == "none", e
+        assert tokens(e) == ZERO, e
+        assert e["aigw_upstream_request_id"] == "", e
+
+
+def test_stream_stalled_upstream_times_out(nginx_factory, mock, captures,
+                                           tmp_path):
+    """AWS stops sending mid-stream and proxy_read_timeout fires: the
+    stream is cut by nginx, partial with what arrived."""
+    params = tmp_path / "aigw_params_timeout"
+    text = h.AIGW_PARAMS.read_text()
+    assert text.count("proxy_read_timeout 300s;") == 1
+    params.write_text(text.replace("proxy_read_timeout 300s;",
+                                   "proxy_read_timeout 1s;"))
+    port = h.free_port()
+    n = nginx_factory(h.aigw_http(mock.url) + h.gateway_server(
+        port, params=params), [port])
+    req, resp, body = h.load_capture(STREAMING_CAPTURE)
+    token = uuid.uuid4().hex
+    status, got, e = cut_request(n, req["path"], [
+        ("X-Mock-Capture", STREAMING_CAPTURE), ("X-Mock-Chunking", "events"),
+        ("X-Mock-Hold", token)], req["body"].encode())
+    mock.release(token)
+    assert status == 200
+    assert got == mu.eventstream_split(body)[0]
+    assert e["aigw_usage_source"] == "partial", e
+    assert tokens(e) == AFTER_START, e
+    assert n.wait_log(r"upstream timed out", since=0)
