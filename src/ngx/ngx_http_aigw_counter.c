@@ -383,6 +383,18 @@ ngx_http_aigw_drain_tick(ngx_event_t *ev)
                > (ngx_exiting ? 0 : d->rc->queue_size / 2))
         {
             if (ngx_http_aigw_drain_spill(d) != NGX_OK) {
+
+                if (ngx_exiting) {
+                    /* the journal cannot be written: nothing more to do */
+                    ngx_log_error(NGX_LOG_ALERT, d->log, 0,
+                                  "aigw: Redis is away and the journal "
+                                  "cannot be written: the usage left in "
+                                  "the queue is lost when nginx stops");
+                    ngx_http_aigw_queue_release(d->rc);
+                    d->leased = 0;
+                    return;
+                }
+
                 break;
             }
         }
@@ -810,7 +822,7 @@ ngx_http_aigw_drain_reply(redisReply *reply, void *data)
 static ngx_int_t
 ngx_http_aigw_drain_spill(ngx_http_aigw_drain_t *d)
 {
-    size_t         n;
+    size_t         n, len;
     uint64_t       end, gen;
     ngx_uint_t     records, bad;
     aigw_record_t  rec;
@@ -821,22 +833,24 @@ ngx_http_aigw_drain_spill(ngx_http_aigw_drain_t *d)
         return NGX_DECLINED;
     }
 
-    if (ngx_http_aigw_batch_cut(d->buf, n, &records, &bad) != n
-        || aigw_record_decode(d->buf, n, &rec) == (size_t) -1)
-    {
+    /* a batch at most; the rest follows in the next file */
+
+    len = ngx_http_aigw_batch_cut(d->buf, n, &records, &bad);
+
+    if (len == 0 || aigw_record_decode(d->buf, len, &rec) == (size_t) -1) {
         ngx_log_error(NGX_LOG_ALERT, d->log, 0,
                       "aigw: the usage queue is damaged");
         return NGX_ERROR;
     }
 
-    if (ngx_http_aigw_journal_write(d->rc, d->buf, n, rec.stream, rec.seq,
+    if (ngx_http_aigw_journal_write(d->rc, d->buf, len, rec.stream, rec.seq,
                                     d->log)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    ngx_http_aigw_queue_take(d->rc, end, 1, records);
+    ngx_http_aigw_queue_take(d->rc, end - n + len, 1, records);
 
     return NGX_OK;
 }
