@@ -833,13 +833,24 @@ def test_buffered_to_disk_is_partial(nginx_factory, mock, tmp_path):
             "sendfile on;")),
         [port])
     mark = n.mark()
-    name = "anthropic-stream-big:%d" % (4 * 1024 * 1024)
+    name = "anthropic-stream-big:%d" % (8 * 1024 * 1024)
     s = ms.build(name)
     tid = uuid.uuid4().hex
-    conn, r = h.open_request(n.port, "POST", INVOKE_STREAM, [
-        ("X-Mock-Synthetic", name), ("X-Mock-Chunking", "random:1:65536"),
-        ("X-Test-Id", tid)], b"{}")
+    # a small receive buffer (no autotuning): the client's kernel cannot
+    # take the response in while the client sleeps, nginx has to spill it
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    sock.connect(("127.0.0.1", n.port))
+    conn = http.client.HTTPConnection("127.0.0.1", n.port, timeout=30)
+    conn.sock = sock
+    conn.putrequest("POST", INVOKE_STREAM, skip_accept_encoding=True)
+    for k, v in h.with_key([("X-Mock-Synthetic", name),
+                            ("X-Mock-Chunking", "random:1:65536"),
+                            ("X-Test-Id", tid), ("Content-Length", "2")]):
+        conn.putheader(k, v)
+    conn.endheaders(b"{}")
     try:
+        r = conn.getresponse()
         got = r.read(1024)
         time.sleep(0.5)
         got += r.read()
