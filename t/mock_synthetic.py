@@ -493,6 +493,56 @@ def _sm_tgi_stream_prefill():
     return Synthetic(200, _sm_stream_headers(25), body, usage(3, 5))
 
 
+def _sm_openai_stream_sse_fields():
+    """Server-sent events with the other fields of the format: a comment
+    (": ping"), "event:" and "id:" lines, "data:" without a space, a
+    "retry:" line; "prompt_tokens_details": null in the usage."""
+    deltas = [{"choices": [{"index": 0, "delta": {"content": t}}],
+               "usage": None} for t in ("A", "B")]
+    final = {"choices": [], "usage": {
+        "prompt_tokens": 13, "completion_tokens": 2, "total_tokens": 15,
+        "prompt_tokens_details": None}}
+    raw = b": ping\n\nretry: 1000\n\n"
+    for i, o in enumerate(deltas + [final]):
+        raw += b"event: completion\nid: %d\ndata:%s\n\n" % (
+            i, _json(o))
+        if i == 0:
+            raw += b": keep-alive\n\n"
+    raw += b"data: [DONE]\n\n"
+    cuts = cuts_at(raw, (": ping", 3), ("event: compl", 6), ("id: 2", 2),
+                   ('"prompt_tokens_details":null', 25))
+    body = payload_parts(raw, cuts)
+    return Synthetic(200, _sm_stream_headers(26), body, usage(13, 2))
+
+
+def _sm_openai_jsonlines():
+    """JSON lines (LMI's jsonlines output), the usage in the last line."""
+    raw = b"".join(_json(o) + b"\n" for o in (
+        {"choices": [{"index": 0, "delta": {"content": "Hi"}}]},
+        {"choices": [{"index": 0, "delta": {"content": "!"}}]},
+        {"choices": [], "usage": {"prompt_tokens": 8, "completion_tokens": 2,
+                                  "total_tokens": 10}}))
+    cuts = cuts_at(raw, ("\n", 0), ("\n", 1), ('"prompt_tokens":8', 16))
+    body = payload_parts(raw, cuts)
+    return Synthetic(200, _sm_stream_headers(27), body, usage(8, 2))
+
+
+def _sm_tgi_jsonlines():
+    """TGI-shaped JSON lines (LMI's default streaming): token lines, then
+    generated_text and details in the last."""
+    objs = [{"token": _tgi_token(i, t), "generated_text": None,
+             "details": None} for i, t in enumerate(["Hel", "lo"])]
+    objs.append({"token": _tgi_token(2, "!"), "generated_text": "Hello!",
+                 "details": {"finish_reason": "eos_token",
+                             "generated_tokens": 3, "inputs": "Hi",
+                             "prefill": [{"id": 1, "text": "<s>"},
+                                         {"id": 2, "text": "Hi"}]}})
+    raw = b"".join(_json(o) + b"\n" for o in objs)
+    cuts = cuts_at(raw, ('"details":{', 5), ('"prefill":[{"id":1', 14))
+    body = payload_parts(raw, cuts)
+    return Synthetic(200, _sm_stream_headers(28), body, usage(2, 3))
+
+
 FIXED = {
     "anthropic-stream-throttled": _anthropic_throttled,
     "anthropic-stream-model-error": _anthropic_model_stream_error,
@@ -512,6 +562,9 @@ FIXED = {
     "sm-openai-stream-crlf": _sm_openai_stream_crlf,
     "sm-tgi-stream": _sm_tgi_stream,
     "sm-tgi-stream-prefill": _sm_tgi_stream_prefill,
+    "sm-openai-stream-sse-fields": _sm_openai_stream_sse_fields,
+    "sm-openai-jsonlines": _sm_openai_jsonlines,
+    "sm-tgi-jsonlines": _sm_tgi_jsonlines,
 }
 
 NAMES = sorted(FIXED)

@@ -132,7 +132,7 @@ def ttft_check(entry, streaming):
 
 # --- every capture, exactly --------------------------------------------------
 
-CAPTURE_CHUNKINGS = ["random:41", "random:42:7", "random:43:300", "1"]
+CAPTURE_CHUNKINGS = ["random:41", "random:42:7", "random:43:300", "1", "none"]
 
 
 def capture_params(chunkings):
@@ -336,6 +336,11 @@ SM_SYNTHETICS = {
     "sm-tgi-json": ("invocations", ("tgi", "auto")),
     "sm-tgi-stream": ("invocations-response-stream", ("tgi", "auto")),
     "sm-tgi-stream-prefill": ("invocations-response-stream", ("tgi", "auto")),
+    "sm-openai-stream-sse-fields": ("invocations-response-stream",
+                                    ("openai", "auto")),
+    "sm-openai-jsonlines": ("invocations-response-stream",
+                            ("openai", "auto")),
+    "sm-tgi-jsonlines": ("invocations-response-stream", ("tgi", "auto")),
 }
 
 
