@@ -385,18 +385,9 @@ def redis_worker_commands(redis, n):
 
 # --- the fault-injection run ------------------------------------------------
 
-SPILL_BUG = (
-    "module bug: ngx_http_aigw_drain_spill() takes a queue peek of up to "
-    "256k of records but batch_cut() stops at 512 records, so with more "
-    "than 512 records queued every spill is refused as 'the usage queue is "
-    "damaged' [alert]; the queue then fills up and an exiting worker "
-    "cannot journal it (nginx -s quit does not return while Redis is away)")
-
-
 @pytest.mark.parametrize("variant", [
     "16m",
-    pytest.param("256k", marks=pytest.mark.xfail(reason=SPILL_BUG,
-                                                 strict=True)),
+    "256k",
 ])
 def test_exactly_once_through_faults(redis, nginx_factory, fmock,
                                      tenant_keys, tmp_path, variant):
@@ -544,12 +535,11 @@ def test_exactly_once_through_faults(redis, nginx_factory, fmock,
     assert "open socket" not in n.read_error_log()
 
 
-@pytest.mark.xfail(reason=SPILL_BUG, strict=True)
 def test_spill_more_than_a_batch(redis, nginx_factory, fmock, tmp_path):
     """
     Redis away and a 256k queue: past half of it, queued records go to
-    journal files, whole (the evidence for the bug in the xfail reason:
-    with more than 512 records queued, the spill fails).
+    journal files, whole, a batch of at most 512 records a file, however
+    many are queued.
     """
     fmock.reset()
     journal = tmp_path / "journal"
@@ -581,14 +571,13 @@ def test_spill_more_than_a_batch(redis, nginx_factory, fmock, tmp_path):
 
 @pytest.mark.parametrize("total", [
     400,
-    pytest.param(1500, marks=pytest.mark.xfail(reason=SPILL_BUG,
-                                               strict=True)),
+    1500,
 ])
 def test_journal_replayed_once_after_quit(redis, nginx_factory, fmock,
                                           tenant_keys, tmp_path, total):
     """
     Redis down from the start: 400 requests (fewer than a batch of 512
-    records) or 1500 (more: see SPILL_BUG), nginx -s quit, the records are
+    records) or 1500 (more), nginx -s quit, the records are
     all in journal
     files and Redis has nothing; Redis started, nginx started again with
     the same configuration: the journal is counted once (Redis equals the
