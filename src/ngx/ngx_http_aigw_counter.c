@@ -149,7 +149,10 @@ ngx_http_aigw_counter_log_handler(ngx_http_request_t *r)
 
     rec.v[AIGW_F_REQUESTS] = 1;
     rec.v[AIGW_F_LATENCY] = ngx_http_aigw_elapsed_ms(r);
-    rec.v[AIGW_F_COST] = ctx->cost_nanousd;
+
+    if (ngx_http_aigw_cost(r, ctx, &rec.v[AIGW_F_COST]) != NGX_OK) {
+        rec.v[AIGW_F_COST] = 0;
+    }
 
     if (u && u->images && u->image_size[0]) {
         /* priced by size and quality: "1024x1024:premium" */

@@ -86,6 +86,13 @@ static ngx_command_t  ngx_http_aigw_commands[] = {
       0,
       NULL },
 
+    { ngx_string("aigw_pricing"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_aigw_pricing,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("aigw_redis"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_aigw_redis,

@@ -76,6 +76,7 @@ typedef struct {
 
     aigw_tenants_t             *tenants;
     ngx_str_t                   tenants_file;
+    struct aigw_pricing_s      *pricing;
     ngx_array_t                 models;      /* ngx_http_aigw_model_t */
 } ngx_http_aigw_main_conf_t;
 
@@ -137,6 +138,8 @@ typedef struct {
     unsigned                    usage_unread:1;
     unsigned                    usage_done:1;
     unsigned                    counted:1;
+    unsigned                    cost_done:1;
+    unsigned                    cost_known:1;
 
     uint64_t                    cost_nanousd;
 } ngx_http_aigw_ctx_t;
@@ -176,6 +179,10 @@ ngx_int_t ngx_http_aigw_usage_start(ngx_http_request_t *r,
 aigw_usage_t *ngx_http_aigw_usage_result(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx);
 ngx_msec_t ngx_http_aigw_elapsed_ms(ngx_http_request_t *r);
+
+char *ngx_http_aigw_pricing(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_aigw_cost(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
+    uint64_t *nanousd);
 
 char *ngx_http_aigw_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_aigw_counter_init(ngx_conf_t *cf);

@@ -5,6 +5,7 @@
 
 
 #include "ngx_http_aigw_module.h"
+#include "aigw_pricing.h"
 
 
 static ngx_int_t ngx_http_aigw_variable_str(ngx_http_request_t *r,
@@ -375,14 +376,31 @@ ngx_http_aigw_variable_ttft(ngx_http_request_t *r,
 }
 
 
-/* the cost needs prices: "aigw_pricing" */
+/* the cost in USD, with "aigw_pricing" */
 
 static ngx_int_t
 ngx_http_aigw_variable_cost(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    v->not_found = 1;
-    return NGX_OK;
+    u_char               *p;
+    uint64_t              nanousd;
+    ngx_http_aigw_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_aigw_module);
+
+    if (ctx == NULL || ngx_http_aigw_cost(r->main, ctx, &nanousd) != NGX_OK)
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, AIGW_COST_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_aigw_variable_set(r, v, p,
+                                      aigw_cost_format(nanousd, (char *) p));
 }
 
 
