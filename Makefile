@@ -103,7 +103,7 @@ $(MODULE): $(NGX_BUILD)/.configured $(CORE_SRCS) $(CORE_HDRS) $(NGX_SRCS)
 $(BUILD)/aigw: $(CLI_SRCS) $(CLI_HDRS) $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(BUILD)
 	$(CC) $(AIGW_CFLAGS) -Isrc/cli -o $@ $(CLI_SRCS) $(CORE_SRCS) \
-	    $(CORE_LIBS) -lhiredis
+	    $(CORE_LIBS) -lssl -lhiredis
 
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(CORE_SRCS) $(CORE_HDRS)

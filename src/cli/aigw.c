@@ -28,6 +28,9 @@ static void aigw_usage(FILE *f);
 
 
 static const aigw_command_t  aigw_commands[] = {
+    { "export", aigw_cmd_export,
+      "export a day's usage as a cost CSV (stdout, a file, S3)" },
+    { "usage", aigw_cmd_usage, "show the live usage counters of a day" },
     { "key", aigw_cmd_key, "create, revoke and list API keys" },
     { "version", aigw_version, "print the version" },
     { NULL, NULL, NULL }

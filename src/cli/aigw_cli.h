@@ -18,5 +18,11 @@
 /* aigw key create | revoke | list */
 int aigw_cmd_key(int argc, char **argv);
 
+/* aigw export: the usage in Redis as daily cost CSV files */
+int aigw_cmd_export(int argc, char **argv);
+
+/* aigw usage: the live counters of a day, as a table */
+int aigw_cmd_usage(int argc, char **argv);
+
 
 #endif /* AIGW_CLI_H */

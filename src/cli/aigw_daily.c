@@ -1,0 +1,767 @@
+
+/*
+ * aigw: what "aigw export" and "aigw usage" share (see aigw_daily.h).
+ */
+
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include "aigw_cli.h"
+#include "aigw_daily.h"
+
+
+#define AIGW_DAILY_FILE_MAX     (256 * 1024 * 1024)
+#define AIGW_REDIS_BATCH        512
+#define AIGW_REDIS_TIMEOUT      30
+
+
+static char *aigw_file_read(const char *path, size_t *len, char *err,
+    size_t err_size);
+static int aigw_day_row_fill(aigw_day_row_t *row, const char *key,
+    const redisReply *r, char *err, size_t err_size);
+static int aigw_u64_parse(const char *s, size_t len, uint64_t *out);
+static int aigw_day_row_cmp(const void *a, const void *b);
+
+
+int
+aigw_cli_opts(const char *cmd, const char *help, int argc, char **argv,
+    aigw_cli_opt_t *opts)
+{
+    int              i;
+    size_t           n;
+    const char      *arg, *eq;
+    aigw_cli_opt_t  *o;
+
+    for (i = 1; i < argc; i++) {
+        arg = argv[i];
+
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(help, stdout);
+            return 0;
+        }
+
+        eq = strchr(arg, '=');
+        n = eq ? (size_t) (eq - arg) : strlen(arg);
+
+        for (o = opts; o->name; o++) {
+            if (strlen(o->name) == n && strncmp(o->name, arg, n) == 0) {
+                break;
+            }
+        }
+
+        if (o->name == NULL || strncmp(arg, "--", 2) != 0) {
+            fprintf(stderr, "aigw %s: unknown option \"%s\"\n"
+                    "Run \"aigw %s --help\" for the options.\n", cmd, arg,
+                    cmd);
+            return AIGW_EXIT_USAGE;
+        }
+
+        if (o->value == NULL) {
+            if (eq) {
+                fprintf(stderr, "aigw %s: %s takes no value\n", cmd,
+                        o->name);
+                return AIGW_EXIT_USAGE;
+            }
+
+            *o->flag = 1;
+            continue;
+        }
+
+        if (eq) {
+            *o->value = eq + 1;
+
+        } else if (i + 1 < argc) {
+            *o->value = argv[++i];
+
+        } else {
+            fprintf(stderr, "aigw %s: %s needs a value\n", cmd, o->name);
+            return AIGW_EXIT_USAGE;
+        }
+    }
+
+    return -1;
+}
+
+
+/* --- days ----------------------------------------------------------------- */
+
+
+time_t
+aigw_day_parse(const char *s)
+{
+    int        i;
+    time_t     t;
+    struct tm  tm, back;
+
+    if (strlen(s) != AIGW_DATE_LEN || s[4] != '-' || s[7] != '-') {
+        return -1;
+    }
+
+    for (i = 0; i < AIGW_DATE_LEN; i++) {
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) {
+            return -1;
+        }
+    }
+
+    memset(&tm, 0, sizeof(struct tm));
+    tm.tm_year = (s[0] - '0') * 1000 + (s[1] - '0') * 100
+                 + (s[2] - '0') * 10 + (s[3] - '0') - 1900;
+    tm.tm_mon = (s[5] - '0') * 10 + (s[6] - '0') - 1;
+    tm.tm_mday = (s[8] - '0') * 10 + (s[9] - '0');
+
+    if (tm.tm_year < 70 || tm.tm_mon < 0 || tm.tm_mon > 11
+        || tm.tm_mday < 1)
+    {
+        return -1;
+    }
+
+    back = tm;
+    t = timegm(&tm);
+
+    /* 2024-02-30 comes back as March 1st */
+
+    if (t == (time_t) -1 || tm.tm_mday != back.tm_mday
+        || tm.tm_mon != back.tm_mon)
+    {
+        return -1;
+    }
+
+    return t;
+}
+
+
+void
+aigw_day_format(time_t t, char out[AIGW_DATE_LEN + 1])
+{
+    struct tm  tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, AIGW_DATE_LEN + 1, "%Y-%m-%d", &tm);
+}
+
+
+time_t
+aigw_day_today(void)
+{
+    time_t  now;
+
+    now = time(NULL);
+
+    return now - now % AIGW_DAY_SECONDS;
+}
+
+
+/* --- files ---------------------------------------------------------------- */
+
+
+static char *
+aigw_file_read(const char *path, size_t *len, char *err, size_t err_size)
+{
+    int          fd;
+    char        *text;
+    ssize_t      n;
+    size_t       got;
+    struct stat  st;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, err_size, "\"%s\": %s", path, strerror(errno));
+        return NULL;
+    }
+
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, err_size, "\"%s\": not a regular file", path);
+        close(fd);
+        return NULL;
+    }
+
+    if (st.st_size > AIGW_DAILY_FILE_MAX) {
+        snprintf(err, err_size, "\"%s\": over %d MB", path,
+                 AIGW_DAILY_FILE_MAX >> 20);
+        close(fd);
+        return NULL;
+    }
+
+    text = malloc((size_t) st.st_size + 1);
+    if (text == NULL) {
+        snprintf(err, err_size, "\"%s\": out of memory", path);
+        close(fd);
+        return NULL;
+    }
+
+    for (got = 0; got < (size_t) st.st_size; got += (size_t) n) {
+        n = read(fd, text + got, (size_t) st.st_size - got);
+
+        if (n < 0 && errno == EINTR) {
+            n = 0;
+            continue;
+        }
+
+        if (n < 0) {
+            snprintf(err, err_size, "\"%s\": %s", path, strerror(errno));
+            free(text);
+            close(fd);
+            return NULL;
+        }
+
+        if (n == 0) {
+            break;
+        }
+    }
+
+    close(fd);
+
+    text[got] = '\0';
+    *len = got;
+
+    return text;
+}
+
+
+aigw_pricing_t *
+aigw_pricing_load(const char *path, char *err, size_t err_size)
+{
+    char            *text, msg[AIGW_PRICING_ERR_LEN];
+    size_t           len;
+    aigw_pricing_t  *p;
+
+    text = aigw_file_read(path, &len, err, err_size);
+    if (text == NULL) {
+        return NULL;
+    }
+
+    p = aigw_pricing_parse(text, len, msg, sizeof(msg));
+    free(text);
+
+    if (p == NULL) {
+        snprintf(err, err_size, "\"%s\": %s", path, msg);
+    }
+
+    return p;
+}
+
+
+aigw_tenants_t *
+aigw_tenants_load(const char *path, char *err, size_t err_size)
+{
+    char            *text, msg[AIGW_TENANTS_ERR_LEN];
+    size_t           len;
+    aigw_tenants_t  *ts;
+
+    text = aigw_file_read(path, &len, err, err_size);
+    if (text == NULL) {
+        return NULL;
+    }
+
+    ts = aigw_tenants_parse(text, len, msg, sizeof(msg));
+    free(text);
+
+    if (ts == NULL) {
+        snprintf(err, err_size, "\"%s\": %s", path, msg);
+    }
+
+    return ts;
+}
+
+
+/* --- Redis ---------------------------------------------------------------- */
+
+
+redisContext *
+aigw_redis_open(const aigw_redis_opts_t *o, char *err, size_t err_size)
+{
+    char            host[256];
+    size_t          hlen;
+    uint64_t        port, db;
+    redisReply     *r;
+    const char     *addr, *colon, *h;
+    redisContext   *c;
+    struct timeval  tv;
+
+    addr = o->addr ? o->addr : "127.0.0.1:6379";
+    db = 0;
+
+    if (o->db && aigw_u64_parse(o->db, strlen(o->db), &db) != 0) {
+        snprintf(err, err_size, "--db \"%s\": expected a number", o->db);
+        return NULL;
+    }
+
+    tv.tv_sec = 10;
+    tv.tv_usec = 0;
+
+    if (strncmp(addr, "unix:", 5) == 0) {
+        if (addr[5] == '\0') {
+            snprintf(err, err_size, "--redis \"%s\": expected unix:/path",
+                     addr);
+            return NULL;
+        }
+
+        c = redisConnectUnixWithTimeout(addr + 5, tv);
+
+    } else {
+        if (addr[0] == '[') {
+            h = addr + 1;
+            colon = strchr(h, ']');
+
+            if (colon == NULL || (colon[1] != ':' && colon[1] != '\0')) {
+                goto invalid;
+            }
+
+            hlen = (size_t) (colon - h);
+            colon = colon[1] ? colon + 1 : NULL;
+
+        } else {
+            h = addr;
+            colon = strrchr(addr, ':');
+            hlen = colon ? (size_t) (colon - addr) : strlen(addr);
+        }
+
+        port = 6379;
+
+        if (colon
+            && (aigw_u64_parse(colon + 1, strlen(colon + 1), &port) != 0
+                || port == 0 || port > 65535))
+        {
+            goto invalid;
+        }
+
+        if (hlen == 0 || hlen >= sizeof(host)) {
+            goto invalid;
+        }
+
+        memcpy(host, h, hlen);
+        host[hlen] = '\0';
+
+        c = redisConnectWithTimeout(host, (int) port, tv);
+    }
+
+    if (c == NULL) {
+        snprintf(err, err_size, "Redis at %s: out of memory", addr);
+        return NULL;
+    }
+
+    if (c->err) {
+        snprintf(err, err_size, "Redis at %s: %s", addr, c->errstr);
+        redisFree(c);
+        return NULL;
+    }
+
+    tv.tv_sec = AIGW_REDIS_TIMEOUT;
+    (void) redisSetTimeout(c, tv);
+
+    if (o->password) {
+        r = redisCommand(c, "AUTH %s", o->password);
+
+        if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+            snprintf(err, err_size, "Redis at %s: AUTH: %s", addr,
+                     r ? r->str : c->errstr);
+            goto failed;
+        }
+
+        freeReplyObject(r);
+    }
+
+    if (db) {
+        r = redisCommand(c, "SELECT %llu", (unsigned long long) db);
+
+        if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+            snprintf(err, err_size, "Redis at %s: SELECT %llu: %s", addr,
+                     (unsigned long long) db, r ? r->str : c->errstr);
+            goto failed;
+        }
+
+        freeReplyObject(r);
+    }
+
+    return c;
+
+failed:
+
+    if (r) {
+        freeReplyObject(r);
+    }
+
+    redisFree(c);
+    return NULL;
+
+invalid:
+
+    snprintf(err, err_size, "--redis \"%s\": expected host:port, "
+             "[address]:port or unix:/path", addr);
+    return NULL;
+}
+
+
+int
+aigw_redis_day(redisContext *c, const char *cmd, const char *prefix,
+    const char *date, aigw_day_rows_t *rows, char *err, size_t err_size)
+{
+    int              rc, bad;
+    char            *key, *colon;
+    void            *reply;
+    size_t           j, k, n, klen, plen, base;
+    redisReply      *members, *r, *m;
+    aigw_day_row_t  *row, *grown;
+
+    rc = -1;
+    plen = strlen(prefix);
+
+    members = redisCommand(c, "SMEMBERS %s:usage:%s:index", prefix, date);
+
+    if (members == NULL) {
+        snprintf(err, err_size, "Redis: SMEMBERS: %s", c->errstr);
+        return -1;
+    }
+
+    if (members->type == REDIS_REPLY_ERROR) {
+        snprintf(err, err_size, "Redis: SMEMBERS %s:usage:%s:index: %s",
+                 prefix, date, members->str);
+        freeReplyObject(members);
+        return -1;
+    }
+
+    if (members->type != REDIS_REPLY_ARRAY) {
+        snprintf(err, err_size, "Redis: SMEMBERS: unexpected reply");
+        freeReplyObject(members);
+        return -1;
+    }
+
+    n = members->elements;
+    key = NULL;
+
+    if (n && rows->cap - rows->n < n) {
+        grown = realloc(rows->rows, (rows->n + n) * sizeof(aigw_day_row_t));
+        if (grown == NULL) {
+            snprintf(err, err_size, "out of memory");
+            goto done;
+        }
+
+        rows->rows = grown;
+        rows->cap = rows->n + n;
+    }
+
+    /* HGETALL, AIGW_REDIS_BATCH at a time */
+
+    for (base = 0; base < n; base += AIGW_REDIS_BATCH) {
+        k = (n - base < AIGW_REDIS_BATCH) ? n - base : AIGW_REDIS_BATCH;
+
+        for (j = 0; j < k; j++) {
+            m = members->element[base + j];
+
+            if (m->type != REDIS_REPLY_STRING) {
+                snprintf(err, err_size, "Redis: SMEMBERS: not a string");
+                goto done;
+            }
+
+            if (redisAppendCommand(c, "HGETALL %s:usage:%s:%b", prefix,
+                                   date, m->str, m->len)
+                != REDIS_OK)
+            {
+                snprintf(err, err_size, "Redis: %s", c->errstr);
+                goto done;
+            }
+        }
+
+        for (j = 0; j < k; j++) {
+            m = members->element[base + j];
+
+            if (redisGetReply(c, &reply) != REDIS_OK || reply == NULL) {
+                snprintf(err, err_size, "Redis: HGETALL: %s", c->errstr);
+                goto done;
+            }
+
+            r = reply;
+
+            free(key);
+            klen = plen + 7 + AIGW_DATE_LEN + 1 + m->len + 1;
+            key = malloc(klen);
+
+            if (key == NULL) {
+                freeReplyObject(r);
+                snprintf(err, err_size, "out of memory");
+                goto done;
+            }
+
+            snprintf(key, klen, "%s:usage:%s:%.*s", prefix, date,
+                     (int) m->len, m->str);
+
+            if (r->type == REDIS_REPLY_ERROR) {
+                snprintf(err, err_size, "Redis: HGETALL %s: %s", key,
+                         r->str);
+                freeReplyObject(r);
+                goto done;
+            }
+
+            colon = memchr(m->str, ':', m->len);
+
+            if (colon == NULL || colon == m->str
+                || (size_t) (colon - m->str) + 1 == m->len
+                || memchr(m->str, '\0', m->len) != NULL)
+            {
+                fprintf(stderr, "aigw %s: %s:usage:%s:index: member \"%.*s\" "
+                        "is not TENANT:MODEL: skipped\n", cmd, prefix, date,
+                        (int) (m->len > 200 ? 200 : m->len), m->str);
+                freeReplyObject(r);
+                continue;
+            }
+
+            if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+                fprintf(stderr, "aigw %s: %s: in the day's index, but no "
+                        "such hash (deleted or expired?): skipped\n", cmd,
+                        key);
+                freeReplyObject(r);
+                continue;
+            }
+
+            row = &rows->rows[rows->n];
+            memset(row, 0, sizeof(aigw_day_row_t));
+            memcpy(row->date, date, AIGW_DATE_LEN + 1);
+
+            row->tenant = malloc((size_t) (colon - m->str) + 1);
+            row->model = malloc(m->len - (size_t) (colon - m->str));
+
+            if (row->tenant == NULL || row->model == NULL) {
+                free(row->tenant);
+                free(row->model);
+                freeReplyObject(r);
+                snprintf(err, err_size, "out of memory");
+                goto done;
+            }
+
+            memcpy(row->tenant, m->str, (size_t) (colon - m->str));
+            row->tenant[colon - m->str] = '\0';
+            memcpy(row->model, colon + 1, m->len - (size_t) (colon - m->str)
+                                          - 1);
+            row->model[m->len - (size_t) (colon - m->str) - 1] = '\0';
+
+            rows->n++;
+
+            bad = aigw_day_row_fill(row, key, r, err, err_size);
+            freeReplyObject(r);
+
+            if (bad) {
+                goto done;
+            }
+        }
+    }
+
+    rc = 0;
+
+done:
+
+    /* after an error, replies may still be pending: the caller gives up */
+
+    free(key);
+    freeReplyObject(members);
+
+    return rc;
+}
+
+
+static int
+aigw_day_row_fill(aigw_day_row_t *row, const char *key, const redisReply *r,
+    char *err, size_t err_size)
+{
+    size_t               i, f, n;
+    uint64_t             v;
+    const char          *name, *size, *q;
+    aigw_image_count_t  *ic;
+    const redisReply    *fr, *vr;
+
+    for (i = 0; i + 1 < r->elements; i += 2) {
+        fr = r->element[i];
+        vr = r->element[i + 1];
+
+        if (fr->type != REDIS_REPLY_STRING || vr->type != REDIS_REPLY_STRING) {
+            snprintf(err, err_size, "Redis: HGETALL %s: unexpected reply",
+                     key);
+            return -1;
+        }
+
+        name = fr->str;
+
+        if (strncmp(name, "images:", 7) == 0) {
+            /* images:SIZE:QUALITY */
+
+            size = name + 7;
+            q = memchr(size, ':', fr->len - 7);
+
+            if (q == NULL) {
+                continue;
+            }
+
+            if (aigw_u64_parse(vr->str, vr->len, &v) != 0) {
+                goto bad;
+            }
+
+            n = row->nimages;
+            ic = realloc(row->images, (n + 1) * sizeof(aigw_image_count_t));
+            if (ic == NULL) {
+                snprintf(err, err_size, "out of memory");
+                return -1;
+            }
+
+            row->images = ic;
+            ic = &ic[n];
+            memset(ic, 0, sizeof(aigw_image_count_t));
+            row->nimages++;
+
+            ic->size.data = strndup(size, (size_t) (q - size));
+            ic->quality.data = strndup(q + 1,
+                                       fr->len - (size_t) (q + 1 - name));
+
+            if (ic->size.data == NULL || ic->quality.data == NULL) {
+                snprintf(err, err_size, "out of memory");
+                return -1;
+            }
+
+            ic->size.len = strlen(ic->size.data);
+            ic->quality.len = strlen(ic->quality.data);
+            ic->count = v;
+
+            continue;
+        }
+
+        for (f = 0; f < AIGW_RECORD_FIELDS; f++) {
+            if (strcmp(name, aigw_record_fields[f]) == 0) {
+                break;
+            }
+        }
+
+        if (f == AIGW_RECORD_FIELDS) {
+            /* a field of a later version: not ours */
+            continue;
+        }
+
+        if (aigw_u64_parse(vr->str, vr->len, &row->v[f]) != 0) {
+            goto bad;
+        }
+    }
+
+    return 0;
+
+bad:
+
+    snprintf(err, err_size, "Redis: %s: field \"%s\" is \"%.*s\", not a "
+             "non-negative integer", key, name,
+             (int) (vr->len > 40 ? 40 : vr->len), vr->str);
+    return -1;
+}
+
+
+static int
+aigw_u64_parse(const char *s, size_t len, uint64_t *out)
+{
+    size_t    i;
+    uint64_t  v;
+
+    if (len == 0 || len > 20) {
+        return -1;
+    }
+
+    v = 0;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+
+        if (v > (UINT64_MAX - (uint64_t) (s[i] - '0')) / 10) {
+            return -1;
+        }
+
+        v = v * 10 + (uint64_t) (s[i] - '0');
+    }
+
+    *out = v;
+
+    return 0;
+}
+
+
+/* --- rows ----------------------------------------------------------------- */
+
+
+void
+aigw_day_rows_sort(aigw_day_rows_t *rows)
+{
+    if (rows->n > 1) {
+        qsort(rows->rows, rows->n, sizeof(aigw_day_row_t),
+              aigw_day_row_cmp);
+    }
+}
+
+
+static int
+aigw_day_row_cmp(const void *a, const void *b)
+{
+    int                    c;
+    const aigw_day_row_t  *x, *y;
+
+    x = a;
+    y = b;
+
+    c = strcmp(x->date, y->date);
+    if (c) {
+        return c;
+    }
+
+    c = strcmp(x->tenant, y->tenant);
+    if (c) {
+        return c;
+    }
+
+    return strcmp(x->model, y->model);
+}
+
+
+void
+aigw_day_rows_free(aigw_day_rows_t *rows)
+{
+    size_t           i, j;
+    aigw_day_row_t  *row;
+
+    for (i = 0; i < rows->n; i++) {
+        row = &rows->rows[i];
+
+        free(row->tenant);
+        free(row->model);
+
+        for (j = 0; j < row->nimages; j++) {
+            free((char *) row->images[j].size.data);
+            free((char *) row->images[j].quality.data);
+        }
+
+        free(row->images);
+    }
+
+    free(rows->rows);
+    memset(rows, 0, sizeof(aigw_day_rows_t));
+}
+
+
+int
+aigw_day_row_cost(const aigw_day_row_t *row, const aigw_price_t *price,
+    aigw_cost_t *cost)
+{
+    aigw_cost_usage_t  u;
+
+    memset(&u, 0, sizeof(aigw_cost_usage_t));
+    u.input_tokens = row->v[AIGW_F_INPUT];
+    u.output_tokens = row->v[AIGW_F_OUTPUT];
+    u.cache_read_tokens = row->v[AIGW_F_CACHE_READ];
+    u.cache_write_tokens = row->v[AIGW_F_CACHE_WRITE];
+    u.images = row->v[AIGW_F_IMAGES];
+    u.image_counts = row->images;
+    u.nimage_counts = row->nimages;
+
+    return aigw_pricing_cost(price, &u, cost);
+}
