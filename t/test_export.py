@@ -16,9 +16,11 @@ Python (cost_nano() below).
 import csv
 import datetime
 import io
+import json
 import os
 import re
 import subprocess
+import time
 import urllib.parse
 from decimal import Decimal
 
@@ -1020,3 +1022,69 @@ def test_end_to_end_through_nginx(nginx_factory, mock, redis, captures,
         for tid in meta:
             assert int(t[tid][0]) == sum(
                 w["requests"] for (tt, _), w in want.items() if tt == tid)
+
+
+# --- images end to end: size and quality reach Redis and the export ---------
+
+IMAGE_PRICING = """{"models": {"amazon.titan-image-generator-v1": {"per_image": {
+    "512x512": {"standard": 0.008, "premium": 0.01},
+    "larger": {"standard": "0.01", "premium": "0.012"}}}}}"""
+
+
+def test_images_priced_by_size_and_quality(nginx_factory, mock, redis,
+                                           tmp_path, files):
+    """
+    A Titan image request (1024x1024, premium, 2 images) through nginx
+    with aigw_redis and aigw_pricing: Redis counts the images under
+    "images:1024x1024:premium" and cost_nanousd = 2 x 0.012 USD; the log
+    says $aigw_cost 0.024000000; "aigw export" of that day prices the row
+    by size and quality the same: output_cost and total_cost 0.024000000.
+    """
+    import mock_synthetic as ms
+
+    pricing = tmp_path / "image-pricing.json"
+    pricing.write_text(IMAGE_PRICING)
+    port = h.free_port()
+    conf = h.aigw_http(mock.url, extra=(
+        "aigw_redis %s journal=%s;\naigw_pricing %s;"
+        % (redis.address, tmp_path / "journal", pricing)))
+    conf += h.gateway_server(port)
+    n = nginx_factory(conf, [port])
+
+    body = json.dumps({
+        "taskType": "TEXT_IMAGE",
+        "textToImageParams": {"text": "a lighthouse at dawn"},
+        "imageGenerationConfig": {"numberOfImages": 2, "quality": "premium",
+                                  "width": 1024, "height": 1024}}).encode()
+    day0 = redisd.today()
+    r = h.post(n.port, "/model/amazon.titan-image-generator-v1/invoke", body,
+               [("Content-Type", "application/json"),
+                ("X-Mock-Synthetic", "titan-image"),
+                ("X-Test-Id", "img1")])
+    assert (r.status, r.body) == (200, ms.build("titan-image").body)
+    e = n.wait_entry("img1")
+    assert e["aigw_images"] == "2", e
+    assert e["aigw_cost"] == "0.024000000", e
+
+    key = "aigw:usage:%s:%s:amazon.titan-image-generator-v1" % (
+        day0, h.DEFAULT_TENANT)
+    deadline = time.monotonic() + WAIT
+    fields = {}
+    while time.monotonic() < deadline:
+        flat = redis.call("HGETALL", key)
+        fields = dict(zip(flat[::2], flat[1::2]))
+        if fields.get("requests") == "1":
+            break
+        time.sleep(0.05)
+    assert fields.get("images") == "2", fields
+    assert fields.get("images:1024x1024:premium") == "2", fields
+    assert fields.get("cost_nanousd") == "24000000", fields
+
+    r = aigw("export", "--date", day0, "--redis", redis.address,
+             "--pricing", pricing, check=0)
+    [row] = [x for x in parse_csv(r.stdout)
+             if x["model_id"] == "amazon.titan-image-generator-v1"]
+    assert row["images"] == "2"
+    assert (row["input_cost"], row["output_cost"], row["cache_cost"],
+            row["total_cost"]) == ("0.000000000", "0.024000000",
+                                   "0.000000000", "0.024000000"), row
