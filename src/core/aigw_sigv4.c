@@ -293,23 +293,6 @@ aigw_sigv4_canonical_uri(aigw_sigv4_writer_t *w, const aigw_sigv4_input_t *in)
 
 /* canonical query string */
 
-static int
-aigw_sigv4_hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return -1;
-}
-
-
 /*
  * The next percent-decoded byte of [*pp, end), or -1 at the end; a '%'
  * not followed by two hex digits stands for itself.
@@ -328,8 +311,8 @@ aigw_sigv4_decode_next(const char **pp, const char *end)
     }
 
     if (*p == '%' && end - p >= 3) {
-        hi = aigw_sigv4_hexval((unsigned char) p[1]);
-        lo = aigw_sigv4_hexval((unsigned char) p[2]);
+        hi = aigw_hex_value((unsigned char) p[1]);
+        lo = aigw_hex_value((unsigned char) p[2]);
 
         if (hi >= 0 && lo >= 0) {
             *pp = p + 3;

@@ -120,7 +120,6 @@ static int aigw_decimal_json(json_t *v, unsigned scale, int64_t *out);
 static int aigw_decimal_parse(const char *s, size_t len, unsigned scale,
     int allow_exp, int64_t *out);
 static int aigw_model_chars(const char *s, size_t len);
-static int aigw_hex_value(unsigned char c);
 static int aigw_table_init(aigw_tenants_t *ts, aigw_table_t *t, size_t n);
 static const aigw_str_t *aigw_table_insert(aigw_tenants_t *ts,
     aigw_table_t *t, const aigw_str_t *s);
@@ -1759,23 +1758,6 @@ aigw_model_chars(const char *s, size_t len)
     }
 
     return 1;
-}
-
-
-static int
-aigw_hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return -1;
 }
 
 

@@ -186,7 +186,7 @@ aigw_uri_encode(char *dst, const char *src, size_t len, int keep_slash)
 }
 
 
-static int
+int
 aigw_hex_value(unsigned char c)
 {
     if (c >= '0' && c <= '9') {

@@ -14,6 +14,9 @@
 typedef struct aigw_sha256_s  aigw_sha256_t;
 
 
+/* the value of a hex digit (either case), or -1 */
+int aigw_hex_value(unsigned char c);
+
 /* lowercase hex of "len" bytes into "out" (2 * len chars, no NUL) */
 void aigw_hex(char *out, const unsigned char *in, size_t len);
 

@@ -12,10 +12,9 @@ static ngx_int_t ngx_http_aigw_variable_str(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_aigw_variable_operation(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-static ngx_int_t ngx_http_aigw_variable_service(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_aigw_variable_tenant(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static aigw_usage_t *ngx_http_aigw_variable_usage(ngx_http_request_t *r);
 static ngx_int_t ngx_http_aigw_variable_count(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_aigw_variable_usage_source(ngx_http_request_t *r,
@@ -56,8 +55,8 @@ static ngx_http_variable_t  ngx_http_aigw_vars[] = {
     { ngx_string("aigw_operation"), NULL, ngx_http_aigw_variable_operation,
       0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
-    { ngx_string("aigw_service"), NULL, ngx_http_aigw_variable_service,
-      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+    { ngx_string("aigw_service"), NULL, ngx_http_aigw_variable_operation,
+      1, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("aigw_upstream"), NULL, ngx_http_aigw_variable_str,
       offsetof(ngx_http_aigw_ctx_t, upstream), NGX_HTTP_VAR_NOCACHEABLE, 0 },
@@ -162,20 +161,17 @@ ngx_http_aigw_variable_str(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    v->len = s->len;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->data = s->data;
-
-    return NGX_OK;
+    return ngx_http_aigw_variable_set(r, v, s->data, s->len);
 }
 
+
+/* the operation's API name ("Converse"), or its service ("bedrock") */
 
 static ngx_int_t
 ngx_http_aigw_variable_operation(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    const char           *s;
     ngx_http_aigw_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r->main, ngx_http_aigw_module);
@@ -185,36 +181,9 @@ ngx_http_aigw_variable_operation(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    v->len = ngx_strlen(ctx->op->name);
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->data = (u_char *) ctx->op->name;
+    s = data ? aigw_service_names[ctx->op->service] : ctx->op->name;
 
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_aigw_variable_service(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
-{
-    ngx_http_aigw_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_aigw_module);
-
-    if (ctx == NULL || ctx->op == NULL) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    v->len = ngx_strlen(aigw_service_names[ctx->op->service]);
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->data = (u_char *) aigw_service_names[ctx->op->service];
-
-    return NGX_OK;
+    return ngx_http_aigw_variable_set(r, v, (u_char *) s, ngx_strlen(s));
 }
 
 
@@ -251,29 +220,33 @@ ngx_http_aigw_variable_tenant(ngx_http_request_t *r,
         break;
     }
 
-    v->len = s->len;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->data = (u_char *) s->data;
-
-    return NGX_OK;
+    return ngx_http_aigw_variable_set(r, v, (u_char *) s->data, s->len);
 }
 
 
-/* a token or image count of the response; 0 when it was not metered */
+/* the usage of the response, NULL when the request was not metered */
+
+static aigw_usage_t *
+ngx_http_aigw_variable_usage(ngx_http_request_t *r)
+{
+    ngx_http_aigw_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_aigw_module);
+
+    return ctx ? ngx_http_aigw_usage_result(r->main, ctx) : NULL;
+}
+
+
+/* a token or image count of the response */
 
 static ngx_int_t
 ngx_http_aigw_variable_count(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    u_char               *p;
-    aigw_usage_t         *u;
-    ngx_http_aigw_ctx_t  *ctx;
+    u_char        *p;
+    aigw_usage_t  *u;
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_aigw_module);
-
-    u = ctx ? ngx_http_aigw_usage_result(r->main, ctx) : NULL;
+    u = ngx_http_aigw_variable_usage(r);
 
     if (u == NULL) {
         v->not_found = 1;
@@ -296,13 +269,10 @@ static ngx_int_t
 ngx_http_aigw_variable_usage_source(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    const char           *name;
-    aigw_usage_t         *u;
-    ngx_http_aigw_ctx_t  *ctx;
+    const char    *name;
+    aigw_usage_t  *u;
 
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_aigw_module);
-
-    u = ctx ? ngx_http_aigw_usage_result(r->main, ctx) : NULL;
+    u = ngx_http_aigw_variable_usage(r);
 
     if (u == NULL) {
         v->not_found = 1;
