@@ -55,7 +55,7 @@ CORE_LIBS      = -lcrypto -ljansson
 
 .PHONY: all module cli deps demo test unit integration test-valgrind clean \
         FORCE \
-        bench-decode
+        bench bench-decode
 
 all: module cli
 
@@ -137,6 +137,9 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 # not a test: the event-stream decoder's throughput next to CRC32's
+# the benchmarks: ratios against a baseline run in the same process
+bench: bench-decode
+
 bench-decode: t/bench/bench_decode.c t/unit/es_test_util.h $(CORE_SRCS) \
               $(CORE_HDRS)
 	@mkdir -p $(BUILD)/bench
