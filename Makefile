@@ -55,7 +55,7 @@ CORE_LIBS      = -lcrypto -ljansson
 
 .PHONY: all module cli deps demo test unit integration test-valgrind clean \
         FORCE \
-        bench bench-decode
+        bench bench-decode bench-gateway
 
 all: module cli
 
@@ -138,7 +138,10 @@ unit: $(UNIT_BINS)
 
 # not a test: the event-stream decoder's throughput next to CRC32's
 # the benchmarks: ratios against a baseline run in the same process
-bench: bench-decode
+bench: bench-decode bench-gateway
+
+bench-gateway: all
+	$(PYTHON) t/bench/bench_gateway.py
 
 bench-decode: t/bench/bench_decode.c t/unit/es_test_util.h $(CORE_SRCS) \
               $(CORE_HDRS)
