@@ -121,6 +121,7 @@ http {
     aigw_region us-east-1;
     aigw_credentials static AKIDBENCH benchsecret;
     aigw_endpoint bedrock http://127.0.0.1:%(up)d;
+    aigw_endpoint sagemaker http://127.0.0.1:%(up)d;
     aigw_redis 127.0.0.1:%(rport)d journal=%(tmp)s/journal;
 
     upstream aws { server 127.0.0.1:%(up)d; keepalive 32; }
