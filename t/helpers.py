@@ -219,6 +219,273 @@ def load_capture(name):
     return req, resp, body
 
 
+# --- the responses the tests send through the gateway ------------------------
+#
+# A Case is one request to send (through the gateway, to the mock) and all
+# that must come back: the mock's status, headers and body bytes, the
+# exact usage, $aigw_usage_source and $aigw_error_type.  The recorded
+# Bedrock captures of ../shared/testdata make one set; mock_synthetic's
+# whole-operation answers the other, the same shape, always at hand.  A
+# test about "every capture" uses capture_cases() (and skips without the
+# data); a test that only needs realistic responses uses responses() or
+# case_for(), the captures when present, else their synthetic stand-ins.
+
+# $aigw_usage_source of a complete answer, by the path's operation
+SOURCE = {"invoke": "header", "converse": "body",
+          "invoke-with-response-stream": "stream",
+          "converse-stream": "stream", "invocations": "body",
+          "invocations-response-stream": "stream"}
+STREAM_OPS = ("invoke-with-response-stream", "converse-stream",
+              "invocations-response-stream")
+TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_input_tokens",
+                "cache_write_input_tokens")
+
+
+class Case:
+    def __init__(self, name, kind, method, path, headers, body, status,
+                 resp_headers, resp_body, usage, source, error_type=""):
+        self.name = name
+        self.kind = kind                  # "capture" or "synthetic"
+        self.method = method
+        self.path = path                  # as sent on the wire
+        self.headers = list(headers)      # request headers, X-Mock-* too
+        self.body = body                  # request body bytes
+        self.status = status
+        self.resp_headers = list(resp_headers)
+        self.resp_body = resp_body
+        self.usage = dict(usage)          # the four token counts
+        self.source = source              # $aigw_usage_source
+        self.error_type = error_type      # $aigw_error_type
+
+    def __repr__(self):
+        return "<Case %s %s>" % (self.kind, self.name)
+
+    @property
+    def operation(self):
+        return self.path.split("?")[0].rsplit("/", 1)[1]
+
+    @property
+    def service(self):
+        return "sagemaker" if self.path.startswith("/endpoints/") \
+            else "bedrock"
+
+    @property
+    def model(self):
+        """The path's model (or endpoint), percent-decoded once."""
+        import urllib.parse
+        return urllib.parse.unquote(self.path.split("/")[2])
+
+    @property
+    def streaming(self):
+        return self.operation in STREAM_OPS
+
+    @property
+    def request_id(self):
+        return self.resp_header("x-amzn-RequestId")
+
+    def resp_header(self, name, default=None):
+        return header_get(self.resp_headers, name, default)
+
+    def request_headers(self, chunking=None, extra=()):
+        """The request's headers (with the mock's X-Mock-Capture or
+        X-Mock-Synthetic), X-Mock-Chunking if given, then extra."""
+        out = list(self.headers)
+        if chunking is not None:
+            out.append(("X-Mock-Chunking", chunking))
+        return out + list(extra)
+
+    def send(self, port, chunking=None, extra=(), **kw):
+        """Sends it (http_request's keywords: api_key=, ...)."""
+        return http_request(port, self.method, self.path,
+                            self.request_headers(chunking, extra),
+                            self.body, **kw)
+
+
+def capture_case(name):
+    req, resp, body = load_capture(name)
+    d = captures_dir() / name
+    usage = {k: int(v) for k, v in json.loads(
+        (d / "expected-usage.json").read_text()).items()}
+    path = req["path"]
+    op = path.rsplit("/", 1)[1]
+    return Case(name, "capture", req["method"], path,
+                list(req["headers"].items()) + [("X-Mock-Capture", name)],
+                req["body"].encode(), resp["status"],
+                list(resp["headers"].items()), body, usage, SOURCE[op])
+
+
+def capture_cases():
+    """Every capture, or [] without the data."""
+    return [capture_case(n) for n in capture_names()]
+
+
+HAIKU_WIRE = "anthropic.claude-3-haiku-20240307-v1%3A0"
+HAIKU35_WIRE = "anthropic.claude-3-5-haiku-20241022-v1%3A0"
+SONNET37_ARN_WIRE = ("arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3A"
+                     "inference-profile%2Fus.anthropic.claude-3-7-sonnet-"
+                     "20250219-v1%3A0")
+IMPORTED_ARN_WIRE = ("arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3A"
+                     "imported-model%2Fsynth0imported1")
+
+_JSON = [("Content-Type", "application/json")]
+_INVOKE = [("Accept", "application/json"),
+           ("Content-Type", "application/json")]
+_GUARDRAIL = [("x-amzn-bedrock-guardrailidentifier", "synth0guard1"),
+              ("x-amzn-bedrock-guardrailversion", "DRAFT"),
+              ("x-amzn-bedrock-trace", "ENABLED")]
+
+
+def _jb(obj):
+    return json.dumps(obj).encode()
+
+
+_ANTHROPIC_CACHED = _jb({
+    "anthropic_version": "bedrock-2023-05-31",
+    "system": [{"type": "text", "text": "a long, stable system prompt",
+                "cache_control": {"type": "ephemeral"}}],
+    "messages": [{"role": "user", "content": "How do I write js?"}],
+    "max_tokens": 50, "temperature": 0.1})
+_ANTHROPIC = _jb({"anthropic_version": "bedrock-2023-05-31",
+                  "max_tokens": 100, "messages": [
+                      {"role": "user", "content": "Tell me a joke"}]})
+_CONVERSE = _jb({"messages": [{"role": "user", "content": [
+    {"text": "What is the capital of Japan?"}]}],
+    "inferenceConfig": {"temperature": 0.5}})
+_CONVERSE_CACHED = _jb({
+    "system": [{"text": "a long, stable system prompt"},
+               {"cachePoint": {"type": "default"}}],
+    "messages": [{"role": "user", "content": [{"text": "And Japan?"}]}]})
+
+# the synthetic stand-ins: mock_synthetic name -> (path, request headers,
+# request body); the response, its usage and error type are
+# mock_synthetic's
+SYNTHETIC_REQUESTS = {
+    "invoke-anthropic-cache-write": (
+        "/model/%s/invoke" % HAIKU35_WIRE, _INVOKE, _ANTHROPIC_CACHED),
+    "invoke-anthropic-cache-read": (
+        "/model/%s/invoke" % HAIKU35_WIRE, _INVOKE, _ANTHROPIC_CACHED),
+    "invoke-titan": (
+        "/model/amazon.titan-text-express-v1/invoke", _INVOKE,
+        _jb({"inputText": "Translate to Spanish: prompt caching",
+             "textGenerationConfig": {"maxTokenCount": 100}})),
+    "invoke-llama": (
+        "/model/meta.llama3-8b-instruct-v1%3A0/invoke", [],
+        _jb({"prompt": "Tell me a joke", "max_gen_len": 64})),
+    "invoke-nova": (
+        "/model/us.amazon.nova-lite-v1%3A0/invoke", _GUARDRAIL,
+        _jb({"messages": [{"role": "user", "content": [
+            {"text": "Tell me a joke"}]}]})),
+    "invoke-openai": (
+        "/model/%s/invoke" % IMPORTED_ARN_WIRE, [],
+        _jb({"prompt": "Tell me a joke", "max_tokens": 100})),
+    "invoke-claude-v2": (
+        "/model/anthropic.claude-v2%3A1/invoke", _INVOKE,
+        _jb({"prompt": "\n\nHuman: Tell me a joke\n\nAssistant:",
+             "max_tokens_to_sample": 100})),
+    "anthropic-stream": (
+        "/model/%s/invoke-with-response-stream" % HAIKU_WIRE,
+        [("Content-Type", "application/json"),
+         ("X-Amzn-Bedrock-Accept", "application/json")], _ANTHROPIC),
+    "titan-stream": (
+        "/model/amazon.titan-text-express-v1/invoke-with-response-stream",
+        _GUARDRAIL, _jb({"inputText": "Tell me a two sentence story",
+                         "textGenerationConfig": {"maxTokenCount": 800}})),
+    "converse": ("/model/%s/converse" % SONNET37_ARN_WIRE, _JSON, _CONVERSE),
+    "converse-stream": (
+        "/model/%s/converse-stream" % HAIKU_WIRE, _JSON, _CONVERSE_CACHED),
+    "converse-stream-guardrail": (
+        "/model/amazon.nova-lite-v1%3A0/converse-stream", _JSON, _CONVERSE),
+    "sm-openai-json": (
+        "/endpoints/synthetic-vllm/invocations", _INVOKE,
+        _jb({"messages": [{"role": "user", "content": "Hello"}],
+             "max_tokens": 32})),
+    "sm-openai-stream": (
+        "/endpoints/synthetic-vllm/invocations-response-stream",
+        [("Content-Type", "application/json"),
+         ("X-Amzn-SageMaker-Accept", "text/event-stream")],
+        _jb({"messages": [{"role": "user", "content": "Hello"}],
+             "stream": True,
+             "stream_options": {"include_usage": True}})),
+    "sm-tgi-stream": (
+        "/endpoints/synthetic-tgi/invocations-response-stream", _JSON,
+        _jb({"inputs": "What is deep learning?", "stream": True})),
+    "anthropic-stream-throttled": (
+        "/model/%s/invoke-with-response-stream" % HAIKU_WIRE, _JSON,
+        _ANTHROPIC),
+    "error-header-colon": (
+        "/model/amazon.nova-lite-v1%3A0/converse", _JSON, _CONVERSE),
+    "error-json-type": (
+        "/model/meta.llama3-8b-instruct-v1%3A0/invoke", [], b'{"prompt": 1}'),
+}
+
+
+def have_captures():
+    return bool(capture_names())
+
+
+def case(name):
+    """The Case of a synthetic stand-in or of a capture, by name."""
+    return synthetic_case(name) if name in SYNTHETIC_REQUESTS \
+        else capture_case(name)
+
+
+def captures_missing():
+    """The one-line reason of a test about the captures themselves."""
+    return "bedrock captures not found at %s (set AIGW_TESTDATA)" % (
+        testdata_dir() / "bedrock-captures")
+
+
+def case_counts(c, times=1):
+    """What "times" requests of Case c add to their Redis hash: requests,
+    the token counts, errors and throttled."""
+    out = {"requests": times}
+    for k in TOKEN_FIELDS:
+        out[k] = c.usage[k] * times
+    err = c.status >= 400 or bool(c.error_type)
+    out["errors"] = times if err else 0
+    out["throttled"] = times if err and (
+        c.status == 429 or "throttl" in c.error_type.lower()) else 0
+    return out
+
+
+def synthetic_case(name):
+    import mock_synthetic
+    path, headers, body = SYNTHETIC_REQUESTS[name]
+    s = mock_synthetic.build(name)
+    op = path.rsplit("/", 1)[1]
+    usage = {k: s.usage[k] for k in TOKEN_FIELDS}
+    source = "none" if s.status >= 400 or not any(usage.values()) \
+        else SOURCE[op]
+    return Case(name, "synthetic", "POST", path,
+                list(headers) + [("X-Mock-Synthetic", name)], body,
+                s.status, s.headers, s.body, usage, source, s.error_type)
+
+
+def synthetic_cases():
+    """The synthetic stand-ins of the captures: every operation (and
+    model family) with exact usage, cache reads and writes, SageMaker,
+    a stream ending in an exception, error statuses."""
+    return [synthetic_case(n) for n in SYNTHETIC_REQUESTS]
+
+
+def responses():
+    """The captures when the shared data is there, else the synthetic
+    stand-ins."""
+    return capture_cases() or synthetic_cases()
+
+
+def pick(capture, synthetic):
+    """capture when the shared data is there, else synthetic (names,
+    tables, values: whatever goes with the one set or the other)."""
+    return capture if have_captures() else synthetic
+
+
+def case_for(capture, synthetic):
+    """The capture of that name when the shared data is there, else that
+    synthetic stand-in."""
+    return case(pick(capture, synthetic))
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

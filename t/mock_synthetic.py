@@ -543,6 +543,199 @@ def _sm_tgi_jsonlines():
     return Synthetic(200, _sm_stream_headers(28), body, usage(2, 3))
 
 
+
+# --- every operation, whole: the stand-ins of the recorded captures ----------
+#
+# Complete answers of each Bedrock operation (and of SageMaker, above) with
+# their exact usage, cache reads and writes among them, shaped as the
+# recorded captures of ../shared/testdata are: the tests that replay the
+# captures when that data is present use these (helpers.synthetic_cases())
+# when it is not.
+
+_LOREM = ("Prompt caching keeps a long, stable prefix of the prompt on the "
+          "service side, so that the next request with the same prefix "
+          "reads it back instead of paying for it again.")
+
+
+def _bedrock_invoke_headers(n, inp, out, cr=None, cw=None, latency=1234):
+    """InvokeModel's headers as Bedrock sends them (the token counts;
+    the cache counts for the models that cache)."""
+    hs = [("Content-Type", "application/json")]
+    if cr is not None:
+        hs.append(("X-Amzn-Bedrock-Cache-Read-Input-Token-Count", str(cr)))
+    if cw is not None:
+        hs.append(("X-Amzn-Bedrock-Cache-Write-Input-Token-Count", str(cw)))
+    hs += [("X-Amzn-Bedrock-Input-Token-Count", str(inp)),
+           ("X-Amzn-Bedrock-Invocation-Latency", str(latency)),
+           ("X-Amzn-Bedrock-Output-Token-Count", str(out)),
+           ("x-amzn-RequestId", _request_id(n))]
+    return hs
+
+
+def _invoke_anthropic(n, inp, out, cr, cw):
+    """Anthropic Messages on InvokeModel with prompt caching: the counts
+    in the headers and, the same, in the body's "usage"."""
+    body = _json({
+        "id": "msg_bdrk_01Synth%07d" % n, "type": "message",
+        "role": "assistant", "model": "claude-3-5-haiku-20241022",
+        "content": [{"type": "text", "text": _LOREM}],
+        "stop_reason": "max_tokens", "stop_sequence": None,
+        "usage": {"input_tokens": inp, "cache_creation_input_tokens": cw,
+                  "cache_read_input_tokens": cr, "output_tokens": out}})
+    return Synthetic(200, _bedrock_invoke_headers(n, inp, out, cr, cw),
+                     body, usage(inp, out, cr, cw))
+
+
+def _invoke_titan():
+    """Titan Text on InvokeModel: inputTextTokenCount and the results'
+    tokenCount (and the headers)."""
+    body = _json({"inputTextTokenCount": 12, "results": [
+        {"tokenCount": 37, "outputText": "\n" + _LOREM,
+         "completionReason": "FINISH"}]})
+    return Synthetic(200, _bedrock_invoke_headers(32, 12, 37, latency=2433),
+                     body, usage(12, 37))
+
+
+def _invoke_llama():
+    """Llama on InvokeModel: prompt_token_count, generation_token_count."""
+    body = _json({"generation": "\n" + _LOREM, "prompt_token_count": 19,
+                  "generation_token_count": 64, "stop_reason": "length"})
+    return Synthetic(200, _bedrock_invoke_headers(33, 19, 64, latency=715),
+                     body, usage(19, 64))
+
+
+def _invoke_nova():
+    """Nova on InvokeModel (a cross-region profile): "usage" with the
+    cache counts under Nova's own names."""
+    body = _json({"output": {"message": {"content": [{"text": _LOREM}],
+                                         "role": "assistant"}},
+                  "stopReason": "end_turn",
+                  "usage": {"inputTokens": 7, "outputTokens": 53,
+                            "totalTokens": 60 + 512,
+                            "cacheReadInputTokenCount": 512,
+                            "cacheWriteInputTokenCount": 0}})
+    return Synthetic(200, _bedrock_invoke_headers(34, 7, 53, 512, 0),
+                     body, usage(7, 53, 512, 0))
+
+
+def _invoke_openai():
+    """An imported model on InvokeModel: OpenAI-style "usage"."""
+    body = _json({"id": "cmpl-synthetic", "object": "text_completion",
+                  "created": 1735689600, "model": "imported",
+                  "choices": [{"index": 0, "text": _LOREM, "logprobs": None,
+                               "finish_reason": "length",
+                               "stop_reason": None}],
+                  "usage": {"prompt_tokens": 6, "total_tokens": 106,
+                            "completion_tokens": 100}})
+    return Synthetic(200, _bedrock_invoke_headers(35, 6, 100, latency=3907),
+                     body, usage(6, 100))
+
+
+def _invoke_claude_v2():
+    """Claude 2's Text Completions on InvokeModel: the counts are in the
+    headers only, the body has none."""
+    body = _json({"type": "completion", "completion": " " + _LOREM,
+                  "stop_reason": "stop_sequence", "stop": "\n\nHuman:"})
+    return Synthetic(200, _bedrock_invoke_headers(41, 18, 87, latency=4012),
+                     body, usage(18, 87))
+
+
+def _anthropic_stream():
+    """Anthropic on InvokeModelWithResponseStream with prompt caching:
+    message_start (input 25, cache read 1024, write 256, output 1),
+    content_block_start, deltas, content_block_stop, message_delta
+    (output 21), message_stop with the invocation metrics."""
+    words = ["Why", " did", " the", " cache", " cross", " the", " road",
+             "?", " To", " be", " read", " back", "!"]
+    body = _anthropic_start(25, cr=1024, cw=256) + chunk(
+        {"type": "content_block_start", "index": 0,
+         "content_block": {"type": "text", "text": ""}}) + b"".join(
+        _anthropic_delta(w) for w in words) + chunk(
+        {"type": "content_block_stop", "index": 0}) + \
+        _anthropic_message_delta(21) + _anthropic_stop(25, 21, cr=1024,
+                                                       cw=256)
+    return Synthetic(200, _stream_headers(36, ANTHROPIC_BEDROCK), body,
+                     usage(25, 21, 1024, 256))
+
+
+def _titan_stream():
+    """Titan on InvokeModelWithResponseStream, without the invocation
+    metrics (as when a guardrail acts): the counts as JSON floats, input
+    in the first chunk, output in the last."""
+    text = "\n" + _LOREM
+    body = chunk({"outputText": text[:60], "index": 0.0,
+                  "inputTextTokenCount": 14.0}) + \
+        chunk({"outputText": text[60:120], "index": 0.0}) + \
+        chunk({"outputText": text[120:], "index": 0.0,
+               "totalOutputTextTokenCount": 61.0,
+               "completionReason": "FINISH"})
+    return Synthetic(200, _stream_headers(37, ANTHROPIC_BEDROCK), body,
+                     usage(14, 61))
+
+
+_GUARDRAIL_TRACE = {"guardrail": {"inputAssessment": {"synth0guard1": {
+    "invocationMetrics": {
+        "guardrailCoverage": {"textCharacters": {"guarded": 52,
+                                                 "total": 52}},
+        "guardrailProcessingLatency": 296,
+        "usage": {"contentPolicyUnits": 1,
+                  "contextualGroundingPolicyUnits": 0,
+                  "sensitiveInformationPolicyFreeUnits": 0,
+                  "sensitiveInformationPolicyUnits": 1,
+                  "topicPolicyUnits": 1, "wordPolicyUnits": 1}}}}}}
+
+
+def _converse():
+    """Converse (an inference profile ARN): a guardrail trace whose
+    "usage" objects are policy units, then the top-level "usage" with
+    cache reads and writes."""
+    body = _json({"metrics": {"latencyMs": 2900}, "output": {"message": {
+        "content": [{"text": _LOREM}], "role": "assistant"}},
+        "stopReason": "end_turn", "trace": _GUARDRAIL_TRACE,
+        "usage": {"cacheReadInputTokens": 1536, "cacheWriteInputTokens": 512,
+                  "inputTokens": 20, "outputTokens": 72,
+                  "totalTokens": 2140}})
+    return Synthetic(200, _json_headers(38), body, usage(20, 72, 1536, 512))
+
+
+def _converse_stream_events(words, usage_obj, trace=None):
+    out = [event("messageStart", {"p": "abcdefghijklmnopqrst",
+                                  "role": "assistant"})]
+    for i, w in enumerate(words):
+        out.append(event("contentBlockDelta", {
+            "contentBlockIndex": 0, "delta": {"text": w},
+            "p": "abcdefghijklmnopqrstuvwxyz"[:5 + 7 * i % 21]}))
+    out += [event("contentBlockStop", {"contentBlockIndex": 0, "p": "abc"}),
+            event("messageStop", {"p": "ab", "stopReason": "end_turn"})]
+    meta = {"metrics": {"latencyMs": 821}, "p": "abcdefghijklmnop"}
+    if trace:
+        meta["trace"] = trace
+    meta["usage"] = usage_obj
+    out.append(event("metadata", meta))
+    return b"".join(out)
+
+
+def _converse_stream():
+    """ConverseStream with prompt caching: the usage in the metadata
+    event, the last."""
+    body = _converse_stream_events(
+        ["Tokyo", " is", " the", " capital", " of", " Japan", "."],
+        {"cacheReadInputTokens": 300, "cacheWriteInputTokens": 1200,
+         "inputTokens": 54, "outputTokens": 18, "totalTokens": 1572})
+    return Synthetic(200, _stream_headers(39), body,
+                     usage(54, 18, 300, 1200))
+
+
+def _converse_stream_guardrail():
+    """ConverseStream with a guardrail trace (policy "usage" objects) in
+    the metadata event before the token usage."""
+    body = _converse_stream_events(
+        ["{ADDRESS}", " is", " the", " capital", "", " of", " Japan", ""],
+        {"inputTokens": 28, "outputTokens": 22, "totalTokens": 50},
+        trace=_GUARDRAIL_TRACE)
+    return Synthetic(200, _stream_headers(40), body, usage(28, 22))
+
+
 FIXED = {
     "anthropic-stream-throttled": _anthropic_throttled,
     "anthropic-stream-model-error": _anthropic_model_stream_error,
@@ -565,6 +758,20 @@ FIXED = {
     "sm-openai-stream-sse-fields": _sm_openai_stream_sse_fields,
     "sm-openai-jsonlines": _sm_openai_jsonlines,
     "sm-tgi-jsonlines": _sm_tgi_jsonlines,
+    "invoke-anthropic-cache-write":
+        lambda: _invoke_anthropic(30, 6, 48, 0, 2048),
+    "invoke-anthropic-cache-read":
+        lambda: _invoke_anthropic(31, 6, 41, 2048, 0),
+    "invoke-titan": _invoke_titan,
+    "invoke-llama": _invoke_llama,
+    "invoke-nova": _invoke_nova,
+    "invoke-openai": _invoke_openai,
+    "invoke-claude-v2": _invoke_claude_v2,
+    "anthropic-stream": _anthropic_stream,
+    "titan-stream": _titan_stream,
+    "converse": _converse,
+    "converse-stream": _converse_stream,
+    "converse-stream-guardrail": _converse_stream_guardrail,
 }
 
 NAMES = sorted(FIXED)

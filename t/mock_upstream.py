@@ -41,8 +41,9 @@ must pass through unchanged, so a proxy test can steer the mock):
                                stream), its usage known exactly
     X-Mock-Cut-After: <n>[:rst]  send only the first n bytes of the body,
                                then close the connection (":rst": reset it)
-    X-Mock-Drop-Headers: <name>,...  replay a capture without these
-                               response headers
+    X-Mock-Drop-Headers: <name>,...  replay a capture (or send a
+                               synthetic response) without these response
+                               headers
 """
 
 import argparse
@@ -702,8 +703,8 @@ class MockHandler(BaseHTTPRequestHandler):
                                        "mock: no synthetic %r" % synthetic,
                                        extra)
             rec["response_status"] = built.status
-            return self._send(built.status, built.headers + extra, built.body,
-                              chunking, any(
+            return self._send(built.status, self._drop(built.headers) +
+                              extra, built.body, chunking, any(
                                   k.lower() == "content-type" and
                                   "eventstream" in v for k, v in
                                   built.headers), hold, rec)
@@ -715,9 +716,7 @@ class MockHandler(BaseHTTPRequestHandler):
                 return self._aws_error(500, "InternalServerException",
                                        "mock: no capture %r" % capture, extra)
             status, cheaders, cbody = loaded
-            drop = {x.strip().lower() for x in self.headers.get(
-                "X-Mock-Drop-Headers", "").split(",")}
-            cheaders = [(k, v) for k, v in cheaders if k.lower() not in drop]
+            cheaders = self._drop(cheaders)
             is_stream = any(k.lower() == "content-type" and
                             "eventstream" in v.lower() for k, v in cheaders)
             rec["response_status"] = status
@@ -736,6 +735,12 @@ class MockHandler(BaseHTTPRequestHandler):
         rec["response_status"] = status
         return self._send(status, rheaders + extra, rbody, chunking,
                           op in STREAM_OPS, hold, rec)
+
+    def _drop(self, headers):
+        """The response headers but those X-Mock-Drop-Headers names."""
+        drop = {x.strip().lower() for x in self.headers.get(
+            "X-Mock-Drop-Headers", "").split(",")}
+        return [(k, v) for k, v in headers if k.lower() not in drop]
 
     def _control(self, path):
         mock = self.server.mock

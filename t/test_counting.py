@@ -1,6 +1,7 @@
 """
 Usage counted in Redis (../shared/SPEC.md, "Usage in Redis"), against a
-real redis-server: every capture once in its hash, the day's index set, the
+real redis-server: every capture (without the shared data: every synthetic
+stand-in) once in its hash, the day's index set, the
 key schema, prefix=, db=, password=, unix: sockets, nginx -t on
 aigw_redis, and Redis commands per request at load.
 """
@@ -8,7 +9,6 @@ aigw_redis, and Redis commands per request at load.
 import re
 import socket
 import time
-import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -53,20 +53,11 @@ def counting_gateway(nginx_factory, mock, tmp_path, redis_args,
     return nginx_factory(conf, [port])
 
 
-def send_capture(port, name, chunking="none", api_key=h.DEFAULT, extra=()):
-    req, resp, body = h.load_capture(name)
-    headers = list(req["headers"].items()) + [
-        ("X-Mock-Capture", name), ("X-Mock-Chunking", chunking)] + list(extra)
-    r = h.http_request(port, req["method"], req["path"], headers,
-                       req["body"].encode(), api_key=api_key)
-    assert r.status == resp["status"], (name, r)
+def send_case(port, c, chunking="none", api_key=h.DEFAULT, extra=()):
+    """Sends Case c (a capture, or its synthetic stand-in): its status."""
+    r = c.send(port, chunking, extra, api_key=api_key)
+    assert r.status == c.status, (c.name, r)
     return r
-
-
-def capture_model(name):
-    """The model a capture's request names: its path's, decoded once."""
-    req, _, _ = h.load_capture(name)
-    return urllib.parse.unquote(req["path"].split("/")[2])
 
 
 def by_tenant_model(usage):
@@ -123,47 +114,49 @@ def check_schema(redis, usage, days, prefix="aigw", db=0):
 
 # --- every capture, once ----------------------------------------------------
 
-def capture_tenants():
-    """One tenant (and key) per capture, so that each capture has a hash
-    of its own: {name: (tenant, key)} and the tenants document."""
-    names = h.capture_names()
+def capture_tenants(cases):
+    """One tenant (and key) per case, so that each case has a hash of its
+    own: {name: (tenant, key)} and the tenants document."""
     out = {}
     doc = []
-    for i, name in enumerate(names):
+    for i, c in enumerate(cases):
         tid = "cap-%02d" % i
         key, sha = h.make_key("capkey%02d" % i)
         h.register_keys(key)
-        out[name] = (tid, key)
+        out[c.name] = (tid, key)
         doc.append({"id": tid, "keys": [{"id": "capkey%02d" % i,
                                          "sha256": sha}], "models": ["*"]})
     return out, h.tenants_doc(*doc)
 
 
 def test_every_capture_counts_once_in_its_hash(nginx_factory, mock, redis,
-                                               captures, tmp_path):
+                                               tmp_path):
     """
-    Each capture through its own tenant, sent 1, 2 or 3 times at random
-    byte boundaries: its hash holds exactly expected-usage.json times that,
-    requests equal to the sends, no error; the day's index set lists every
+    Each capture (without the shared data: each synthetic stand-in, every
+    operation, SageMaker, errors among them) through its own tenant, sent
+    1, 2 or 3 times at random byte boundaries: its hash holds exactly its
+    usage (expected-usage.json) times that, requests equal to the sends,
+    errors and throttles where it is one; the day's index set lists every
     tenant:model and nothing else; every key follow the schema.
     """
-    tenants, doc = capture_tenants()
+    cases = h.responses()
+    tenants, doc = capture_tenants(cases)
     tfile = h.write_tenants(tmp_path / "tenants.json", doc)
     n = counting_gateway(nginx_factory, mock, tmp_path, redis.address,
                          tenants=tfile)
     day0 = redisd.today()
     want = {}
-    for i, (name, (tid, key)) in enumerate(sorted(tenants.items())):
+    for i, c in enumerate(sorted(cases, key=lambda c: tenants[c.name])):
+        tid, key = tenants[c.name]
         times = 1 + i % 3
         for j in range(times):
-            send_capture(n.port, name, "random:%d:64" % (i * 7 + j),
-                         api_key=key)
-        want[(tid, capture_model(name))] = expected(times, mock.capture_usage(name))
+            send_case(n.port, c, "random:%d:64" % (i * 7 + j), api_key=key)
+        want[(tid, c.model)] = expected(times, h.case_counts(c))
     day1 = redisd.today()
 
     usage = wait_counts(redis, want)
     assert_counts(by_tenant_model(usage), want,
-                  "Redis against expected-usage.json x sends")
+                  "Redis against the expected usage x sends")
     for (day, tenant, model), f in usage.items():
         assert f.get("cost_nanousd", 0) == 0       # until the pricing issue
 
@@ -181,16 +174,17 @@ def test_every_capture_counts_once_in_its_hash(nginx_factory, mock, redis,
         assert any(k[2] == m for k in usage), m
 
 
-def test_repeats_and_errors_in_one_hash(gw_redis, redis, mock, captures):
+def test_repeats_and_errors_in_one_hash(gw_redis, redis, mock):
     """
     One tenant and model, a mix: N captures, errors (500, 400) and
     throttles (429): requests, tokens, errors and throttled add up.
     """
     n = gw_redis
-    name = "test_nova_converse"
-    u = mock.capture_usage(name)
+    c = h.case_for("test_nova_converse", "converse-stream-guardrail")
+    assert c.model == "amazon.nova-lite-v1:0"
+    u = c.usage
     for i in range(5):
-        send_capture(n.port, name, "random:%d" % i)
+        send_case(n.port, c, "random:%d" % i)
     for status, times in ((429, 3), (500, 2), (400, 1)):
         for _ in range(times):
             r = h.post(n.port, "/model/amazon.nova-lite-v1%3A0/converse",
@@ -236,12 +230,14 @@ def test_synthetic_operations_count(gw_redis, redis, mock):
 
 # --- where it counts: prefix=, db=, unix:, IPv6, password= ---------------------
 
-def test_prefix(nginx_factory, mock, redis, captures, tmp_path):
+def test_prefix(nginx_factory, mock, redis, tmp_path):
     n = counting_gateway(nginx_factory, mock, tmp_path,
                          "%s prefix=acme-usage" % redis.address)
-    send_capture(n.port, "test_titan_converse")
+    c = h.case_for("test_titan_converse", "invoke-titan")
+    assert c.model == "amazon.titan-text-express-v1"
+    send_case(n.port, c)
     want = {(h.DEFAULT_TENANT, "amazon.titan-text-express-v1"):
-            expected(1, mock.capture_usage("test_titan_converse"))}
+            expected(1, c.usage)}
     usage = wait_counts(redis, want, prefix="acme-usage")
     assert_counts(by_tenant_model(usage), want)
     keys = redis.call("KEYS", "*")
@@ -251,23 +247,23 @@ def test_prefix(nginx_factory, mock, redis, captures, tmp_path):
     check_schema(redis, usage, {redisd.today()}, prefix="acme-usage")
 
 
-def test_db(nginx_factory, mock, redis, captures, tmp_path):
+def test_db(nginx_factory, mock, redis, tmp_path):
     n = counting_gateway(nginx_factory, mock, tmp_path,
                          "%s db=3" % redis.address)
-    send_capture(n.port, "test_meta_converse")
-    want = {(h.DEFAULT_TENANT, "meta.llama3-2-1b-instruct-v1:0"):
-            expected(1, mock.capture_usage("test_meta_converse"))}
+    c = h.case_for("test_meta_converse", "invoke-llama")
+    send_case(n.port, c)
+    want = {(h.DEFAULT_TENANT, c.model): expected(1, c.usage)}
     usage = wait_counts(redis, want, db=3)
     assert_counts(by_tenant_model(usage), want)
     assert redis.call("DBSIZE") == 0, redis.call("KEYS", "*")
 
 
-def test_unix_socket(nginx_factory, mock, redis, captures, tmp_path):
+def test_unix_socket(nginx_factory, mock, redis, tmp_path):
     n = counting_gateway(nginx_factory, mock, tmp_path,
                          "unix:%s" % redis.unix)
-    send_capture(n.port, "test_cohere_completion")
-    want = {(h.DEFAULT_TENANT, "cohere.command-text-v14"):
-            expected(1, mock.capture_usage("test_cohere_completion"))}
+    c = h.case_for("test_cohere_completion", "converse")
+    send_case(n.port, c)
+    want = {(h.DEFAULT_TENANT, c.model): expected(1, c.usage)}
     usage = wait_counts(redis, want)
     assert_counts(by_tenant_model(usage), want)
     assert n.wait_log(r'aigw: redis "unix:%s" connected'
@@ -283,20 +279,19 @@ def redis_auth(tmp_path_factory):
     r.stop()
 
 
-def test_password(nginx_factory, mock, redis_auth, captures, tmp_path):
+def test_password(nginx_factory, mock, redis_auth, tmp_path):
     redis_auth.flush()
     n = counting_gateway(nginx_factory, mock, tmp_path,
                          '%s "password=%s" db=2' % (redis_auth.address,
                                                     redis_auth.password))
-    send_capture(n.port, "test_guardrail_invoke")
-    want = {(h.DEFAULT_TENANT, "amazon.titan-text-express-v1"):
-            expected(1, mock.capture_usage("test_guardrail_invoke"))}
+    c = h.case_for("test_guardrail_invoke", "titan-stream")
+    send_case(n.port, c)
+    want = {(h.DEFAULT_TENANT, c.model): expected(1, c.usage)}
     usage = wait_counts(redis_auth, want, db=2)
     assert_counts(by_tenant_model(usage), want)
 
 
-def test_wrong_password(nginx_factory, mock, redis_auth, captures,
-                        tmp_path):
+def test_wrong_password(nginx_factory, mock, redis_auth, tmp_path):
     """
     A wrong password: the error log says Redis refused, without the
     password; requests are still served; nothing is counted.
@@ -309,8 +304,9 @@ def test_wrong_password(nginx_factory, mock, redis_auth, captures,
                    r"connection: (WRONGPASS|ERR)" % re.escape(
                        redis_auth.address), timeout=WAIT)
     assert m, n.read_error_log()[-2000:]
+    c = h.case_for("test_titan_converse", "converse")
     for _ in range(3):
-        send_capture(n.port, "test_titan_converse")
+        send_case(n.port, c)
     # the connection is refused again after the requests (the backoff is
     # at most 5 s): nothing can have been counted in between
     mark = n.mark()
@@ -322,7 +318,7 @@ def test_wrong_password(nginx_factory, mock, redis_auth, captures,
     assert redis_auth.password not in log
 
 
-def test_ipv6(nginx_factory, mock, tmp_path_factory, tmp_path, captures):
+def test_ipv6(nginx_factory, mock, tmp_path_factory, tmp_path):
     try:
         s = socket.socket(socket.AF_INET6)
         s.bind(("::1", 0))
@@ -334,9 +330,9 @@ def test_ipv6(nginx_factory, mock, tmp_path_factory, tmp_path, captures):
     try:
         n = counting_gateway(nginx_factory, mock, tmp_path,
                              "[::1]:%d" % r.port)
-        send_capture(n.port, "test_nova_completion")
-        want = {(h.DEFAULT_TENANT, "amazon.nova-lite-v1:0"):
-                expected(1, mock.capture_usage("test_nova_completion"))}
+        c = h.case_for("test_nova_completion", "invoke-nova")
+        send_case(n.port, c)
+        want = {(h.DEFAULT_TENANT, c.model): expected(1, c.usage)}
         usage = wait_counts(r, want)
         assert_counts(by_tenant_model(usage), want)
     finally:

@@ -21,7 +21,6 @@ import os
 import re
 import subprocess
 import time
-import urllib.parse
 from decimal import Decimal
 
 import pytest
@@ -85,6 +84,8 @@ PRICES = {
     NOVA: {"input_per_1k": "0.00006", "output_per_1k": "0.00024"},
     "meta.llama3-2-1b-instruct-v1:0": {"input_per_1k": "0.00072",
                                        "output_per_1k": "0.00072"},
+    "meta.llama3-8b-instruct-v1:0": {"input_per_1k": "0.00072",
+                                     "output_per_1k": "0.00072"},
 }
 
 pytestmark = [
@@ -870,7 +871,7 @@ E2E_TENANTS = [
     ("team-c", "", ""),
 ]
 
-E2E_SENDS = {
+E2E_SENDS = h.pick({
     # tenant: [(capture, times)]
     "team-a": [("test_nova_converse", 2), ("test_prompt_cache", 1),
                ("test_prompt_cache-1", 2), ("test_meta_converse", 1)],
@@ -878,20 +879,40 @@ E2E_SENDS = {
                ("test_nova_cross_region_invoke", 3),
                ("test_titan_converse", 1)],
     "team-c": [("test_nova_converse_stream", 1)],
-}
+}, {
+    # without the shared data, the synthetic stand-ins: the same models
+    # and operations where there is one
+    "team-a": [("converse-stream-guardrail", 2),
+               ("invoke-anthropic-cache-write", 1),
+               ("invoke-anthropic-cache-read", 2), ("invoke-llama", 1)],
+    "team-b": [("converse", 1), ("anthropic-stream", 3),
+               ("invoke-titan", 1)],
+    "team-c": [("converse-stream", 1)],
+})
+
+# one hand-checked row: team-a's prompt cache, claude-3-5-haiku
+E2E_CACHE_ROW = h.pick(
+    # 3 requests; input 4 x 3 = 12 x 0.0008 / 1000 = 0.0000096; output
+    # 50 x 3 = 150 x 0.004 / 1000 = 0.0006; cache read 18131 x 2 = 36262 x
+    # 0.00008 / 1000 = 0.00290096, cache write 18131 x 0.001 / 1000 =
+    # 0.018131: cache 0.02103196; total 0.02164156
+    ["3", "12", "150", "36262", "18131", "0", "0", "0",
+     "0.000009600", "0.000600000", "0.021031960", "0.021641560"],
+    # 3 requests; input 6 x 3 = 18 x 0.0008 / 1000 = 0.0000144; output
+    # 48 + 41 x 2 = 130 x 0.004 / 1000 = 0.00052; cache read 2048 x 2 =
+    # 4096 x 0.00008 / 1000 = 0.00032768, cache write 2048 x 0.001 / 1000
+    # = 0.002048: cache 0.00237568; total 0.00291008
+    ["3", "18", "130", "4096", "2048", "0", "0", "0",
+     "0.000014400", "0.000520000", "0.002375680", "0.002910080"])
 
 
-def capture_model(name):
-    req, _, _ = h.load_capture(name)
-    return urllib.parse.unquote(req["path"].split("/")[2])
-
-
-def test_end_to_end_through_nginx(nginx_factory, mock, redis, captures,
-                                  tmp_path, files, s3):
+def test_end_to_end_through_nginx(nginx_factory, mock, redis, tmp_path,
+                                  files, s3):
     """
-    Recorded Bedrock answers through nginx with aigw_redis, three tenants;
-    429s too; then "aigw export" of that day: every row equals what was
-    sent (requests, the captures' expected usage, errors, throttled), the
+    Recorded Bedrock answers (without the shared data: their synthetic
+    stand-ins) through nginx with aigw_redis, three tenants; 429s too;
+    then "aigw export" of that day: every row equals what was sent
+    (requests, the captures' expected usage, errors, throttled), the
     project and department come from the tenants file, the costs equal an
     independent computation, titan (not in the pricing file) has empty
     costs; the same CSV lands in S3.
@@ -922,19 +943,15 @@ def test_end_to_end_through_nginx(nginx_factory, mock, redis, captures,
     want = {}
     for tid, sends in E2E_SENDS.items():
         for i, (name, times) in enumerate(sends):
-            req, resp, _ = h.load_capture(name)
+            c = h.case(name)
             for j in range(times):
-                headers = list(req["headers"].items()) + [
-                    ("X-Mock-Capture", name),
-                    ("X-Mock-Chunking", "random:%d:64" % (i * 5 + j))]
-                r = h.http_request(n.port, req["method"], req["path"],
-                                   headers, req["body"].encode(),
-                                   api_key=keys[tid])
-                assert r.status == resp["status"], (name, r)
-            f = want.setdefault((tid, capture_model(name)),
+                r = c.send(n.port, "random:%d:64" % (i * 5 + j),
+                           api_key=keys[tid])
+                assert r.status == c.status, (name, r)
+            f = want.setdefault((tid, c.model),
                                 {x: 0 for x in redisd.FIELDS})
             f["requests"] += times
-            for k, v in mock.capture_usage(name).items():
+            for k, v in c.usage.items():
                 f[k] += v * times
     # throttled requests of team-c: errors and throttled, no tokens
     for _ in range(2):
@@ -994,17 +1011,11 @@ def test_end_to_end_through_nginx(nginx_factory, mock, redis, captures,
                                                     usd(t)], (tid, model)
     assert 'no price for model "amazon.titan-text-express-v1"' in r.stderr
 
-    # one hand-checked row: team-a's prompt cache, claude-3-5-haiku:
-    # 3 requests; input 4 x 3 = 12 x 0.0008 / 1000 = 0.0000096; output
-    # 50 x 3 = 150 x 0.004 / 1000 = 0.0006; cache read 18131 x 2 = 36262 x
-    # 0.00008 / 1000 = 0.00290096, cache write 18131 x 0.001 / 1000 =
-    # 0.018131: cache 0.02103196; total 0.02164156
+    # the hand-checked row (E2E_CACHE_ROW)
     if day0 == day1:
         row = got[("team-a",
                    "anthropic.claude-3-5-haiku-20241022-v1:0")]["rows"][0]
-        assert [row[c] for c in COLUMNS[5:]] == [
-            "3", "12", "150", "36262", "18131", "0", "0", "0",
-            "0.000009600", "0.000600000", "0.021031960", "0.021641560"]
+        assert [row[c] for c in COLUMNS[5:]] == E2E_CACHE_ROW
 
     # the same export to S3 is the same CSV
     if day0 == day1:

@@ -49,9 +49,9 @@ ENDPOINT = "fault-endpoint"
 
 
 @pytest.fixture(scope="module")
-def fmock(captures):
+def fmock():
     """A mock of this module's own: its records are the ground truth."""
-    m = mu.MockUpstream(captures_dir=str(captures),
+    m = mu.MockUpstream(captures_dir=str(h.captures_dir() or ""),
                         hold_timeout=h.HOLD_WAIT).start()
     yield m
     m.stop()
@@ -105,14 +105,16 @@ def fault_gateway(nginx_factory, fmock, tenants_file, redis, journal,
 
 def make_plan(count, keys, seed):
     """
-    count requests: real captures (streams among them) at random byte
-    boundaries, the mock's own answers to every Bedrock operation and to
-    SageMaker, and errors (429 throttles, 500, 400); four tenants.
+    count requests: real captures (streams among them; without the shared
+    data, their synthetic stand-ins: every operation, cache reads and
+    writes, SageMaker, a stream ending in a throttling exception, error
+    statuses) at random byte boundaries, the mock's own answers to every
+    Bedrock operation and to SageMaker, and errors (429 throttles, 500,
+    400); four tenants.
     Each is (tenant, key, method, path, headers, body, want_status).
     """
     rng = random.Random(seed)
-    names = h.capture_names()
-    caps = {n: h.load_capture(n) for n in names}
+    cases = h.responses()
     plan = []
     for i in range(count):
         tenant = rng.choice(TENANTS)
@@ -121,13 +123,11 @@ def make_plan(count, keys, seed):
         x = rng.random()
         want = 200
         if x < 0.45:
-            name = rng.choice(names)
-            req, resp, _ = caps[name]
-            path = req["path"]
-            body = req["body"].encode()
-            headers += list(req["headers"].items()) + [
-                ("X-Mock-Capture", name)]
-            want = resp["status"]
+            c = rng.choice(cases)
+            path = c.path
+            body = c.body
+            headers += c.request_headers()
+            want = c.status
         elif x < 0.80 or x >= 0.88:
             model = urllib.parse.quote(rng.choice(BEDROCK_MODELS), safe="")
             path = "/model/%s/%s" % (model, rng.choice(BEDROCK_OPS))
@@ -393,9 +393,9 @@ def test_exactly_once_through_faults(redis, nginx_factory, fmock,
                                      tenant_keys, tmp_path, variant):
     """
     About 3,000 requests of mixed operations (invoke, converse, both
-    stream kinds, real captures at random byte boundaries, SageMaker,
-    429/500/400 errors) from 8 concurrent clients with 4 tenants, through
-    2 workers, while:
+    stream kinds, real captures -- or their synthetic stand-ins -- at
+    random byte boundaries, SageMaker, 429/500/400 errors) from 8
+    concurrent clients with 4 tenants, through 2 workers, while:
 
       1. Redis is shut down for several seconds, then started again (on
          the same port, with its data);

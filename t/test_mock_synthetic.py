@@ -2,7 +2,9 @@
 The mock's synthetic responses on their own (no nginx): every event stream
 decodes with botocore's own decoder (prelude and message CRCs, header
 types), the raw model bytes reassembled from the PayloadParts say the
-usage the tests expect, and X-Mock-Cut-After cuts where it says.
+usage the tests expect, and X-Mock-Cut-After cuts where it says; the
+captures' synthetic stand-ins state their usage and cover every
+operation.
 """
 
 import base64
@@ -136,3 +138,94 @@ def test_cut_after(mock, cut):
     [rec] = mock.requests()
     assert rec["cut"] == {"after": 100, "rst": cut.endswith("rst")}
     assert not rec.get("completed")
+
+
+# --- the captures' stand-ins ------------------------------------------------
+
+def bedrock_usage(s):
+    """Independent reading of the usage a Bedrock answer states: the token
+    headers, else the last word of the body or of the stream."""
+    u = dict.fromkeys(("input_tokens", "output_tokens",
+                       "cache_read_input_tokens", "cache_write_input_tokens",
+                       "images"), 0)
+    names = {"Input": "input_tokens", "Output": "output_tokens",
+             "Cache-Read-Input": "cache_read_input_tokens",
+             "Cache-Write-Input": "cache_write_input_tokens"}
+    found = False
+    for part, k in names.items():
+        v = h.header_get(s.headers, "X-Amzn-Bedrock-%s-Token-Count" % part)
+        if v is not None:
+            u[k] = int(v)
+            found = True
+    if found:
+        return u
+    if not is_stream(s):
+        usage = json.loads(s.body)["usage"]
+        docs = [{"usage": usage}]
+    else:
+        docs = []
+        for m in decode(s.body):
+            doc = json.loads(m.payload)
+            if m.headers[":event-type"] == "chunk":
+                doc = json.loads(base64.b64decode(doc["bytes"]))
+            docs.append(doc)
+    for d in docs:
+        m = d.get("amazon-bedrock-invocationMetrics")
+        if m:
+            return dict(u, input_tokens=m["inputTokenCount"],
+                        output_tokens=m["outputTokenCount"],
+                        cache_read_input_tokens=m.get(
+                            "cacheReadInputTokenCount", 0),
+                        cache_write_input_tokens=m.get(
+                            "cacheWriteInputTokenCount", 0))
+        if "inputTextTokenCount" in d:
+            u["input_tokens"] = int(d["inputTextTokenCount"])
+        if "totalOutputTextTokenCount" in d:
+            u["output_tokens"] = int(d["totalOutputTextTokenCount"])
+        if "usage" in d and "inputTokens" in d["usage"]:
+            x = d["usage"]
+            u.update(input_tokens=x["inputTokens"],
+                     output_tokens=x["outputTokens"],
+                     cache_read_input_tokens=x.get("cacheReadInputTokens", 0),
+                     cache_write_input_tokens=x.get("cacheWriteInputTokens",
+                                                    0))
+    return u
+
+
+@pytest.mark.parametrize("name", [n for n in h.SYNTHETIC_REQUESTS
+                                  if not n.startswith(("sm-", "error-"))
+                                  and "throttled" not in n])
+def test_stand_in_states_its_usage(name):
+    """Each Bedrock stand-in says the usage it is expected to be metered
+    with, read here independently of the gateway; with the token headers,
+    the body says the same where it has counts."""
+    s = ms.build(name)
+    assert bedrock_usage(s) == s.usage
+    if h.header_get(s.headers, "X-Amzn-Bedrock-Input-Token-Count") and \
+            name != "invoke-claude-v2":
+        text = s.body.decode()
+        for k in ("input_tokens", "output_tokens"):
+            assert str(s.usage[k]) in text, (name, k)
+
+
+def test_stand_ins_cover_every_operation():
+    """The synthetic set stands in for the captures: every operation of
+    both services, cache reads and writes (headers, body, stream), an
+    ARN model, a stream ending in an exception, error statuses; each
+    request body is JSON."""
+    cases = h.synthetic_cases()
+    assert {c.operation for c in cases} == set(h.SOURCE)
+    ok = [c for c in cases if c.status == 200 and not c.error_type]
+    for op in h.SOURCE:
+        assert any(c.operation == op and any(c.usage.values())
+                   for c in ok), op
+    for op in ("invoke", "converse", "invoke-with-response-stream",
+               "converse-stream"):
+        for k in ("cache_read_input_tokens", "cache_write_input_tokens"):
+            assert any(c.operation == op and c.usage[k] for c in ok), (op, k)
+    assert any(c.model.startswith("arn:") for c in cases)
+    assert any(c.status == 200 and c.error_type for c in cases)
+    assert {c.status for c in cases} >= {200, 400, 429}
+    for c in cases:
+        json.loads(c.body)
+        assert c.request_id

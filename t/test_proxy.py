@@ -1,6 +1,7 @@
 """
-The gateway as a SigV4-signing proxy: real Bedrock captures replayed with
-arbitrary byte boundaries, request bodies in memory and in temp files, a
+The gateway as a SigV4-signing proxy: real Bedrock captures (and their
+synthetic stand-ins, which need no shared data) replayed with arbitrary
+byte boundaries, request bodies in memory and in temp files, a
 session token, header hygiene, streams event by event, SageMaker, HTTP/2.
 """
 
@@ -73,38 +74,49 @@ def capture_params():
     names = h.capture_names()
     if not names:
         return [pytest.param(None, None, marks=pytest.mark.skip(
-            reason="bedrock captures not found at %s (set AIGW_TESTDATA)"
-            % (h.testdata_dir() / "bedrock-captures")))]
+            reason=h.captures_missing()))]
     return [pytest.param(n, c, id="%s-%s" % (n, c))
             for n in names for c in CHUNKINGS]
 
 
-@pytest.mark.parametrize("name,chunking", capture_params())
-def test_capture_replayed_through_gateway(gw, mock, name, chunking):
-    req, resp, body = h.load_capture(name)
-    reqbody = req["body"].encode()
-    headers = list(req["headers"].items()) + [
-        ("X-Mock-Capture", name), ("X-Mock-Chunking", chunking)]
-    r = h.http_request(gw.port, req["method"], req["path"], headers, reqbody)
+def check_replayed(gw, mock, c, chunking):
+    """Case c through the gateway: the status, the body byte for byte and
+    AWS's headers come back; the mock got the request signed, its body
+    and headers unchanged."""
+    r = c.send(gw.port, chunking)
 
-    assert r.status == resp["status"], r
-    assert r.body == body, "body differs: got %d bytes, want %d" % (
-        len(r.body), len(body))
-    assert r.header("Content-Type") == resp["headers"]["Content-Type"]
-    assert r.header("x-amzn-RequestId") == resp["headers"]["x-amzn-RequestId"]
-    for k, v in resp["headers"].items():
-        if k.lower().startswith("x-amzn-bedrock-"):
+    assert r.status == c.status, r
+    assert r.body == c.resp_body, "body differs: got %d bytes, want %d" % (
+        len(r.body), len(c.resp_body))
+    assert r.header("Content-Type") == c.resp_header("Content-Type")
+    assert r.header("x-amzn-RequestId") == c.request_id
+    for k, v in c.resp_headers:
+        if k.lower().startswith(("x-amzn-bedrock-", "x-amzn-sagemaker-",
+                                 "x-amzn-errortype")):
             assert r.header(k) == v, k
 
     rec = one_request(mock)
-    assert_signed(rec)
-    assert rec["method"] == req["method"]
-    assert rec["path"] == req["path"]          # the wire form, query dropped
-    assert rec["body_sha256"] == h.sha256_hex(reqbody)
-    assert rec["body_length"] == len(reqbody)
+    assert_signed(rec, service=c.service)
+    assert rec["method"] == c.method
+    assert rec["path"] == c.path               # the wire form, query dropped
+    assert rec["body_sha256"] == h.sha256_hex(c.body)
+    assert rec["body_length"] == len(c.body)
     assert rec["host"] == "127.0.0.1:%d" % mock.port
-    for k, v in req["headers"].items():
+    for k, v in c.headers:
         assert rec_headers(rec, k) == [v], k
+
+
+@pytest.mark.parametrize("name,chunking", capture_params())
+def test_capture_replayed_through_gateway(gw, mock, name, chunking):
+    check_replayed(gw, mock, h.capture_case(name), chunking)
+
+
+@pytest.mark.parametrize("chunking", CHUNKINGS)
+@pytest.mark.parametrize("name", list(h.SYNTHETIC_REQUESTS))
+def test_synthetic_replayed_through_gateway(gw, mock, name, chunking):
+    """The captures' synthetic stand-ins (every operation, SageMaker,
+    errors) at the same byte boundaries."""
+    check_replayed(gw, mock, h.synthetic_case(name), chunking)
 
 
 # --- the SDK-shaped request -------------------------------------------------
@@ -341,18 +353,16 @@ def test_error_passed_through(gw, mock):
 
 # --- streams --------------------------------------------------------------------
 
-@pytest.mark.parametrize("capture", ["test_anthropic_3_completion_streaming",
-                                     "test_nova_converse_stream"])
-def test_stream_event_reaches_client_before_the_rest(gw, mock, captures,
-                                                     capture):
-    req, resp, body = h.load_capture(capture)
-    first = mu.eventstream_split(body)[0]
+@pytest.mark.parametrize("capture", h.pick(
+    ["test_anthropic_3_completion_streaming", "test_nova_converse_stream"],
+    ["anthropic-stream", "converse-stream-guardrail"]))
+def test_stream_event_reaches_client_before_the_rest(gw, mock, capture):
+    c = h.case(capture)
+    first = mu.eventstream_split(c.resp_body)[0]
     token = uuid.uuid4().hex
-    headers = list(req["headers"].items()) + [
-        ("X-Mock-Capture", capture), ("X-Mock-Chunking", "events"),
-        ("X-Mock-Hold", token)]
-    conn, r = h.open_request(gw.port, "POST", req["path"], headers,
-                             req["body"].encode(), timeout=HOLD_WAIT * 0.6)
+    headers = c.request_headers("events", [("X-Mock-Hold", token)])
+    conn, r = h.open_request(gw.port, "POST", c.path, headers, c.body,
+                             timeout=HOLD_WAIT * 0.6)
     try:
         assert r.status == 200
         got = r.read(len(first))
@@ -364,7 +374,7 @@ def test_stream_event_reaches_client_before_the_rest(gw, mock, captures,
         rest = r.read()
     finally:
         conn.close()
-    assert first + rest == body
+    assert first + rest == c.resp_body
     assert one_request(mock)["hold"] == {"token": token, "released": True}
 
 
@@ -496,14 +506,12 @@ def test_http2_body_without_content_length(gw, mock, certs, tmp_path):
     assert h.header_all(rec["headers"], "content-length") == [str(len(body))]
 
 
-def test_http2_stream_response(gw, mock, certs, captures, tmp_path):
-    name = "test_titan_converse_stream"
-    req, resp, body = h.load_capture(name)
-    r = h.curl("https://localhost:%d%s" % (gw.ports[2], req["path"]),
-               tmp_path, headers=list(req["headers"].items()) + [
-                   ("X-Mock-Capture", name), ("X-Mock-Chunking", "random:9")],
-               body=req["body"].encode(), cacert=certs["ca"])
+def test_http2_stream_response(gw, mock, certs, tmp_path):
+    c = h.case_for("test_titan_converse_stream", "converse-stream")
+    r = h.curl("https://localhost:%d%s" % (gw.ports[2], c.path),
+               tmp_path, headers=c.request_headers("random:9"),
+               body=c.body, cacert=certs["ca"])
     assert r.http_version == "2"
     assert r.status == 200
-    assert r.body == body
+    assert r.body == c.resp_body
     assert_signed(one_request(mock))

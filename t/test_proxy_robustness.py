@@ -104,16 +104,13 @@ def test_concurrent_requests(gw, mock):
               "bedrock" if path == CONVERSE else "sagemaker")
 
 
-def test_client_gone_mid_stream(gw, mock, captures):
-    name = "test_titan_converse_stream"
-    req, resp, body = h.load_capture(name)
-    first = mu.eventstream_split(body)[0]
+def test_client_gone_mid_stream(gw, mock):
+    c = h.case_for("test_titan_converse_stream", "converse-stream")
+    first = mu.eventstream_split(c.resp_body)[0]
     token = uuid.uuid4().hex
-    conn, r = h.open_request(gw.port, "POST", req["path"], list(
-        req["headers"].items()) + [("X-Mock-Capture", name),
-                                   ("X-Mock-Chunking", "events"),
-                                   ("X-Mock-Hold", token)],
-        req["body"].encode(), timeout=HOLD_WAIT * 0.6)
+    conn, r = h.open_request(gw.port, "POST", c.path, c.request_headers(
+        "events", [("X-Mock-Hold", token)]), c.body,
+        timeout=HOLD_WAIT * 0.6)
     assert r.read(len(first)) == first
     conn.close()
     mock.release(token)

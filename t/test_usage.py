@@ -1,11 +1,13 @@
 """
 Exact token usage, as the access log shows it ($aigw_input_tokens, ...,
 $aigw_usage_source, $aigw_upstream_request_id, $aigw_error_type,
-$aigw_ttft_ms, $aigw_images): every recorded Bedrock capture at arbitrary
-upstream byte boundaries, the shipped JSON log format, synthetic SageMaker
-responses (OpenAI-style and TGI, JSON and server-sent events split across
-PayloadParts), exceptions mid-stream, AWS error shapes, streams cut by the
-client and by the upstream, image models, and time to first token.
+$aigw_ttft_ms, $aigw_images): every recorded Bedrock capture, and every
+synthetic stand-in of them (helpers.synthetic_cases(), which need no
+shared data), at arbitrary upstream byte boundaries, the shipped JSON log
+format, synthetic SageMaker responses (OpenAI-style and TGI, JSON and
+server-sent events split across PayloadParts), exceptions mid-stream,
+AWS error shapes, streams cut by the client and by the upstream, image
+models, and time to first token.
 
 The 50 MB stream and its memory are in test_usage_memory.py.
 """
@@ -139,16 +141,20 @@ def capture_params(chunkings):
     names = h.capture_names()
     if not names:
         return [pytest.param(None, None, marks=pytest.mark.skip(
-            reason="bedrock captures not found at %s (set AIGW_TESTDATA)"
-            % (h.testdata_dir() / "bedrock-captures")))]
+            reason=h.captures_missing()))]
     return [pytest.param(n, c, id="%s-%s" % (n, c))
             for n in names for c in chunkings]
 
 
 def expected_usage(name):
-    d = h.captures_dir() / name
-    return {k: int(v) for k, v in json.loads(
-        (d / "expected-usage.json").read_text()).items()}
+    return h.case(name).usage
+
+
+def send_case(n, c, chunking, extra=()):
+    """Sends Case c with a fresh X-Test-Id: (response, test id)."""
+    tid = uuid.uuid4().hex
+    r = c.send(n.port, chunking, list(extra) + [("X-Test-Id", tid)])
+    return r, tid
 
 
 def send_capture(n, name, chunking, extra=()):
@@ -178,6 +184,30 @@ def test_capture_metered_exactly(ugw, mock, name, chunking):
     ttft_check(e, op in STREAMING)
 
 
+@pytest.mark.parametrize("chunking", CAPTURE_CHUNKINGS)
+@pytest.mark.parametrize("name", list(h.SYNTHETIC_REQUESTS))
+def test_synthetic_metered_exactly(ugw, mock, name, chunking):
+    """
+    The captures' synthetic stand-ins (every operation, cache reads and
+    writes, SageMaker, an exception mid-stream, error statuses) at the
+    same byte boundaries: the body passes byte for byte, the usage, its
+    source, the request id and the error type are exact.
+    """
+    c = h.synthetic_case(name)
+    r, tid = send_case(ugw, c, chunking)
+    assert r.status == c.status, r
+    assert r.body == c.resp_body, "body differs: got %d bytes, want %d" % (
+        len(r.body), len(c.resp_body))
+    e = ugw.wait_entry(tid)
+    assert tokens(e) == c.usage, e
+    assert e["aigw_usage_source"] == c.source, e
+    assert e["aigw_upstream_request_id"] == c.request_id, e
+    assert e["aigw_error_type"] == c.error_type, e
+    assert e["aigw_images"] == "0"
+    assert e["aigw_cost"] == ""
+    ttft_check(e, c.streaming)
+
+
 TOKEN_HEADERS = ",".join("X-Amzn-Bedrock-%s-Token-Count" % k for k in (
     "Input", "Output", "Cache-Read-Input", "Cache-Write-Input"))
 
@@ -205,32 +235,61 @@ BODY_FALLBACK = {
     "test_cohere_completion": ZERO,
 }
 
+# the same of the synthetic InvokeModel answers (None: their usage)
+SYNTHETIC_BODY_FALLBACK = {
+    "invoke-anthropic-cache-write": None,       # cache_creation_input_tokens
+    "invoke-anthropic-cache-read": None,        # cache_read_input_tokens
+    "invoke-titan": None,
+    "invoke-llama": None,
+    "invoke-nova": None,                        # cacheReadInputTokenCount
+    "invoke-openai": None,                      # OpenAI-style usage
+    "invoke-claude-v2": ZERO,                   # no counts in the body
+}
 
-@pytest.mark.parametrize("name", sorted(BODY_FALLBACK))
-@pytest.mark.parametrize("chunking", ["random:61:13", "1"])
-def test_invoke_without_token_headers(ugw, mock, captures, name, chunking):
+
+def body_fallback_params(chunkings=("random:61:13", "1")):
+    """The captures' (one skip without them), then the synthetic ones."""
+    if h.have_captures():
+        out = [pytest.param(n, c, id="%s-%s" % (c, n))
+               for n in sorted(BODY_FALLBACK) for c in chunkings]
+    else:
+        out = [pytest.param(None, None, id="captures", marks=pytest.mark.skip(
+            reason=h.captures_missing()))]
+    return out + [pytest.param(n, c, id="%s-%s" % (c, n))
+                  for n in sorted(SYNTHETIC_BODY_FALLBACK) for c in chunkings]
+
+
+@pytest.mark.parametrize("name,chunking", body_fallback_params())
+def test_invoke_without_token_headers(ugw, mock, name, chunking):
     """
     An InvokeModel answer without the X-Amzn-Bedrock-*-Token-Count headers
     is metered from the body: Anthropic, Nova, Titan, Llama, AI21, the
     OpenAI-style usage; "usage" objects inside a guardrail trace are not
     token counts.  A body without counts is "none".
     """
-    req, resp, body, r, tid = send_capture(
-        ugw, name, chunking, [("X-Mock-Drop-Headers", TOKEN_HEADERS)])
-    assert op_of(req["path"]) == "invoke"
-    assert (r.status, r.body) == (200, body)
+    c = h.case(name)
+    r, tid = send_case(ugw, c, chunking,
+                       [("X-Mock-Drop-Headers", TOKEN_HEADERS)])
+    assert c.operation == "invoke"
+    assert (r.status, r.body) == (200, c.resp_body)
     assert r.header("X-Amzn-Bedrock-Input-Token-Count") is None
     e = ugw.wait_entry(tid)
-    want = BODY_FALLBACK[name] or expected_usage(name)
+    want = (BODY_FALLBACK if c.kind == "capture" else
+            SYNTHETIC_BODY_FALLBACK)[name] or c.usage
     assert tokens(e) == want, e
     assert e["aigw_usage_source"] == ("none" if want == ZERO else "body"), e
 
 
 def test_invoke_captures_all_in_body_fallback():
-    """Every InvokeModel capture has its line in BODY_FALLBACK."""
+    """Every InvokeModel capture (and synthetic answer) has its line in
+    BODY_FALLBACK (SYNTHETIC_BODY_FALLBACK)."""
     invokes = [n for n in h.capture_names()
                if op_of(h.load_capture(n)[0]["path"]) == "invoke"]
     assert sorted(invokes) == sorted(BODY_FALLBACK) or not invokes
+    assert sorted(n for n in h.SYNTHETIC_REQUESTS
+                  if h.synthetic_case(n).operation == "invoke" and
+                  h.synthetic_case(n).status == 200) == \
+        sorted(SYNTHETIC_BODY_FALLBACK)
 
 
 # --- the shipped log format --------------------------------------------------
@@ -275,24 +334,25 @@ SHIPPED_KEYS = {
     "images", "cost_usd", "usage_source", "error_type", "ttft_ms"}
 
 
-def test_shipped_log_format(shipped_log_gateway, mock, captures):
+def test_shipped_log_format(shipped_log_gateway, mock):
     """
-    Every capture at random boundaries, then a gateway error (no key), a
-    stream exception and a SageMaker stream, through nginx logging with
-    the shipped aigw_json: each line is one JSON object of strings with
-    the documented keys, and carries the exact usage.
+    Every capture (without the shared data: every synthetic stand-in) at
+    random boundaries, then a gateway error (no key), a stream exception
+    and a SageMaker stream, through nginx logging with the shipped
+    aigw_json: each line is one JSON object of strings with the documented
+    keys, and carries the exact usage.
     """
     n = shipped_log_gateway
     want = []
-    for i, name in enumerate(h.capture_names()):
-        req, resp, body, r, _ = send_capture(n, name, "random:%d" % (100 + i))
-        assert (r.status, r.body) == (resp["status"], body), name
-        want.append((name, expected_usage(name),
-                     SOURCE[op_of(req["path"])],
-                     resp["headers"]["x-amzn-RequestId"], ""))
+    for i, c in enumerate(h.responses()):
+        r, _ = send_case(n, c, "random:%d" % (100 + i))
+        assert (r.status, r.body) == (c.status, c.resp_body), c.name
+        want.append((c.name, c.usage, c.source, c.request_id, c.error_type,
+                     c.status))
     r = h.post(n.port, CONVERSE, CONVERSE_BODY, api_key=None)
     assert r.status == 401
-    want.append(("no key", None, None, "", "UnrecognizedClientException"))
+    want.append(("no key", None, None, "", "UnrecognizedClientException",
+                 401))
     for syn, path in (("anthropic-stream-throttled", INVOKE_STREAM),
                       ("sm-openai-stream",
                        "/endpoints/ep-auto/invocations-response-stream")):
@@ -301,13 +361,13 @@ def test_shipped_log_format(shipped_log_gateway, mock, captures):
         assert (r.status, r.body) == (200, s.body)
         want.append((syn, expected_tokens(s.usage), "stream",
                      h.header_get(s.headers, "x-amzn-RequestId"),
-                     s.error_type))
+                     s.error_type, 200))
 
     entries = n.wait_access(len(want))
     lines = n.access_log.read_text().splitlines()
     assert len(lines) == len(want) == len(entries)
-    for line, e, (name, usage, source, rid, etype) in zip(lines, entries,
-                                                          want):
+    for line, e, (name, usage, source, rid, etype, status) in zip(
+            lines, entries, want):
         assert json.loads(line) == e
         assert set(e) == SHIPPED_KEYS, name
         assert all(isinstance(v, str) for v in e.values()), (name, e)
@@ -322,7 +382,7 @@ def test_shipped_log_format(shipped_log_gateway, mock, captures):
             continue
         assert tokens(e, "") == usage, (name, e)
         assert e["usage_source"] == source, (name, e)
-        assert e["status"] == "200" and e["upstream_status"] == "200", e
+        assert e["status"] == e["upstream_status"] == str(status), e
 
 
 # --- SageMaker ---------------------------------------------------------------
@@ -494,28 +554,51 @@ def test_error_status(ugw, mock, how, path, status, etype):
 
 # --- streams cut short -------------------------------------------------------
 
+def usage_of(inp=0, out=0, cr=0, cw=0):
+    return {"input_tokens": inp, "output_tokens": out,
+            "cache_read_input_tokens": cr, "cache_write_input_tokens": cw}
+
+
+def message_ends(name):
+    """The offsets where each event-stream message of a synthetic answer
+    ends."""
+    out = []
+    for m in mu.eventstream_split(ms.build(name).body):
+        out.append((out[-1] if out else 0) + len(m))
+    return out
+
+
 STREAMING_CAPTURE = "test_anthropic_3_completion_streaming"
-# its first event (message_start) is 435 bytes and says input 16, output 1;
-# the invocation metrics come in the last event, at 4962
-AFTER_START = {"input_tokens": 16, "output_tokens": 1,
-               "cache_read_input_tokens": 0, "cache_write_input_tokens": 0}
+TITAN_STREAM = "test_titan_invoke_stream"
+NOVA_STREAM = "test_nova_converse_stream"
+# Without the shared data, their synthetic stand-ins: anthropic-stream
+# (message_start: input 25, output 1, cache read 1024, cache write 256;
+# message_delta: output 21; message_stop: the invocation metrics),
+# titan-stream (no metrics: inputTextTokenCount 14.0 in the first chunk,
+# totalOutputTextTokenCount 61.0 in the last), converse-stream (the usage
+# in the last event, metadata).
+STREAMING_CASE = h.pick(STREAMING_CAPTURE, "anthropic-stream")
+TITAN_CASE = h.pick(TITAN_STREAM, "titan-stream")
+CONVERSE_STREAM_CASE = h.pick(NOVA_STREAM, "converse-stream")
+
+# the capture's first event (message_start) is 435 bytes and says input
+# 16, output 1; the invocation metrics come in the last event, at 4962
+AFTER_START = h.pick(usage_of(16, 1), usage_of(25, 1, 1024, 256))
 
 
-@pytest.mark.parametrize("capture,first_usage", [
-    (STREAMING_CAPTURE, AFTER_START),
-    ("test_nova_converse_stream", ZERO),
+@pytest.mark.parametrize("name,first_usage", [
+    (STREAMING_CASE, AFTER_START),
+    (CONVERSE_STREAM_CASE, ZERO),
 ])
-def test_stream_cut_by_client(ugw, mock, captures, capture, first_usage):
+def test_stream_cut_by_client(ugw, mock, name, first_usage):
     """The client reads the first event and closes the connection while
     the upstream holds the rest: partial, with what that event said."""
-    req, resp, body = h.load_capture(capture)
-    first = mu.eventstream_split(body)[0]
+    c = h.case(name)
+    first = mu.eventstream_split(c.resp_body)[0]
     token = uuid.uuid4().hex
     tid = uuid.uuid4().hex
-    conn, r = h.open_request(ugw.port, "POST", req["path"], list(
-        req["headers"].items()) + [
-        ("X-Mock-Capture", capture), ("X-Mock-Chunking", "events"),
-        ("X-Mock-Hold", token), ("X-Test-Id", tid)], req["body"].encode(),
+    conn, r = h.open_request(ugw.port, "POST", c.path, c.request_headers(
+        "events", [("X-Mock-Hold", token), ("X-Test-Id", tid)]), c.body,
         timeout=h.HOLD_WAIT * 0.6)
     try:
         assert r.status == 200
@@ -528,7 +611,7 @@ def test_stream_cut_by_client(ugw, mock, captures, capture, first_usage):
     e = ugw.wait_entry(tid, timeout=h.HOLD_WAIT + 5)
     assert e["aigw_usage_source"] == "partial", e
     assert tokens(e) == first_usage, e
-    assert e["aigw_upstream_request_id"] == resp["headers"]["x-amzn-RequestId"]
+    assert e["aigw_upstream_request_id"] == c.request_id
     ttft_check(e, True)
 
 
@@ -555,16 +638,36 @@ def cut_request(n, path, headers, body):
     return r.status, got, n.wait_entry(tid)
 
 
-def usage_of(inp=0, out=0, cr=0, cw=0):
-    return {"input_tokens": inp, "output_tokens": out,
-            "cache_read_input_tokens": cr, "cache_write_input_tokens": cw}
+def synthetic_upstream_cuts():
+    """UPSTREAM_CUTS of the synthetic stand-ins, at the same places."""
+    a = message_ends("anthropic-stream")
+    t = message_ends("titan-stream")
+    c = message_ends("converse-stream")
+    whole = usage_of(25, 21, 1024, 256)
+    return [
+        # message_start, content_block_start, 13 deltas, content_block_stop,
+        # message_delta, message_stop with the invocation metrics
+        ("anthropic-stream", str(a[0] - 100), ZERO, "partial"),
+        ("anthropic-stream", str(a[0]), AFTER_START, "partial"),
+        ("anthropic-stream", str(a[2] + 50), AFTER_START, "partial"),
+        ("anthropic-stream", "%d:rst" % (a[2] + 50), AFTER_START,
+         "partial"),
+        ("anthropic-stream", str(a[-2]), whole, "partial"),
+        ("anthropic-stream", str((a[-2] + a[-1]) // 2), whole, "partial"),
+        ("anthropic-stream", str(a[-1]), None, "stream"),
+        # three chunks, no metrics
+        ("titan-stream", str(t[0]), usage_of(14), "partial"),
+        ("titan-stream", "%d:rst" % t[1], usage_of(14), "partial"),
+        ("titan-stream", str(t[2] - 100), usage_of(14), "partial"),
+        # the usage in the last event, metadata
+        ("converse-stream", str(c[0]), ZERO, "partial"),
+        ("converse-stream", str(c[-2]), ZERO, "partial"),
+        ("converse-stream", str(c[-1]), None, "stream"),
+    ]
 
-
-TITAN_STREAM = "test_titan_invoke_stream"
-NOVA_STREAM = "test_nova_converse_stream"
 
 # (capture, cut after, usage (None: the capture's whole), source)
-UPSTREAM_CUTS = [
+UPSTREAM_CUTS = h.pick([
     # Anthropic: 0 message_start (435 bytes), 435 ..., 4711 message_delta,
     # 4962 message_stop with the invocation metrics, 5265 the end
     (STREAMING_CAPTURE, "300", ZERO, "partial"),       # inside message_start
@@ -583,14 +686,14 @@ UPSTREAM_CUTS = [
     (NOVA_STREAM, "145", ZERO, "partial"),
     (NOVA_STREAM, "3970", ZERO, "partial"),
     (NOVA_STREAM, "5369", None, "stream"),
-]
+], synthetic_upstream_cuts())
 
 
 @pytest.mark.parametrize("capture,cut,usage,source", [
     pytest.param(*c, id="%s-%s" % c[:2]) for c in UPSTREAM_CUTS])
 @pytest.mark.parametrize("chunking", ["events", "random:77:50"])
-def test_stream_cut_by_upstream(ugw, mock, captures, capture, cut, usage,
-                                source, chunking):
+def test_stream_cut_by_upstream(ugw, mock, capture, cut, usage, source,
+                                chunking):
     """
     The upstream closes (or resets) the connection after so many bytes:
     partial, with the usage of the messages that arrived whole (a message
@@ -598,20 +701,17 @@ def test_stream_cut_by_upstream(ugw, mock, captures, capture, cut, usage,
     no metrics); once the final usage arrived (invocation metrics,
     metadata event), it stands whatever follows.
     """
-    req, resp, body = h.load_capture(capture)
-    status, got, e = cut_request(ugw, req["path"], list(
-        req["headers"].items()) + [
-        ("X-Mock-Capture", capture),
-        ("X-Mock-Chunking", chunking), ("X-Mock-Cut-After", cut)],
-        req["body"].encode())
+    c = h.case(capture)
+    status, got, e = cut_request(ugw, c.path, c.request_headers(
+        chunking, [("X-Mock-Cut-After", cut)]), c.body)
     n = int(cut.split(":")[0])
     assert status == 200
-    assert got == body[:n]
+    assert got == c.resp_body[:n]
     [rec] = mock.requests()
     assert rec["cut"] == {"after": n, "rst": cut.endswith(":rst")}
     assert e["aigw_usage_source"] == source, e
-    assert tokens(e) == (usage or expected_usage(capture)), e
-    assert e["aigw_upstream_request_id"] == resp["headers"]["x-amzn-RequestId"]
+    assert tokens(e) == (usage or c.usage), e
+    assert e["aigw_upstream_request_id"] == c.request_id
     ttft_check(e, True)
 
 
@@ -655,47 +755,49 @@ def test_sagemaker_stream_cut_by_upstream(ugw, mock, name, marker):
         assert tokens(e) == want, (cut, e)
 
 
-@pytest.mark.parametrize("capture,cut,source", [
+@pytest.mark.parametrize("capture,cut,source", h.pick([
     # the token headers are the final usage, whatever happens to the body
     ("test_anthropic_3_completion_string_content", "100", "header"),
     # a converse body cut before its "usage"
     ("test_nova_converse", "200", "partial"),
     ("test_nova_converse", "200:rst", "partial"),
-])
-def test_body_cut_by_upstream(ugw, mock, captures, capture, cut, source):
-    req, resp, body = h.load_capture(capture)
-    status, got, e = cut_request(ugw, req["path"], [
-        ("X-Mock-Capture", capture), ("X-Mock-Chunking", "random:5:40"),
-        ("X-Mock-Cut-After", cut)], req["body"].encode())
+], [
+    ("invoke-anthropic-cache-write", "100", "header"),
+    ("converse", "200", "partial"),
+    ("converse", "200:rst", "partial"),
+]))
+def test_body_cut_by_upstream(ugw, mock, capture, cut, source):
+    c = h.case(capture)
+    status, got, e = cut_request(ugw, c.path, c.request_headers(
+        "random:5:40", [("X-Mock-Cut-After", cut)]), c.body)
     assert status == 200
-    assert got == body[:int(cut.split(":")[0])]
+    assert got == c.resp_body[:int(cut.split(":")[0])]
     assert e["aigw_usage_source"] == source, e
-    want = expected_usage(capture) if source == "header" else ZERO
+    want = c.usage if source == "header" else ZERO
     assert tokens(e) == want, e
 
 
 # --- time to first token -----------------------------------------------------
 
-@pytest.mark.parametrize("capture", [STREAMING_CAPTURE,
-                                     "test_titan_converse_stream"])
-def test_ttft_before_a_held_stream_ends(ugw, mock, captures, capture):
+@pytest.mark.parametrize("capture", h.pick(
+    [STREAMING_CAPTURE, "test_titan_converse_stream"],
+    ["anthropic-stream", "converse-stream"]))
+def test_ttft_before_a_held_stream_ends(ugw, mock, capture):
     """The upstream sends the first event, then holds the rest back for
     0.6 s: $aigw_ttft_ms is well under the request time."""
     hold_s = 0.6
-    req, resp, body = h.load_capture(capture)
-    first = mu.eventstream_split(body)[0]
+    c = h.case(capture)
+    first = mu.eventstream_split(c.resp_body)[0]
     token = uuid.uuid4().hex
     tid = uuid.uuid4().hex
-    conn, r = h.open_request(ugw.port, "POST", req["path"], list(
-        req["headers"].items()) + [
-        ("X-Mock-Capture", capture), ("X-Mock-Chunking", "events"),
-        ("X-Mock-Hold", token), ("X-Test-Id", tid)], req["body"].encode(),
+    conn, r = h.open_request(ugw.port, "POST", c.path, c.request_headers(
+        "events", [("X-Mock-Hold", token), ("X-Test-Id", tid)]), c.body,
         timeout=h.HOLD_WAIT * 0.6)
     try:
         assert read_some(r, len(first)) == first
         time.sleep(hold_s)
         mock.release(token)
-        assert first + r.read() == body
+        assert first + r.read() == c.resp_body
     finally:
         conn.close()
     e = ugw.wait_entry(tid)
@@ -703,7 +805,7 @@ def test_ttft_before_a_held_stream_ends(ugw, mock, captures, capture):
     total_ms = float(e["request_time"]) * 1000
     assert total_ms >= hold_s * 1000, e
     assert ttft <= total_ms - hold_s * 1000 + 1, e
-    assert tokens(e) == expected_usage(capture)
+    assert tokens(e) == c.usage
 
 
 def test_ttft_only_for_streaming_operations(ugw, mock):
@@ -769,28 +871,28 @@ def test_images_not_counted_for_text_models(ugw, mock):
 
 # --- nginx around the meter --------------------------------------------------
 
-def test_meter_reads_before_gzip(gateway, mock, captures):
+def test_meter_reads_before_gzip(gateway, mock):
     """With gzip in the location, the client gets compressed bytes and the
     meter still reads AWS's own: the usage is exact."""
     import gzip
     n = gateway(location_extra="gzip on; gzip_min_length 1; gzip_proxied "
                 "any; gzip_types application/json "
                 "application/vnd.amazon.eventstream;")
-    for name in ("test_nova_converse", STREAMING_CAPTURE,
-                 "test_titan_converse_stream"):
+    for name in h.pick(("test_nova_converse", STREAMING_CAPTURE,
+                        "test_titan_converse_stream"),
+                       ("converse", "anthropic-stream", "converse-stream")):
         mock.reset()
-        req, resp, body, r, tid = send_capture(
-            n, name, "random:21:30", [("Accept-Encoding", "gzip")])
+        c = h.case(name)
+        r, tid = send_case(n, c, "random:21:30", [("Accept-Encoding", "gzip")])
         assert r.status == 200
         assert r.header("Content-Encoding") == "gzip", name
-        assert gzip.decompress(r.body) == body, name
+        assert gzip.decompress(r.body) == c.resp_body, name
         e = n.wait_entry(tid)
-        assert tokens(e) == expected_usage(name), (name, e)
-        assert e["aigw_usage_source"] == SOURCE[op_of(req["path"])], e
+        assert tokens(e) == c.usage, (name, e)
+        assert e["aigw_usage_source"] == SOURCE[c.operation], e
 
 
-def test_keepalive_upstream_each_response_metered(nginx_factory, mock,
-                                                  captures):
+def test_keepalive_upstream_each_response_metered(nginx_factory, mock):
     """Responses one after another on one kept-alive upstream connection
     (an upstream{} block named after the endpoint host): each one's usage
     is its own."""
@@ -799,16 +901,20 @@ def test_keepalive_upstream_each_response_metered(nginx_factory, mock,
                        "\nupstream mockpool { server 127.0.0.1:%d; "
                        "keepalive 4; }" % mock.port) + h.gateway_server(port)
     n = nginx_factory(conf, [port])
-    names = [STREAMING_CAPTURE, "test_prompt_cache", "test_nova_converse",
-             "test_prompt_cache-1", NOVA_STREAM, TITAN_STREAM,
-             "test_titan_converse"] * 2
+    names = h.pick([STREAMING_CAPTURE, "test_prompt_cache",
+                    "test_nova_converse", "test_prompt_cache-1", NOVA_STREAM,
+                    TITAN_STREAM, "test_titan_converse"],
+                   ["anthropic-stream", "invoke-anthropic-cache-write",
+                    "converse", "invoke-anthropic-cache-read",
+                    "converse-stream-guardrail", "titan-stream",
+                    "converse-stream"]) * 2
     for i, name in enumerate(names):
-        req, resp, body, r, tid = send_capture(n, name, "random:%d:40" % i)
-        assert (r.status, r.body) == (200, body), name
+        c = h.case(name)
+        r, tid = send_case(n, c, "random:%d:40" % i)
+        assert (r.status, r.body) == (200, c.resp_body), name
         e = n.wait_entry(tid)
-        assert tokens(e) == expected_usage(name), (name, e)
-        assert e["aigw_upstream_request_id"] == \
-            resp["headers"]["x-amzn-RequestId"]
+        assert tokens(e) == c.usage, (name, e)
+        assert e["aigw_upstream_request_id"] == c.request_id
     recs = mock.requests()
     assert len(recs) == len(names)
     assert all(rec["sig_ok"] and rec["host"] == "mockpool" for rec in recs)
@@ -878,23 +984,22 @@ def h2_gateway(nginx_factory, mock, certs):
     return nginx_factory(conf, [port])
 
 
-@pytest.mark.parametrize("name", [STREAMING_CAPTURE, NOVA_STREAM,
-                                  "test_prompt_cache"])
-def test_http2_client_metered(h2_gateway, mock, certs, captures, tmp_path,
-                              name):
+@pytest.mark.parametrize("name", h.pick(
+    [STREAMING_CAPTURE, NOVA_STREAM, "test_prompt_cache"],
+    ["anthropic-stream", "converse-stream-guardrail",
+     "invoke-anthropic-cache-write"]))
+def test_http2_client_metered(h2_gateway, mock, certs, tmp_path, name):
     """An HTTP/2 client (the AWS SDKs' default): the same exact usage."""
-    req, resp, body = h.load_capture(name)
+    c = h.case(name)
     tid = uuid.uuid4().hex
-    r = h.curl("https://localhost:%d%s" % (h2_gateway.port, req["path"]),
-               tmp_path, headers=list(req["headers"].items()) + [
-                   ("X-Mock-Capture", name), ("X-Mock-Chunking", "random:4"),
-                   ("X-Test-Id", tid)],
-               body=req["body"].encode(), cacert=certs["ca"])
-    assert (r.http_version, r.status, r.body) == ("2", 200, body)
+    r = h.curl("https://localhost:%d%s" % (h2_gateway.port, c.path),
+               tmp_path, headers=c.request_headers(
+                   "random:4", [("X-Test-Id", tid)]),
+               body=c.body, cacert=certs["ca"])
+    assert (r.http_version, r.status, r.body) == ("2", 200, c.resp_body)
     e = h2_gateway.wait_entry(tid)
-    assert tokens(e) == expected_usage(name), e
-    assert e["aigw_usage_source"] == SOURCE[op_of(req["path"])], e
-
+    assert tokens(e) == c.usage, e
+    assert e["aigw_usage_source"] == SOURCE[c.operation], e
 
 
 def test_upstream_unreachable(nginx_factory):
@@ -914,8 +1019,7 @@ def test_upstream_unreachable(nginx_factory):
         assert e["aigw_upstream_request_id"] == "", e
 
 
-def test_stream_stalled_upstream_times_out(nginx_factory, mock, captures,
-                                           tmp_path):
+def test_stream_stalled_upstream_times_out(nginx_factory, mock, tmp_path):
     """AWS stops sending mid-stream and proxy_read_timeout fires: the
     stream is cut by nginx, partial with what arrived."""
     params = tmp_path / "aigw_params_timeout"
@@ -926,14 +1030,13 @@ def test_stream_stalled_upstream_times_out(nginx_factory, mock, captures,
     port = h.free_port()
     n = nginx_factory(h.aigw_http(mock.url) + h.gateway_server(
         port, params=params), [port])
-    req, resp, body = h.load_capture(STREAMING_CAPTURE)
+    c = h.case(STREAMING_CASE)
     token = uuid.uuid4().hex
-    status, got, e = cut_request(n, req["path"], [
-        ("X-Mock-Capture", STREAMING_CAPTURE), ("X-Mock-Chunking", "events"),
-        ("X-Mock-Hold", token)], req["body"].encode())
+    status, got, e = cut_request(n, c.path, c.request_headers(
+        "events", [("X-Mock-Hold", token)]), c.body)
     mock.release(token)
     assert status == 200
-    assert got == mu.eventstream_split(body)[0]
+    assert got == mu.eventstream_split(c.resp_body)[0]
     assert e["aigw_usage_source"] == "partial", e
     assert tokens(e) == AFTER_START, e
     assert n.wait_log(r"upstream timed out", since=0)
