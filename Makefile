@@ -55,7 +55,7 @@ CORE_LIBS      = -lcrypto -ljansson
 
 .PHONY: all module cli deps demo test unit integration test-valgrind clean \
         FORCE \
-        bench bench-decode bench-gateway
+        bench bench-decode bench-gateway bench-sign
 
 all: module cli
 
@@ -138,7 +138,7 @@ unit: $(UNIT_BINS)
 
 # not a test: the event-stream decoder's throughput next to CRC32's
 # the benchmarks: ratios against a baseline run in the same process
-bench: bench-decode bench-gateway
+bench: bench-decode bench-sign bench-gateway
 
 bench-gateway: all
 	$(PYTHON) t/bench/bench_gateway.py
@@ -149,6 +149,25 @@ bench-decode: t/bench/bench_decode.c t/unit/es_test_util.h $(CORE_SRCS) \
 	$(CC) $(AIGW_CFLAGS) -O2 -It/unit -o $(BUILD)/bench/bench_decode $< \
 	    $(CORE_SRCS) $(CORE_LIBS)
 	$(BUILD)/bench/bench_decode
+
+# the core's per-request hashing and signing next to SHA-256 of the body;
+# with valgrind, callgrind's count of instructions per request of each
+BENCH_SIGN_CG  = 2000
+
+bench-sign: t/bench/bench_sign.c $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(AIGW_CFLAGS) -O2 -o $(BUILD)/bench/bench_sign $< \
+	    $(CORE_SRCS) $(CORE_LIBS)
+	$(BUILD)/bench/bench_sign
+	@command -v valgrind >/dev/null || exit 0; \
+	for f in base request; do \
+	    valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+	        --toggle-collect=bench_$${f}_loop \
+	        $(BUILD)/bench/bench_sign $(BENCH_SIGN_CG) 2>&1 >/dev/null \
+	    | awk -v f=$$f -v n=$(BENCH_SIGN_CG) '/Collected :/ { \
+	        printf "callgrind, %s: %.0f instructions per request\n", \
+	               f, $$4 / n }'; \
+	done
 
 integration: all
 	cd t && AIGW_BUILD=$(CURDIR)/$(BUILD) NGINX_BIN=$(NGINX_BIN) \
