@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "aigw_cli.h"
+#include "aigw_sigv4.h"
+#include "aigw_util.h"
 
 
 #define AIGW_VERSION  "0.1.0"
@@ -40,6 +42,7 @@ static const aigw_command_t  aigw_commands[] = {
 int
 main(int argc, char **argv)
 {
+    int                    rc;
     const aigw_command_t  *c;
 
     if (argc < 2) {
@@ -60,7 +63,13 @@ main(int argc, char **argv)
 
     for (c = aigw_commands; c->name; c++) {
         if (strcmp(argv[1], c->name) == 0) {
-            return c->run(argc - 1, argv + 1);
+            rc = c->run(argc - 1, argv + 1);
+
+            /* what hashing and signing keep in the process */
+            aigw_sigv4_cleanup();
+            aigw_util_cleanup();
+
+            return rc;
         }
     }
 

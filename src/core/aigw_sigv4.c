@@ -4,8 +4,9 @@
  *
  * The canonical request is produced piece by piece into a small buffer
  * on the stack that is flushed into SHA-256 (and the debug sink): it is
- * never held whole.  Signing allocates nothing but OpenSSL's own digest
- * and MAC contexts.
+ * never held whole.  Signing allocates nothing but, once per process, a
+ * digest context, and for each key of a cache its HMAC pads (two digest
+ * contexts): see aigw_sigv4_cleanup().
  */
 
 
@@ -52,7 +53,28 @@ typedef struct {
 } aigw_sigv4_buf_t;
 
 
+/*
+ * The HMAC pads of a cache's keys, by entry position: OpenSSL contexts,
+ * which the cache, plain memory that callers zero, cannot own.  They are
+ * for the entry of the same "gen" (0: none) in any cache: one cache per
+ * process (a worker's) always finds them; caches that take turns in a
+ * position make them again.
+ */
+
+typedef struct {
+    uint64_t     gen;
+    EVP_MD_CTX  *inner;
+    EVP_MD_CTX  *outer;
+} aigw_sigv4_pads_t;
+
+
 static const char  aigw_sigv4_hex_upper[] = "0123456789ABCDEF";
+
+/* the canonical request's digest, then the signature's */
+static EVP_MD_CTX         *aigw_sigv4_md;
+
+static aigw_sigv4_pads_t   aigw_sigv4_pads[AIGW_SIGV4_CACHE_SIZE];
+static uint64_t            aigw_sigv4_gen;
 
 
 static void
@@ -716,7 +738,7 @@ aigw_sigv4_signing_key(const aigw_str_t *secret, const char *date,
         md = EVP_MD_CTX_new();
 
         if (md == NULL
-            || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1
+            || EVP_DigestInit_ex(md, aigw_sha256_md(), NULL) != 1
             || EVP_DigestUpdate(md, "AWS4", 4) != 1
             || EVP_DigestUpdate(md, secret->data, secret->len) != 1
             || EVP_DigestFinal_ex(md, k, &n) != 1)
@@ -754,22 +776,18 @@ aigw_sigv4_cache_entry_is(const aigw_sigv4_cache_entry_t *e,
 }
 
 
-/* region and service are checked: at most 31 bytes, no NUL */
+/*
+ * The cache entry of the signing key, found or made.  Region and service
+ * are checked: at most 31 bytes, no NUL.
+ */
 
-static void
-aigw_sigv4_key(aigw_sigv4_cache_t *cache, const aigw_creds_t *creds,
-    const char *date, const aigw_str_t *region, const aigw_str_t *service,
-    unsigned char key[32])
+static const aigw_sigv4_cache_entry_t *
+aigw_sigv4_cached_key(aigw_sigv4_cache_t *cache, const aigw_creds_t *creds,
+    const char *date, const aigw_str_t *region, const aigw_str_t *service)
 {
     size_t                     i;
     unsigned char              fp[32];
     aigw_sigv4_cache_entry_t  *e, *victim;
-
-    if (cache == NULL) {
-        aigw_sigv4_signing_key(&creds->secret_key, date, region, service,
-                               key);
-        return;
-    }
 
     if (cache->tick == UINT_MAX) {
         for (i = 0; i < AIGW_SIGV4_CACHE_SIZE; i++) {
@@ -778,6 +796,8 @@ aigw_sigv4_key(aigw_sigv4_cache_t *cache, const aigw_creds_t *creds,
 
         cache->tick = 0;
     }
+
+    /* a fingerprint: as the cache holds it, no need to cleanse it */
 
     aigw_sha256(fp, creds->secret_key.data, creds->secret_key.len);
 
@@ -789,9 +809,7 @@ aigw_sigv4_key(aigw_sigv4_cache_t *cache, const aigw_creds_t *creds,
         if (aigw_sigv4_cache_entry_is(e, fp, date, region, service)) {
             e->used = ++cache->tick;
             cache->hits++;
-            memcpy(key, e->key, 32);
-            OPENSSL_cleanse(fp, sizeof(fp));
-            return;
+            return e;
         }
 
         if (e->used < victim->used) {
@@ -801,9 +819,10 @@ aigw_sigv4_key(aigw_sigv4_cache_t *cache, const aigw_creds_t *creds,
 
     cache->misses++;
 
-    aigw_sigv4_signing_key(&creds->secret_key, date, region, service, key);
-
     OPENSSL_cleanse(victim, sizeof(aigw_sigv4_cache_entry_t));
+
+    aigw_sigv4_signing_key(&creds->secret_key, date, region, service,
+                           victim->key);
 
     memcpy(victim->secret_fp, fp, 32);
     memcpy(victim->date, date, 8);
@@ -812,10 +831,106 @@ aigw_sigv4_key(aigw_sigv4_cache_t *cache, const aigw_creds_t *creds,
     victim->region[region->len] = '\0';
     memcpy(victim->service, service->data, service->len);
     victim->service[service->len] = '\0';
-    memcpy(victim->key, key, 32);
     victim->used = ++cache->tick;
+    victim->gen = ++aigw_sigv4_gen;
 
-    OPENSSL_cleanse(fp, sizeof(fp));
+    return victim;
+}
+
+
+/* the HMAC pads of a cache entry's key, made if need be; NULL on failure */
+
+static const aigw_sigv4_pads_t *
+aigw_sigv4_pads_of(const aigw_sigv4_cache_t *cache,
+    const aigw_sigv4_cache_entry_t *e)
+{
+    aigw_sigv4_pads_t  *pads;
+
+    pads = &aigw_sigv4_pads[e - cache->entries];
+
+    if (e->gen != 0 && pads->gen == e->gen) {
+        return pads;
+    }
+
+    pads->gen = 0;
+
+    if (e->gen == 0) {
+        return NULL;
+    }
+
+    if (pads->inner == NULL) {
+        pads->inner = EVP_MD_CTX_new();
+    }
+
+    if (pads->outer == NULL) {
+        pads->outer = EVP_MD_CTX_new();
+    }
+
+    if (pads->inner == NULL || pads->outer == NULL
+        || aigw_hmac_sha256_pads(pads->inner, pads->outer, e->key, 32) != 0)
+    {
+        /* no stale pads of an evicted key either */
+
+        (void) EVP_MD_CTX_reset(pads->inner);
+        (void) EVP_MD_CTX_reset(pads->outer);
+
+        return NULL;
+    }
+
+    pads->gen = e->gen;
+
+    return pads;
+}
+
+
+/* the signature of the string to sign, into "md" */
+
+static void
+aigw_sigv4_signature(const aigw_sigv4_input_t *in, const char *date,
+    const char *sts, size_t len, unsigned char md[32])
+{
+    unsigned char                    key[32];
+    const aigw_sigv4_pads_t         *pads;
+    const aigw_sigv4_cache_entry_t  *e;
+
+    if (in->cache == NULL) {
+        aigw_sigv4_signing_key(&in->creds->secret_key, date, &in->region,
+                               &in->service, key);
+        aigw_hmac_sha256(md, key, 32, sts, len);
+        OPENSSL_cleanse(key, sizeof(key));
+        return;
+    }
+
+    e = aigw_sigv4_cached_key(in->cache, in->creds, date, &in->region,
+                              &in->service);
+
+    pads = aigw_sigv4_pads_of(in->cache, e);
+
+    if (pads == NULL
+        || aigw_hmac_sha256_from_pads(md, aigw_sigv4_md, pads->inner,
+                                      pads->outer, sts, len)
+           != 0)
+    {
+        aigw_hmac_sha256(md, e->key, 32, sts, len);
+    }
+}
+
+
+void
+aigw_sigv4_cleanup(void)
+{
+    size_t  i;
+
+    EVP_MD_CTX_free(aigw_sigv4_md);
+    aigw_sigv4_md = NULL;
+
+    for (i = 0; i < AIGW_SIGV4_CACHE_SIZE; i++) {
+        EVP_MD_CTX_free(aigw_sigv4_pads[i].inner);
+        EVP_MD_CTX_free(aigw_sigv4_pads[i].outer);
+        aigw_sigv4_pads[i].inner = NULL;
+        aigw_sigv4_pads[i].outer = NULL;
+        aigw_sigv4_pads[i].gen = 0;
+    }
 }
 
 
@@ -848,8 +963,7 @@ aigw_sigv4_sign(const aigw_sigv4_input_t *in, aigw_sigv4_output_t *out,
     int                   host, token;
     char                  sts[256], *p;
     size_t                i, j, n, sh, sh_len;
-    unsigned char         key[32], md[32];
-    unsigned int          mdlen;
+    unsigned char         md[32];
     const aigw_creds_t   *creds;
     aigw_sigv4_buf_t      b;
     aigw_header_t         extra[3];
@@ -976,13 +1090,17 @@ aigw_sigv4_sign(const aigw_sigv4_input_t *in, aigw_sigv4_output_t *out,
 
     /* the canonical request, into SHA-256 */
 
-    w.md = EVP_MD_CTX_new();
-    if (w.md == NULL) {
-        return -1;
+    if (aigw_sigv4_md == NULL) {
+        aigw_sigv4_md = EVP_MD_CTX_new();
+
+        if (aigw_sigv4_md == NULL) {
+            return -1;
+        }
     }
 
-    if (EVP_DigestInit_ex(w.md, EVP_sha256(), NULL) != 1) {
-        EVP_MD_CTX_free(w.md);
+    w.md = aigw_sigv4_md;
+
+    if (EVP_DigestInit_ex(w.md, aigw_sha256_md(), NULL) != 1) {
         return -1;
     }
 
@@ -998,7 +1116,6 @@ aigw_sigv4_sign(const aigw_sigv4_input_t *in, aigw_sigv4_output_t *out,
     aigw_sigv4_byte(&w, '\n');
 
     if (aigw_sigv4_canonical_query(&w, in) != 0) {
-        EVP_MD_CTX_free(w.md);
         return -1;
     }
 
@@ -1026,14 +1143,9 @@ aigw_sigv4_sign(const aigw_sigv4_input_t *in, aigw_sigv4_output_t *out,
     aigw_sigv4_write(&w, in->payload_hash.data, in->payload_hash.len);
     aigw_sigv4_flush(&w);
 
-    mdlen = sizeof(md);
-
-    if (w.error || EVP_DigestFinal_ex(w.md, md, &mdlen) != 1) {
-        EVP_MD_CTX_free(w.md);
+    if (w.error || EVP_DigestFinal_ex(w.md, md, NULL) != 1) {
         return -1;
     }
-
-    EVP_MD_CTX_free(w.md);
 
     /* the string to sign */
 
@@ -1061,17 +1173,11 @@ aigw_sigv4_sign(const aigw_sigv4_input_t *in, aigw_sigv4_output_t *out,
         in->sink(in->sink_data, 2, sts, p - sts);
     }
 
-    /* the signature */
+    /* the signature: public, no need to cleanse it */
 
-    aigw_sigv4_key(in->cache, creds, out->amz_date, &in->region,
-                   &in->service, key);
-
-    aigw_hmac_sha256(md, key, 32, sts, p - sts);
+    aigw_sigv4_signature(in, out->amz_date, sts, p - sts, md);
     aigw_hex(out->signature, md, 32);
     out->signature[AIGW_SHA256_HEX_LEN] = '\0';
-
-    OPENSSL_cleanse(key, sizeof(key));
-    OPENSSL_cleanse(md, sizeof(md));
 
     (void) aigw_sigv4_buf_literal(&b, ", Signature=");
     (void) aigw_sigv4_buf_add(&b, out->signature, AIGW_SHA256_HEX_LEN);

@@ -13,6 +13,7 @@
 
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 
@@ -62,7 +63,12 @@ typedef struct {
 /*
  * The derived signing key depends only on the secret, the day, the region
  * and the service: it is cached, keyed on all four (the secret by a
- * SHA-256 fingerprint, so the cache holds no copy of it).
+ * SHA-256 fingerprint, so the cache holds no copy of it).  A cache is
+ * plain memory, zeroed to start with.  The HMAC pads of its keys (see
+ * aigw_hmac_sha256_pads()) are OpenSSL objects: they are kept in the
+ * process, one pair per entry position, tagged with the "gen" of the
+ * entry they were made for (a number the process gives each key it puts
+ * in a cache), until aigw_sigv4_cleanup().
  */
 
 #define AIGW_SIGV4_CACHE_SIZE    8
@@ -74,6 +80,7 @@ typedef struct {
     char           service[32];
     unsigned char  key[32];
     unsigned       used;                /* LRU tick, 0: empty */
+    uint64_t       gen;                 /* of its HMAC pads, 0: none */
 } aigw_sigv4_cache_entry_t;
 
 
@@ -145,6 +152,12 @@ void aigw_sigv4_signing_key(const aigw_str_t *secret, const char *date,
 
 /* "20150830T123600Z" of a time, NUL-terminated */
 void aigw_sigv4_amz_date(time_t t, char buf[AIGW_AMZ_DATE_LEN + 1]);
+
+/*
+ * Frees (and so cleanses) what signing keeps in the process: a digest
+ * context and the HMAC pads of cached keys.  Signing can go on after it.
+ */
+void aigw_sigv4_cleanup(void);
 
 
 #endif /* AIGW_SIGV4_H */

@@ -10,18 +10,22 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "aigw_util.h"
 
 
 struct aigw_sha256_s {
     EVP_MD_CTX  *ctx;
+    int          final;         /* finalised: initialised again when used */
 };
 
 
 static const char  aigw_hex_lower[] = "0123456789abcdef";
 static const char  aigw_hex_upper[] = "0123456789ABCDEF";
+
+/* see aigw_sha256_md() */
+static EVP_MD      *aigw_sha256_fetched;
+static EVP_MD_CTX  *aigw_sha256_shared;
 
 
 void
@@ -36,14 +40,61 @@ aigw_hex(char *out, const unsigned char *in, size_t len)
 }
 
 
+const EVP_MD *
+aigw_sha256_md(void)
+{
+    if (aigw_sha256_fetched == NULL) {
+        aigw_sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+
+        if (aigw_sha256_fetched == NULL) {
+            return EVP_sha256();
+        }
+    }
+
+    return aigw_sha256_fetched;
+}
+
+
+void
+aigw_util_cleanup(void)
+{
+    EVP_MD_CTX_free(aigw_sha256_shared);
+    aigw_sha256_shared = NULL;
+
+    EVP_MD_free(aigw_sha256_fetched);
+    aigw_sha256_fetched = NULL;
+}
+
+
+/* the context of the one-shot hashes; NULL on allocation failure */
+
+static EVP_MD_CTX *
+aigw_sha256_shared_ctx(void)
+{
+    if (aigw_sha256_shared == NULL) {
+        aigw_sha256_shared = EVP_MD_CTX_new();
+    }
+
+    return aigw_sha256_shared;
+}
+
+
 void
 aigw_sha256(unsigned char out[32], const void *p, size_t len)
 {
+    EVP_MD_CTX  *ctx;
+
     if (p == NULL) {
         p = "";
     }
 
-    if (EVP_Digest(p, len, out, NULL, EVP_sha256(), NULL) != 1) {
+    ctx = aigw_sha256_shared_ctx();
+
+    if (ctx == NULL
+        || EVP_DigestInit_ex(ctx, aigw_sha256_md(), NULL) != 1
+        || EVP_DigestUpdate(ctx, p, len) != 1
+        || EVP_DigestFinal_ex(ctx, out, NULL) != 1)
+    {
         memset(out, 0, 32);
     }
 }
@@ -59,27 +110,139 @@ aigw_sha256_hex(char out[64], const void *p, size_t len)
 }
 
 
+/*
+ * HMAC (RFC 2104): the key block is the key, or its hash when longer than
+ * a SHA-256 block, zero-padded to a block; the inner hash starts with
+ * the block XOR 0x36 (ipad), the outer with the block XOR 0x5c (opad).
+ */
+
+static int
+aigw_hmac_key_block(unsigned char k[64], const void *key, size_t key_len)
+{
+    EVP_MD_CTX  *ctx;
+
+    memset(k, 0, 64);
+
+    if (key_len <= 64) {
+        if (key_len) {
+            memcpy(k, key, key_len);
+        }
+
+        return 0;
+    }
+
+    ctx = aigw_sha256_shared_ctx();
+
+    if (ctx == NULL
+        || EVP_DigestInit_ex(ctx, aigw_sha256_md(), NULL) != 1
+        || EVP_DigestUpdate(ctx, key, key_len) != 1
+        || EVP_DigestFinal_ex(ctx, k, NULL) != 1)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* "ctx" after the key block XOR "x": the block is XORed in place */
+
+static int
+aigw_hmac_pad(EVP_MD_CTX *ctx, unsigned char k[64], unsigned char x)
+{
+    size_t  i;
+
+    for (i = 0; i < 64; i++) {
+        k[i] ^= x;
+    }
+
+    if (EVP_DigestInit_ex(ctx, aigw_sha256_md(), NULL) != 1
+        || EVP_DigestUpdate(ctx, k, 64) != 1)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
 void
 aigw_hmac_sha256(unsigned char out[32], const void *key, size_t key_len,
     const void *p, size_t len)
 {
-    unsigned int  n;
-
-    if (key == NULL) {
-        key = "";
-    }
+    EVP_MD_CTX     *ctx;
+    unsigned char   k[64], inner[32];
 
     if (p == NULL) {
         p = "";
     }
 
-    n = 32;
+    ctx = aigw_sha256_shared_ctx();
 
-    if (key_len > 0x7fffffff
-        || HMAC(EVP_sha256(), key, (int) key_len, p, len, out, &n) == NULL)
+    if (ctx == NULL
+        || aigw_hmac_key_block(k, key, key_len) != 0
+        || aigw_hmac_pad(ctx, k, 0x36) != 0
+        || EVP_DigestUpdate(ctx, p, len) != 1
+        || EVP_DigestFinal_ex(ctx, inner, NULL) != 1
+        || aigw_hmac_pad(ctx, k, 0x36 ^ 0x5c) != 0
+        || EVP_DigestUpdate(ctx, inner, 32) != 1
+        || EVP_DigestFinal_ex(ctx, out, NULL) != 1)
     {
         memset(out, 0, 32);
     }
+
+    /* key material: the key block, and the MAC in the context's state */
+
+    OPENSSL_cleanse(k, sizeof(k));
+    OPENSSL_cleanse(inner, sizeof(inner));
+
+    if (ctx) {
+        (void) EVP_MD_CTX_reset(ctx);
+    }
+}
+
+
+int
+aigw_hmac_sha256_pads(EVP_MD_CTX *inner, EVP_MD_CTX *outer, const void *key,
+    size_t key_len)
+{
+    int            rc;
+    unsigned char  k[64];
+
+    rc = (aigw_hmac_key_block(k, key, key_len) == 0
+          && aigw_hmac_pad(inner, k, 0x36) == 0
+          && aigw_hmac_pad(outer, k, 0x36 ^ 0x5c) == 0)
+         ? 0 : -1;
+
+    OPENSSL_cleanse(k, sizeof(k));
+
+    return rc;
+}
+
+
+int
+aigw_hmac_sha256_from_pads(unsigned char out[32], EVP_MD_CTX *work,
+    const EVP_MD_CTX *inner, const EVP_MD_CTX *outer, const void *p,
+    size_t len)
+{
+    unsigned char  md[32];
+
+    if (p == NULL) {
+        p = "";
+    }
+
+    if (EVP_MD_CTX_copy_ex(work, inner) != 1
+        || EVP_DigestUpdate(work, p, len) != 1
+        || EVP_DigestFinal_ex(work, md, NULL) != 1
+        || EVP_MD_CTX_copy_ex(work, outer) != 1
+        || EVP_DigestUpdate(work, md, 32) != 1
+        || EVP_DigestFinal_ex(work, out, NULL) != 1)
+    {
+        memset(out, 0, 32);
+        return -1;
+    }
+
+    return 0;
 }
 
 
@@ -99,11 +262,13 @@ aigw_sha256_new(void)
         return NULL;
     }
 
-    if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+    if (EVP_DigestInit_ex(h->ctx, aigw_sha256_md(), NULL) != 1) {
         EVP_MD_CTX_free(h->ctx);
         free(h);
         return NULL;
     }
+
+    h->final = 0;
 
     return h;
 }
@@ -116,6 +281,14 @@ aigw_sha256_update(aigw_sha256_t *h, const void *p, size_t len)
         return 0;
     }
 
+    if (h->final) {
+        if (EVP_DigestInit_ex(h->ctx, aigw_sha256_md(), NULL) != 1) {
+            return -1;
+        }
+
+        h->final = 0;
+    }
+
     return EVP_DigestUpdate(h->ctx, p, len) == 1 ? 0 : -1;
 }
 
@@ -124,17 +297,26 @@ int
 aigw_sha256_final_hex(aigw_sha256_t *h, char out[64])
 {
     unsigned char  md[32];
-    unsigned int   n;
 
-    n = 32;
+    if (h->final) {
+        if (EVP_DigestInit_ex(h->ctx, aigw_sha256_md(), NULL) != 1) {
+            return -1;
+        }
 
-    if (EVP_DigestFinal_ex(h->ctx, md, &n) != 1) {
+        h->final = 0;
+    }
+
+    if (EVP_DigestFinal_ex(h->ctx, md, NULL) != 1) {
         return -1;
     }
 
+    /* initialised again when it is used again, if it is */
+
+    h->final = 1;
+
     aigw_hex(out, md, 32);
 
-    return EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) == 1 ? 0 : -1;
+    return 0;
 }
 
 

@@ -13,6 +13,10 @@
 
 typedef struct aigw_sha256_s  aigw_sha256_t;
 
+/* OpenSSL's EVP_MD and EVP_MD_CTX, without its headers */
+struct evp_md_st;
+struct evp_md_ctx_st;
+
 
 /* the value of a hex digit (either case), or -1 */
 int aigw_hex_value(unsigned char c);
@@ -20,10 +24,37 @@ int aigw_hex_value(unsigned char c);
 /* lowercase hex of "len" bytes into "out" (2 * len chars, no NUL) */
 void aigw_hex(char *out, const unsigned char *in, size_t len);
 
+/*
+ * SHA-256 as an EVP_MD fetched once per process: EVP_sha256() would have
+ * every EVP_DigestInit_ex() fetch it again (a lock, a lookup by name).
+ * EVP_sha256() when the fetch fails.  It is held, with the digest
+ * context the one-shot functions below share, until aigw_util_cleanup();
+ * none of this is thread-safe: the core serves single-threaded processes
+ * (nginx workers, the CLI).
+ */
+const struct evp_md_st *aigw_sha256_md(void);
+
+/* frees what the functions here keep; they can be used again after it */
+void aigw_util_cleanup(void);
+
 void aigw_sha256(unsigned char out[32], const void *p, size_t len);
 void aigw_sha256_hex(char out[64], const void *p, size_t len);
 void aigw_hmac_sha256(unsigned char out[32], const void *key, size_t key_len,
     const void *p, size_t len);
+
+/*
+ * HMAC-SHA256 for a key that signs many messages: aigw_hmac_sha256_pads()
+ * hashes the key's inner and outer pads into two digest contexts, once;
+ * aigw_hmac_sha256_from_pads() copies them into "work" and hashes a
+ * message, two SHA-256 blocks fewer than aigw_hmac_sha256().  The pads
+ * are as secret as the key: EVP_MD_CTX_free() cleanses them.  Both return
+ * 0, or -1 when OpenSSL fails.
+ */
+int aigw_hmac_sha256_pads(struct evp_md_ctx_st *inner,
+    struct evp_md_ctx_st *outer, const void *key, size_t key_len);
+int aigw_hmac_sha256_from_pads(unsigned char out[32],
+    struct evp_md_ctx_st *work, const struct evp_md_ctx_st *inner,
+    const struct evp_md_ctx_st *outer, const void *p, size_t len);
 
 /* incremental SHA-256; aigw_sha256_new() returns NULL on allocation failure */
 aigw_sha256_t *aigw_sha256_new(void);

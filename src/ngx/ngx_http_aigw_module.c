@@ -661,4 +661,9 @@ static void
 ngx_http_aigw_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_aigw_counter_exit_worker(cycle);
+
+    /* the digest contexts and HMAC pads that hashing and signing keep */
+
+    aigw_sigv4_cleanup();
+    aigw_util_cleanup();
 }

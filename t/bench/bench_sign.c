@@ -317,5 +317,10 @@ main(int argc, char **argv)
     free(b->body);
     free(b);
 
+    /* what hashing and signing keep in the process */
+
+    aigw_sigv4_cleanup();
+    aigw_util_cleanup();
+
     return 0;
 }

@@ -1461,6 +1461,78 @@ test_cache(void)
 }
 
 
+/*
+ * The HMAC pads of cached keys are kept by entry position: caches that
+ * take turns in a position, a cache zeroed again, the pads freed, all
+ * sign as without a cache.
+ */
+
+static void
+test_cache_pads(void)
+{
+    char                 sig[2][65];
+    size_t               i, k;
+    simple_t             t;
+    aigw_sigv4_cache_t   cache[2];
+
+    static const char  *secrets[2] = {
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "another-secret"
+    };
+
+    simple_init(&t);
+    t.in.sink = NULL;
+
+    for (k = 0; k < 2; k++) {
+        t.creds.secret_key.data = secrets[k];
+        t.creds.secret_key.len = strlen(secrets[k]);
+        CHECK_EQ(simple_sign(&t), 0);
+        memcpy(sig[k], t.out.signature, sizeof(sig[k]));
+    }
+
+    CHECK(strcmp(sig[0], sig[1]) != 0);
+
+    memset(cache, 0, sizeof(cache));
+
+    for (i = 0; i < 6; i++) {
+        k = i % 2;
+
+        if (i == 4) {
+            aigw_sigv4_cleanup();
+            memset(&cache[1], 0, sizeof(cache[1]));
+        }
+
+        /* the same key in the first position of each cache */
+
+        t.in.cache = &cache[k];
+        t.creds.secret_key.data = secrets[k];
+        t.creds.secret_key.len = strlen(secrets[k]);
+
+        CHECK_EQ(simple_sign(&t), 0);
+        CHECK_STR(t.out.signature, sig[k]);
+        CHECK_EQ(simple_sign(&t), 0);
+        CHECK_STR(t.out.signature, sig[k]);
+    }
+
+    CHECK_EQ(cache[0].misses, 1);
+    CHECK_EQ(cache[0].hits, 5);
+    CHECK_EQ(cache[1].misses, 1);               /* zeroed before i == 5 */
+    CHECK_EQ(cache[1].hits, 1);
+
+    /* a copy of a cache holds the same keys */
+
+    cache[1] = cache[0];
+    t.in.cache = &cache[1];
+    t.creds.secret_key.data = secrets[0];
+    t.creds.secret_key.len = strlen(secrets[0]);
+
+    CHECK_EQ(simple_sign(&t), 0);
+    CHECK_STR(t.out.signature, sig[0]);
+    CHECK_EQ(cache[1].misses, 1);
+
+    sink_free(&t.sink);
+}
+
+
 int
 main(void)
 {
@@ -1474,6 +1546,10 @@ main(void)
     test_bad_input();
     test_auth_size();
     test_cache();
+    test_cache_pads();
+
+    aigw_sigv4_cleanup();
+    aigw_util_cleanup();
 
     return unit_done("test_sigv4");
 }

@@ -1468,5 +1468,7 @@ main(void)
     test_inference_profiles();
     test_scale();
 
+    aigw_util_cleanup();
+
     return unit_done("test_tenants");
 }

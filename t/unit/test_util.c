@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "unit.h"
 #include "aigw_util.h"
 
@@ -103,6 +105,120 @@ test_hmac(void)
     aigw_hex(hex, md, 32);
     CHECK_MEM(hex, 64, "b613679a0814d9ec772f95d778c35fc5"
                        "ff1697c493715653c6c712144292c5ad", 64);
+}
+
+
+/* HMAC-SHA256 with pads hashed once, as aigw_hmac_sha256() */
+
+static void
+test_hmac_pads(void)
+{
+    char            hex[64];
+    size_t          i, k;
+    EVP_MD_CTX     *inner, *outer, *work;
+    unsigned char   key[131], md[32], ref[32];
+
+    static const struct {
+        size_t       key_len;
+        const char  *msg;
+        const char  *hex;
+    } rfc4231[] = {
+        { 20, "Hi There",
+          "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7" },
+        { 131, "Test Using Larger Than Block-Size Key - Hash Key First",
+          "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54" },
+        { 131, "This is a test using a larger than block-size key and a"
+               " larger than block-size data. The key needs to be hashed"
+               " before being used by the HMAC algorithm.",
+          "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2" }
+    };
+
+    inner = EVP_MD_CTX_new();
+    outer = EVP_MD_CTX_new();
+    work = EVP_MD_CTX_new();
+
+    if (!CHECK(inner != NULL && outer != NULL && work != NULL)) {
+        return;
+    }
+
+    for (i = 0; i < sizeof(rfc4231) / sizeof(rfc4231[0]); i++) {
+        memset(key, i ? 0xaa : 0x0b, rfc4231[i].key_len);
+
+        CHECK_EQ(aigw_hmac_sha256_pads(inner, outer, key,
+                                       rfc4231[i].key_len), 0);
+
+        /* the pads serve again and again */
+
+        for (k = 0; k < 3; k++) {
+            CHECK_EQ(aigw_hmac_sha256_from_pads(md, work, inner, outer,
+                                                rfc4231[i].msg,
+                                                strlen(rfc4231[i].msg)), 0);
+            aigw_hex(hex, md, 32);
+            CHECK_MEM(hex, 64, rfc4231[i].hex, 64);
+        }
+
+        aigw_hmac_sha256(md, key, rfc4231[i].key_len, rfc4231[i].msg,
+                         strlen(rfc4231[i].msg));
+        aigw_hex(hex, md, 32);
+        CHECK_MEM(hex, 64, rfc4231[i].hex, 64);
+    }
+
+    /* keys of every length around the block, messages of a few lengths */
+
+    for (i = 0; i < sizeof(key); i++) {
+        key[i] = (unsigned char) (i * 13 + 1);
+    }
+
+    for (i = 0; i <= 70; i++) {
+        CHECK_EQ(aigw_hmac_sha256_pads(inner, outer, key, i), 0);
+
+        for (k = 0; k <= 130; k += 65) {
+            aigw_hmac_sha256(ref, key, i, key, k);
+            CHECK_EQ(aigw_hmac_sha256_from_pads(md, work, inner, outer,
+                                                key, k), 0);
+
+            if (!CHECK(memcmp(md, ref, 32) == 0)) {
+                fprintf(stderr, "    key %zu bytes, message %zu\n", i, k);
+            }
+        }
+    }
+
+    CHECK_EQ(aigw_hmac_sha256_from_pads(md, work, inner, outer, NULL, 0), 0);
+    aigw_hmac_sha256(ref, key, 70, NULL, 0);
+    CHECK(memcmp(md, ref, 32) == 0);
+
+    EVP_MD_CTX_free(inner);
+    EVP_MD_CTX_free(outer);
+    EVP_MD_CTX_free(work);
+}
+
+
+/* what the one-shot functions keep can be freed, and made again */
+
+static void
+test_cleanup(void)
+{
+    char           hex[64];
+    unsigned char  md[32];
+
+    CHECK(aigw_sha256_md() != NULL);
+    CHECK(aigw_sha256_md() == aigw_sha256_md());
+
+    aigw_util_cleanup();
+    aigw_util_cleanup();
+
+    aigw_sha256_hex(hex, "abc", 3);
+    CHECK_MEM(hex, 64, "ba7816bf8f01cfea414140de5dae2223"
+                       "b00361a396177a9cb410ff61f20015ad", 64);
+
+    aigw_util_cleanup();
+
+    aigw_hmac_sha256(md, "Jefe", 4, "what do ya want for nothing?", 28);
+    aigw_hex(hex, md, 32);
+    CHECK_MEM(hex, 64, "5bdcc146bf60754e6a042426089575c7"
+                       "5a003f089d2739839dec58b964ec3843", 64);
+
+    aigw_util_cleanup();
 }
 
 
@@ -292,6 +408,8 @@ main(void)
     test_uri_encode();
     test_uri_decode();
     test_ct_equal();
+    test_hmac_pads();
+    test_cleanup();
 
     return unit_done("test_util");
 }
