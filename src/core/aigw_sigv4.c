@@ -70,6 +70,15 @@ typedef struct {
 
 static const char  aigw_sigv4_hex_upper[] = "0123456789ABCDEF";
 
+/* A-Z a-z 0-9 - . _ ~, a bit per byte */
+static const uint32_t  aigw_sigv4_unreserved_map[] = {
+    0x00000000,                 /* 0x00-0x1f */
+    0x03ff6000,                 /* 0x20-0x3f: - . 0-9 */
+    0x87fffffe,                 /* 0x40-0x5f: A-Z _ */
+    0x47fffffe,                 /* 0x60-0x7f: a-z ~ */
+    0x00000000, 0x00000000, 0x00000000, 0x00000000
+};
+
 /* the canonical request's digest, then the signature's */
 static EVP_MD_CTX         *aigw_sigv4_md;
 
@@ -138,9 +147,7 @@ aigw_sigv4_byte(aigw_sigv4_writer_t *w, char c)
 static int
 aigw_sigv4_unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-           || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
-           || c == '~';
+    return (aigw_sigv4_unreserved_map[c >> 5] >> (c & 0x1f)) & 1;
 }
 
 
@@ -163,15 +170,33 @@ static void
 aigw_sigv4_encode(aigw_sigv4_writer_t *w, const char *p, size_t len,
     int keep_slash, int encode)
 {
-    size_t  i;
+    size_t         i, n;
+    unsigned char  c;
 
     if (!encode) {
         aigw_sigv4_write(w, p, len);
         return;
     }
 
-    for (i = 0; i < len; i++) {
+    /* the bytes kept as they are go in runs */
+
+    for (i = 0; i < len; i += n) {
+
+        for (n = 0; i + n < len; n++) {
+            c = (unsigned char) p[i + n];
+
+            if (!aigw_sigv4_unreserved(c) && !(c == '/' && keep_slash)) {
+                break;
+            }
+        }
+
+        if (n) {
+            aigw_sigv4_write(w, p + i, n);
+            continue;
+        }
+
         aigw_sigv4_encode_byte(w, (unsigned char) p[i], keep_slash);
+        n = 1;
     }
 }
 
@@ -567,8 +592,7 @@ aigw_sigv4_space(char c)
 static void
 aigw_sigv4_write_value(aigw_sigv4_writer_t *w, const aigw_str_t *v)
 {
-    int          space;
-    const char  *p, *end;
+    const char  *p, *q, *end;
 
     if (v->len == 0) {
         return;
@@ -585,20 +609,28 @@ aigw_sigv4_write_value(aigw_sigv4_writer_t *w, const aigw_str_t *v)
         end--;
     }
 
-    space = 0;
+    /* runs of other bytes, each run of white space as one space */
 
-    for ( /* void */ ; p < end; p++) {
-        if (aigw_sigv4_space(*p)) {
-            space = 1;
-            continue;
+    while (p < end) {
+
+        for (q = p; q < end && !aigw_sigv4_space(*q); q++) {
+            /* void */
         }
 
-        if (space) {
-            aigw_sigv4_byte(w, ' ');
-            space = 0;
+        aigw_sigv4_write(w, p, q - p);
+
+        if (q == end) {
+            break;
         }
 
-        aigw_sigv4_byte(w, *p);
+        /* trimmed: other bytes follow */
+
+        while (aigw_sigv4_space(*q)) {
+            q++;
+        }
+
+        aigw_sigv4_byte(w, ' ');
+        p = q;
     }
 }
 
@@ -686,19 +718,41 @@ aigw_sigv4_field_ok(const aigw_str_t *s, size_t max)
 }
 
 
+/* "n" of "len" decimal digits */
+
+static void
+aigw_sigv4_digits(char *p, int n, size_t len)
+{
+    while (len--) {
+        p[len] = (char) ('0' + n % 10);
+        n /= 10;
+    }
+}
+
+
+/* strftime("%Y%m%dT%H%M%SZ") of a year of four digits, without locales */
+
 static int
 aigw_sigv4_format_date(time_t t, char buf[AIGW_AMZ_DATE_LEN + 1])
 {
     struct tm  tm;
 
     if (gmtime_r(&t, &tm) == NULL
-        || tm.tm_year < 1000 - 1900 || tm.tm_year > 9999 - 1900
-        || strftime(buf, AIGW_AMZ_DATE_LEN + 1, "%Y%m%dT%H%M%SZ", &tm)
-           != AIGW_AMZ_DATE_LEN)
+        || tm.tm_year < 1000 - 1900 || tm.tm_year > 9999 - 1900)
     {
         memcpy(buf, "00000000T000000Z", AIGW_AMZ_DATE_LEN + 1);
         return -1;
     }
+
+    aigw_sigv4_digits(buf, tm.tm_year + 1900, 4);
+    aigw_sigv4_digits(buf + 4, tm.tm_mon + 1, 2);
+    aigw_sigv4_digits(buf + 6, tm.tm_mday, 2);
+    buf[8] = 'T';
+    aigw_sigv4_digits(buf + 9, tm.tm_hour, 2);
+    aigw_sigv4_digits(buf + 11, tm.tm_min, 2);
+    aigw_sigv4_digits(buf + 13, tm.tm_sec, 2);
+    buf[15] = 'Z';
+    buf[16] = '\0';
 
     return 0;
 }

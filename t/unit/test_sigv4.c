@@ -844,7 +844,9 @@ test_signing_key(void)
 static void
 test_amz_date(void)
 {
-    char  buf[AIGW_AMZ_DATE_LEN + 1];
+    char       buf[AIGW_AMZ_DATE_LEN + 1], ref[AIGW_AMZ_DATE_LEN + 1];
+    time_t     t;
+    struct tm  tm;
 
     aigw_sigv4_amz_date(1440938160, buf);
     CHECK_STR(buf, "20150830T123600Z");
@@ -854,6 +856,28 @@ test_amz_date(void)
 
     aigw_sigv4_amz_date(951782400, buf);
     CHECK_STR(buf, "20000229T000000Z");
+
+    /* as strftime() gives it, years 1000 to 9999; zeros outside them */
+
+    for (t = (time_t) -30610224000LL - 86400 * 3;
+         t < (time_t) 253402300800LL + 86400 * 3;
+         t += 86400 * 37 + 3607)
+    {
+        aigw_sigv4_amz_date(t, buf);
+
+        if (gmtime_r(&t, &tm) == NULL
+            || tm.tm_year < 1000 - 1900 || tm.tm_year > 9999 - 1900)
+        {
+            strcpy(ref, "00000000T000000Z");
+
+        } else {
+            strftime(ref, sizeof(ref), "%Y%m%dT%H%M%SZ", &tm);
+        }
+
+        if (!CHECK_STR(buf, ref)) {
+            break;
+        }
+    }
 }
 
 
@@ -975,6 +999,8 @@ check_uri(const char *path, unsigned flags, const char *expected, int line)
 static void
 test_canonical_uri(void)
 {
+    char      path[256], enc[3 * 256];
+    size_t    i;
     unsigned  n;
 
     n = AIGW_SIGV4_NORMALIZE_PATH;
@@ -1016,6 +1042,23 @@ test_canonical_uri(void)
 
     check_uri("/a/./b//c/..", 0, "/a/./b//c/..", __LINE__);
     check_uri("", 0, "/", __LINE__);
+
+    /* every byte but NUL, as aigw_uri_encode() encodes it */
+
+    for (i = 0; i < 255; i++) {
+        path[i] = (char) (i + 1);
+    }
+
+    path[255] = '\0';
+
+    enc[aigw_uri_encode(enc, path, 255, 1)] = '\0';
+    check_uri(path, 0, enc, __LINE__);
+
+    path[0] = '/';
+    path['/' - 1] = 'x';
+    path[254] = '/';
+    enc[aigw_uri_encode(enc, path, 255, 1)] = '\0';
+    check_uri(path, n, enc, __LINE__);
 }
 
 
