@@ -67,6 +67,7 @@ typedef struct {
 
 
 static int aigw_pricing_top(aigw_pparse_t *pp);
+static int aigw_pricing_currency(aigw_pparse_t *pp);
 static int aigw_pricing_regions(aigw_pparse_t *pp);
 static int aigw_pricing_models(aigw_pparse_t *pp, aigw_price_scope_t *scope);
 static int aigw_pricing_entry(aigw_pparse_t *pp, aigw_price_t *e);
@@ -87,6 +88,12 @@ static int aigw_pp_object_next(aigw_pparse_t *pp, int first, char **key,
     size_t *key_len);
 static int aigw_pp_string(aigw_pparse_t *pp, char **out, size_t *out_len);
 static int aigw_pp_number(aigw_pparse_t *pp, const char **p, size_t *len);
+static size_t aigw_pp_digits(aigw_pparse_t *pp);
+static int aigw_pp_hex4(aigw_pparse_t *pp, uint32_t *cp);
+static int aigw_pp_field(aigw_pparse_t *pp, char *key, size_t key_len,
+    const char *const *names, const char *expected, unsigned *seen);
+static void *aigw_pp_grow(aigw_pparse_t *pp, void *array, size_t n,
+    size_t *cap, size_t size, size_t first);
 static void aigw_pp_syntax(aigw_pparse_t *pp, const char *what);
 static void aigw_pp_error(aigw_pparse_t *pp, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -99,6 +106,7 @@ static int aigw_glob_cmp(const void *a, const void *b);
 static int aigw_region_cmp(const void *a, const void *b);
 static int aigw_str_cmp(const char *a, size_t alen, const char *b,
     size_t blen);
+static int aigw_str_is(const aigw_str_t *str, const char *s, size_t len);
 static int aigw_is_glob(const char *s, size_t len);
 static const aigw_price_t *aigw_scope_lookup(const aigw_price_scope_t *scope,
     const aigw_str_t *forms, size_t nforms);
@@ -107,10 +115,28 @@ static int aigw_size_parse(const char *s, size_t len, uint64_t *w,
 static int aigw_image_quality(const aigw_price_t *price, const char *size,
     size_t size_len, const char *quality, size_t quality_len,
     uint64_t *pico);
+static int aigw_cost_tokens(const aigw_price_t *price,
+    const aigw_cost_usage_t *u, unsigned bit, aigw_u128_t *acc,
+    aigw_cost_t *cost);
 static int aigw_femto_add(aigw_u128_t *acc, uint64_t n, uint64_t pico,
     uint64_t mult);
 static int aigw_femto_nano(aigw_u128_t femto, uint64_t *nano);
 
+
+static const char  *const aigw_pricing_top_fields[] = {
+    "currency", "models", "regions", NULL
+};
+
+static const char  *const aigw_pricing_region_fields[] = {
+    "models", NULL
+};
+
+/* an entry's fields: the bit of each in "has" is its AIGW_PRICE_* */
+
+static const char  *const aigw_price_names[] = {
+    "input_per_1k", "output_per_1k", "cache_read_per_1k",
+    "cache_write_per_1k", "per_image", NULL
+};
 
 static const char  aigw_price_fields[] =
     "input_per_1k, output_per_1k, cache_read_per_1k, cache_write_per_1k,"
@@ -186,8 +212,8 @@ static int
 aigw_pricing_top(aigw_pparse_t *pp)
 {
     int        rc, first;
-    char      *key, *cur;
-    size_t     key_len, cur_len;
+    char      *key;
+    size_t     key_len;
     unsigned   seen;
 
     aigw_pp_ws(pp);
@@ -211,70 +237,26 @@ aigw_pricing_top(aigw_pparse_t *pp)
             return rc;
         }
 
-        if (strcmp(key, "currency") == 0 && key_len == 8) {
-            free(key);
+        switch (aigw_pp_field(pp, key, key_len, aigw_pricing_top_fields,
+                              "currency, models, regions", &seen))
+        {
+        case 0:
+            rc = aigw_pricing_currency(pp);
+            break;
 
-            if (seen & 1) {
-                aigw_pp_error(pp, "duplicate field \"currency\"");
-                return -1;
-            }
+        case 1:
+            rc = aigw_pricing_models(pp, &pp->pricing->top);
+            break;
 
-            seen |= 1;
+        case 2:
+            rc = aigw_pricing_regions(pp);
+            break;
 
-            if (aigw_pp_peek(pp) != '"') {
-                aigw_pp_error(pp, "currency: expected a string (\"USD\")");
-                return -1;
-            }
+        default:
+            return -1;
+        }
 
-            if (aigw_pp_string(pp, &cur, &cur_len) != 0) {
-                return -1;
-            }
-
-            if (cur_len != 3 || strcmp(cur, "USD") != 0) {
-                aigw_pp_error(pp, "currency: \"%.*s\" is not supported "
-                              "(only \"USD\")", (int) (cur_len > 16 ? 16
-                                                       : cur_len), cur);
-                free(cur);
-                return -1;
-            }
-
-            free(cur);
-
-        } else if (strcmp(key, "models") == 0 && key_len == 6) {
-            free(key);
-
-            if (seen & 2) {
-                aigw_pp_error(pp, "duplicate field \"models\"");
-                return -1;
-            }
-
-            seen |= 2;
-
-            if (aigw_pricing_models(pp, &pp->pricing->top) != 0) {
-                return -1;
-            }
-
-        } else if (strcmp(key, "regions") == 0 && key_len == 7) {
-            free(key);
-
-            if (seen & 4) {
-                aigw_pp_error(pp, "duplicate field \"regions\"");
-                return -1;
-            }
-
-            seen |= 4;
-
-            if (aigw_pricing_regions(pp) != 0) {
-                return -1;
-            }
-
-        } else {
-            char  show[AIGW_PRICING_KEY_SHOW + 8];
-
-            aigw_pp_show(show, sizeof(show), key, key_len);
-            aigw_pp_error(pp, "unknown field \"%s\" (expected currency, "
-                          "models, regions)", show);
-            free(key);
+        if (rc != 0) {
             return -1;
         }
     }
@@ -282,11 +264,41 @@ aigw_pricing_top(aigw_pparse_t *pp)
 
 
 static int
+aigw_pricing_currency(aigw_pparse_t *pp)
+{
+    char    *cur;
+    size_t   cur_len;
+
+    if (aigw_pp_peek(pp) != '"') {
+        aigw_pp_error(pp, "currency: expected a string (\"USD\")");
+        return -1;
+    }
+
+    if (aigw_pp_string(pp, &cur, &cur_len) != 0) {
+        return -1;
+    }
+
+    if (cur_len != 3 || strcmp(cur, "USD") != 0) {
+        aigw_pp_error(pp, "currency: \"%.*s\" is not supported "
+                      "(only \"USD\")", (int) (cur_len > 16 ? 16 : cur_len),
+                      cur);
+        free(cur);
+        return -1;
+    }
+
+    free(cur);
+
+    return 0;
+}
+
+
+static int
 aigw_pricing_regions(aigw_pparse_t *pp)
 {
-    int                  rc, first, rfirst, seen;
+    int                  rc, first, rfirst;
     char                *name, *key;
     size_t               i, len, key_len, mark;
+    unsigned             seen;
     aigw_pricing_t      *p;
     aigw_price_scope_t  *scope, *regions;
 
@@ -324,27 +336,21 @@ aigw_pricing_regions(aigw_pparse_t *pp)
         }
 
         for (i = 0; i < p->nregions; i++) {
-            if (p->regions[i].name.len == len
-                && memcmp(p->regions[i].name.data, name, len) == 0)
-            {
+            if (aigw_str_is(&p->regions[i].name, name, len)) {
                 aigw_pp_error(pp, "duplicate region \"%s\"", name);
                 free(name);
                 return -1;
             }
         }
 
-        if (p->nregions == p->cap) {
-            p->cap = p->cap ? 2 * p->cap : 4;
-            regions = realloc(p->regions,
-                              p->cap * sizeof(aigw_price_scope_t));
-            if (regions == NULL) {
-                free(name);
-                aigw_pp_error(pp, "out of memory");
-                return -1;
-            }
-
-            p->regions = regions;
+        regions = aigw_pp_grow(pp, p->regions, p->nregions, &p->cap,
+                               sizeof(aigw_price_scope_t), 4);
+        if (regions == NULL) {
+            free(name);
+            return -1;
         }
+
+        p->regions = regions;
 
         scope = &p->regions[p->nregions++];
         memset(scope, 0, sizeof(aigw_price_scope_t));
@@ -372,24 +378,12 @@ aigw_pricing_regions(aigw_pparse_t *pp)
                 break;
             }
 
-            if (key_len != 6 || strcmp(key, "models") != 0) {
-                char  show[AIGW_PRICING_KEY_SHOW + 8];
-
-                aigw_pp_show(show, sizeof(show), key, key_len);
-                aigw_pp_error(pp, "unknown field \"%s\" (expected models)",
-                              show);
-                free(key);
+            if (aigw_pp_field(pp, key, key_len, aigw_pricing_region_fields,
+                              "models", &seen)
+                < 0)
+            {
                 return -1;
             }
-
-            free(key);
-
-            if (seen) {
-                aigw_pp_error(pp, "duplicate field \"models\"");
-                return -1;
-            }
-
-            seen = 1;
 
             if (aigw_pricing_models(pp, scope) != 0) {
                 return -1;
@@ -429,18 +423,14 @@ aigw_pricing_models(aigw_pparse_t *pp, aigw_price_scope_t *scope)
             return -1;
         }
 
-        if (scope->n == scope->cap) {
-            scope->cap = scope->cap ? 2 * scope->cap : 16;
-            entries = realloc(scope->entries,
-                              scope->cap * sizeof(aigw_price_t));
-            if (entries == NULL) {
-                free(key);
-                aigw_pp_error(pp, "out of memory");
-                return -1;
-            }
-
-            scope->entries = entries;
+        entries = aigw_pp_grow(pp, scope->entries, scope->n, &scope->cap,
+                               sizeof(aigw_price_t), 16);
+        if (entries == NULL) {
+            free(key);
+            return -1;
         }
+
+        scope->entries = entries;
 
         e = &scope->entries[scope->n++];
         memset(e, 0, sizeof(aigw_price_t));
@@ -463,12 +453,10 @@ aigw_pricing_models(aigw_pparse_t *pp, aigw_price_scope_t *scope)
 static int
 aigw_pricing_entry(aigw_pparse_t *pp, aigw_price_t *e)
 {
-    int          rc, first;
-    char        *key;
-    size_t       key_len;
-    unsigned     bit;
-    uint64_t    *dst;
-    const char  *field;
+    int        rc, first, field;
+    char      *key;
+    size_t     key_len;
+    uint64_t  *dst[4];
 
     aigw_pp_ws(pp);
 
@@ -476,6 +464,13 @@ aigw_pricing_entry(aigw_pparse_t *pp, aigw_price_t *e)
         aigw_pp_error(pp, "expected an object of prices");
         return -1;
     }
+
+    /* in the order of aigw_price_names[] */
+
+    dst[0] = &e->input_pico;
+    dst[1] = &e->output_pico;
+    dst[2] = &e->cache_read_pico;
+    dst[3] = &e->cache_write_pico;
 
     for (first = 1; /* void */; first = 0) {
         rc = aigw_pp_object_next(pp, first, &key, &key_len);
@@ -487,60 +482,22 @@ aigw_pricing_entry(aigw_pparse_t *pp, aigw_price_t *e)
             break;
         }
 
-        dst = NULL;
-        field = NULL;
-        bit = 0;
+        /* the field's bit in "has" is its AIGW_PRICE_* */
 
-        if (strcmp(key, "input_per_1k") == 0) {
-            dst = &e->input_pico;
-            field = "input_per_1k";
-            bit = AIGW_PRICE_INPUT;
-
-        } else if (strcmp(key, "output_per_1k") == 0) {
-            dst = &e->output_pico;
-            field = "output_per_1k";
-            bit = AIGW_PRICE_OUTPUT;
-
-        } else if (strcmp(key, "cache_read_per_1k") == 0) {
-            dst = &e->cache_read_pico;
-            field = "cache_read_per_1k";
-            bit = AIGW_PRICE_CACHE_READ;
-
-        } else if (strcmp(key, "cache_write_per_1k") == 0) {
-            dst = &e->cache_write_pico;
-            field = "cache_write_per_1k";
-            bit = AIGW_PRICE_CACHE_WRITE;
-
-        } else if (strcmp(key, "per_image") == 0) {
-            field = "per_image";
-            bit = AIGW_PRICE_IMAGE;
-        }
-
-        if (bit == 0 || strlen(key) != key_len) {
-            char  show[AIGW_PRICING_KEY_SHOW + 8];
-
-            aigw_pp_show(show, sizeof(show), key, key_len);
-            aigw_pp_error(pp, "unknown field \"%s\" (expected %s)", show,
-                          aigw_price_fields);
-            free(key);
+        field = aigw_pp_field(pp, key, key_len, aigw_price_names,
+                              aigw_price_fields, &e->has);
+        if (field < 0) {
             return -1;
         }
 
-        free(key);
+        if (field < 4) {
+            rc = aigw_pricing_price(pp, aigw_price_names[field], dst[field]);
 
-        if (e->has & bit) {
-            aigw_pp_error(pp, "duplicate field \"%s\"", field);
-            return -1;
+        } else {
+            rc = aigw_pricing_images(pp, e);
         }
 
-        e->has |= bit;
-
-        if (dst) {
-            if (aigw_pricing_price(pp, field, dst) != 0) {
-                return -1;
-            }
-
-        } else if (aigw_pricing_images(pp, e) != 0) {
+        if (rc != 0) {
             return -1;
         }
     }
@@ -598,9 +555,7 @@ aigw_pricing_images(aigw_pparse_t *pp, aigw_price_t *e)
         }
 
         for (i = 0; i < e->nimages; i++) {
-            if (e->images[i].size.len == len
-                && memcmp(e->images[i].size.data, size, len) == 0)
-            {
+            if (aigw_str_is(&e->images[i].size, size, len)) {
                 aigw_pp_error(pp, "per_image: duplicate size \"%s\"", size);
                 free(size);
                 return -1;
@@ -679,9 +634,7 @@ aigw_pricing_qualities(aigw_pparse_t *pp, aigw_price_t *e,
         }
 
         for (i = e->nimages - n; i < e->nimages; i++) {
-            if (e->images[i].quality.len == len
-                && memcmp(e->images[i].quality.data, q, len) == 0)
-            {
+            if (aigw_str_is(&e->images[i].quality, q, len)) {
                 aigw_pp_error(pp, "per_image: \"%s\": duplicate quality "
                               "\"%s\"", size, q);
                 free(q);
@@ -689,17 +642,14 @@ aigw_pricing_qualities(aigw_pparse_t *pp, aigw_price_t *e,
             }
         }
 
-        if (e->nimages == *cap) {
-            *cap = *cap ? 2 * *cap : 4;
-            images = realloc(e->images, *cap * sizeof(aigw_image_price_t));
-            if (images == NULL) {
-                free(q);
-                aigw_pp_error(pp, "out of memory");
-                return -1;
-            }
-
-            e->images = images;
+        images = aigw_pp_grow(pp, e->images, e->nimages, cap,
+                              sizeof(aigw_image_price_t), 4);
+        if (images == NULL) {
+            free(q);
+            return -1;
         }
+
+        e->images = images;
 
         ip = &e->images[e->nimages++];
         ip->size.data = size;
@@ -728,53 +678,48 @@ aigw_pricing_qualities(aigw_pparse_t *pp, aigw_price_t *e,
 static int
 aigw_pricing_price(aigw_pparse_t *pp, const char *field, uint64_t *pico)
 {
-    int          c;
+    int          c, rc;
     char        *s;
     size_t       len;
     const char  *p, *reason;
+    char         show[AIGW_PRICING_KEY_SHOW + 8];
 
     aigw_pp_ws(pp);
 
     c = aigw_pp_peek(pp);
+    s = NULL;
+
+    /* a decimal string, or a JSON number (s stays NULL) */
 
     if (c == '"') {
         if (aigw_pp_string(pp, &s, &len) != 0) {
             return -1;
         }
 
-        if (aigw_price_parse(s, len, 0, pico, &reason) != 0) {
-            char  show[AIGW_PRICING_KEY_SHOW + 8];
+        p = s;
 
-            aigw_pp_show(show, sizeof(show), s, len);
-            aigw_pp_error(pp, "%s: \"%s\": %s", field, show, reason);
-            free(s);
-            return -1;
-        }
-
-        free(s);
-        return 0;
-    }
-
-    if (c == '-' || (c >= '0' && c <= '9')) {
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
         if (aigw_pp_number(pp, &p, &len) != 0) {
             return -1;
         }
 
-        if (aigw_price_parse(p, len, 1, pico, &reason) != 0) {
-            char  show[AIGW_PRICING_KEY_SHOW + 8];
-
-            aigw_pp_show(show, sizeof(show), p, len);
-            aigw_pp_error(pp, "%s: %s: %s", field, show, reason);
-            return -1;
-        }
-
-        return 0;
+    } else {
+        aigw_pp_error(pp, "%s: expected a price (a number or a decimal "
+                      "string)", field);
+        return -1;
     }
 
-    aigw_pp_error(pp, "%s: expected a price (a number or a decimal "
-                  "string)", field);
+    rc = aigw_price_parse(p, len, s == NULL, pico, &reason);
 
-    return -1;
+    if (rc != 0) {
+        aigw_pp_show(show, sizeof(show), p, len);
+        aigw_pp_error(pp, s ? "%s: \"%s\": %s" : "%s: %s: %s", field, show,
+                      reason);
+    }
+
+    free(s);
+
+    return rc;
 }
 
 
@@ -1178,23 +1123,8 @@ aigw_pp_string(aigw_pparse_t *pp, char **out, size_t *out_len)
             goto failed;
         }
 
-        cp = 0;
-
-        for (i = 0; i < 4; i++) {
-            k = aigw_pp_peek(pp);
-
-            if (k >= '0' && k <= '9') {
-                cp = cp * 16 + (k - '0');
-
-            } else if ((k | 0x20) >= 'a' && (k | 0x20) <= 'f') {
-                cp = cp * 16 + ((k | 0x20) - 'a' + 10);
-
-            } else {
-                aigw_pp_syntax(pp, "invalid \\u escape");
-                goto failed;
-            }
-
-            pp->pos++;
+        if (aigw_pp_hex4(pp, &cp) != 0) {
+            goto failed;
         }
 
         if (cp >= 0xdc00 && cp <= 0xdfff) {
@@ -1211,23 +1141,9 @@ aigw_pp_string(aigw_pparse_t *pp, char **out, size_t *out_len)
             }
 
             pp->pos += 2;
-            lo = 0;
 
-            for (i = 0; i < 4; i++) {
-                k = aigw_pp_peek(pp);
-
-                if (k >= '0' && k <= '9') {
-                    lo = lo * 16 + (k - '0');
-
-                } else if ((k | 0x20) >= 'a' && (k | 0x20) <= 'f') {
-                    lo = lo * 16 + ((k | 0x20) - 'a' + 10);
-
-                } else {
-                    aigw_pp_syntax(pp, "invalid \\u escape");
-                    goto failed;
-                }
-
-                pp->pos++;
+            if (aigw_pp_hex4(pp, &lo) != 0) {
+                goto failed;
             }
 
             if (lo < 0xdc00 || lo > 0xdfff) {
@@ -1283,7 +1199,7 @@ failed:
 static int
 aigw_pp_number(aigw_pparse_t *pp, const char **p, size_t *len)
 {
-    size_t       start, d;
+    size_t       start, n;
     const char  *t;
 
     t = pp->text;
@@ -1293,29 +1209,17 @@ aigw_pp_number(aigw_pparse_t *pp, const char **p, size_t *len)
         pp->pos++;
     }
 
-    d = pp->pos;
+    n = aigw_pp_digits(pp);
 
-    while (pp->pos < pp->len && t[pp->pos] >= '0' && t[pp->pos] <= '9') {
-        pp->pos++;
-    }
-
-    if (pp->pos == d || (t[d] == '0' && pp->pos - d > 1)) {
-        pp->pos = start;
-        aigw_pp_syntax(pp, "malformed number");
-        return -1;
+    if (n == 0 || (n > 1 && t[pp->pos - n] == '0')) {
+        goto malformed;
     }
 
     if (pp->pos < pp->len && t[pp->pos] == '.') {
-        d = ++pp->pos;
+        pp->pos++;
 
-        while (pp->pos < pp->len && t[pp->pos] >= '0' && t[pp->pos] <= '9') {
-            pp->pos++;
-        }
-
-        if (pp->pos == d) {
-            pp->pos = start;
-            aigw_pp_syntax(pp, "malformed number");
-            return -1;
+        if (aigw_pp_digits(pp) == 0) {
+            goto malformed;
         }
     }
 
@@ -1326,21 +1230,70 @@ aigw_pp_number(aigw_pparse_t *pp, const char **p, size_t *len)
             pp->pos++;
         }
 
-        d = pp->pos;
-
-        while (pp->pos < pp->len && t[pp->pos] >= '0' && t[pp->pos] <= '9') {
-            pp->pos++;
-        }
-
-        if (pp->pos == d) {
-            pp->pos = start;
-            aigw_pp_syntax(pp, "malformed number");
-            return -1;
+        if (aigw_pp_digits(pp) == 0) {
+            goto malformed;
         }
     }
 
     *p = t + start;
     *len = pp->pos - start;
+
+    return 0;
+
+malformed:
+
+    pp->pos = start;
+    aigw_pp_syntax(pp, "malformed number");
+
+    return -1;
+}
+
+
+/* skips [0-9]*, returns how many */
+
+static size_t
+aigw_pp_digits(aigw_pparse_t *pp)
+{
+    size_t  start;
+
+    start = pp->pos;
+
+    while (pp->pos < pp->len && pp->text[pp->pos] >= '0'
+           && pp->text[pp->pos] <= '9')
+    {
+        pp->pos++;
+    }
+
+    return pp->pos - start;
+}
+
+
+/* the four hex digits of a \u escape */
+
+static int
+aigw_pp_hex4(aigw_pparse_t *pp, uint32_t *cp)
+{
+    int     k;
+    size_t  i;
+
+    *cp = 0;
+
+    for (i = 0; i < 4; i++) {
+        k = aigw_pp_peek(pp);
+
+        if (k >= '0' && k <= '9') {
+            *cp = *cp * 16 + (k - '0');
+
+        } else if ((k | 0x20) >= 'a' && (k | 0x20) <= 'f') {
+            *cp = *cp * 16 + ((k | 0x20) - 'a' + 10);
+
+        } else {
+            aigw_pp_syntax(pp, "invalid \\u escape");
+            return -1;
+        }
+
+        pp->pos++;
+    }
 
     return 0;
 }
@@ -1424,6 +1377,79 @@ aigw_pp_where_push(aigw_pparse_t *pp, const char *kind, const char *name,
              show);
 
     return n;
+}
+
+
+/*
+ * A member's key, one of "names" (NULL-terminated), each allowed once:
+ * bit i of "*seen" stands for names[i].  Returns the index, or -1 on an
+ * unknown or duplicate field.  The key is freed.
+ */
+
+static int
+aigw_pp_field(aigw_pparse_t *pp, char *key, size_t key_len,
+    const char *const *names, const char *expected, unsigned *seen)
+{
+    int   i;
+    char  show[AIGW_PRICING_KEY_SHOW + 8];
+
+    for (i = 0; names[i]; i++) {
+        if (strlen(names[i]) == key_len
+            && memcmp(names[i], key, key_len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (names[i] == NULL) {
+        aigw_pp_show(show, sizeof(show), key, key_len);
+        aigw_pp_error(pp, "unknown field \"%s\" (expected %s)", show,
+                      expected);
+        free(key);
+        return -1;
+    }
+
+    free(key);
+
+    if (*seen & (1u << i)) {
+        aigw_pp_error(pp, "duplicate field \"%s\"", names[i]);
+        return -1;
+    }
+
+    *seen |= 1u << i;
+
+    return i;
+}
+
+
+/*
+ * Room for the element after the "n" of an array of elements of "size"
+ * bytes with room for "*cap": the array, grown ("first" elements, then
+ * twice as many) when full; NULL when out of memory (the array stays).
+ */
+
+static void *
+aigw_pp_grow(aigw_pparse_t *pp, void *array, size_t n, size_t *cap,
+    size_t size, size_t first)
+{
+    void    *a;
+    size_t   c;
+
+    if (n < *cap) {
+        return array;
+    }
+
+    c = *cap ? 2 * *cap : first;
+
+    a = realloc(array, c * size);
+    if (a == NULL) {
+        aigw_pp_error(pp, "out of memory");
+        return NULL;
+    }
+
+    *cap = c;
+
+    return a;
 }
 
 
@@ -1872,12 +1898,12 @@ aigw_price_image(const aigw_price_t *price, const char *size,
         nsizes++;
         only = s;
 
-        if (s->len == 6 && memcmp(s->data, "larger", 6) == 0) {
+        if (aigw_str_is(s, "larger", 6)) {
             larger = s;
             continue;
         }
 
-        if (s->len == 7 && memcmp(s->data, "default", 7) == 0) {
+        if (aigw_str_is(s, "default", 7)) {
             dflt = s;
             continue;
         }
@@ -1896,7 +1922,7 @@ aigw_price_image(const aigw_price_t *price, const char *size,
             continue;
         }
 
-        if (s->len == size_len && memcmp(s->data, size, size_len) == 0) {
+        if (aigw_str_is(s, size, size_len)) {
             return aigw_image_quality(price, s->data, s->len, quality,
                                       quality_len, pico);
         }
@@ -1961,9 +1987,7 @@ aigw_image_quality(const aigw_price_t *price, const char *size,
             continue;
         }
 
-        if (ip->quality.len == quality_len
-            && memcmp(ip->quality.data, quality, quality_len) == 0)
-        {
+        if (aigw_str_is(&ip->quality, quality, quality_len)) {
             *pico = ip->pico;
             return 0;
         }
@@ -2031,58 +2055,14 @@ aigw_pricing_cost(const aigw_price_t *price, const aigw_cost_usage_t *u,
     out = 0;
     cache = 0;
 
-    if (u->input_tokens) {
-        if (price && (price->has & AIGW_PRICE_INPUT)) {
-            if (aigw_femto_add(&in, u->input_tokens, price->input_pico, 1)
-                != 0)
-            {
-                return -1;
-            }
-
-        } else {
-            cost->missing |= AIGW_PRICE_INPUT;
-        }
-    }
-
-    if (u->output_tokens) {
-        if (price && (price->has & AIGW_PRICE_OUTPUT)) {
-            if (aigw_femto_add(&out, u->output_tokens, price->output_pico, 1)
-                != 0)
-            {
-                return -1;
-            }
-
-        } else {
-            cost->missing |= AIGW_PRICE_OUTPUT;
-        }
-    }
-
-    if (u->cache_read_tokens) {
-        if (price && (price->has & AIGW_PRICE_CACHE_READ)) {
-            if (aigw_femto_add(&cache, u->cache_read_tokens,
-                               price->cache_read_pico, 1)
-                != 0)
-            {
-                return -1;
-            }
-
-        } else {
-            cost->missing |= AIGW_PRICE_CACHE_READ;
-        }
-    }
-
-    if (u->cache_write_tokens) {
-        if (price && (price->has & AIGW_PRICE_CACHE_WRITE)) {
-            if (aigw_femto_add(&cache, u->cache_write_tokens,
-                               price->cache_write_pico, 1)
-                != 0)
-            {
-                return -1;
-            }
-
-        } else {
-            cost->missing |= AIGW_PRICE_CACHE_WRITE;
-        }
+    if (aigw_cost_tokens(price, u, AIGW_PRICE_INPUT, &in, cost) != 0
+        || aigw_cost_tokens(price, u, AIGW_PRICE_OUTPUT, &out, cost) != 0
+        || aigw_cost_tokens(price, u, AIGW_PRICE_CACHE_READ, &cache, cost)
+           != 0
+        || aigw_cost_tokens(price, u, AIGW_PRICE_CACHE_WRITE, &cache, cost)
+           != 0)
+    {
+        return -1;
     }
 
     /* images: pico-dollars per image, 1000 femto-dollars a pico-dollar */
@@ -2139,6 +2119,50 @@ aigw_pricing_cost(const aigw_price_t *price, const aigw_cost_usage_t *u,
     cost->total = cost->input + cost->output + cost->cache;
 
     return 0;
+}
+
+
+/* the tokens of one price ("bit"): added to "acc", or the price missing */
+
+static int
+aigw_cost_tokens(const aigw_price_t *price, const aigw_cost_usage_t *u,
+    unsigned bit, aigw_u128_t *acc, aigw_cost_t *cost)
+{
+    uint64_t  n, pico;
+
+    switch (bit) {
+
+    case AIGW_PRICE_INPUT:
+        n = u->input_tokens;
+        pico = price ? price->input_pico : 0;
+        break;
+
+    case AIGW_PRICE_OUTPUT:
+        n = u->output_tokens;
+        pico = price ? price->output_pico : 0;
+        break;
+
+    case AIGW_PRICE_CACHE_READ:
+        n = u->cache_read_tokens;
+        pico = price ? price->cache_read_pico : 0;
+        break;
+
+    default: /* AIGW_PRICE_CACHE_WRITE */
+        n = u->cache_write_tokens;
+        pico = price ? price->cache_write_pico : 0;
+        break;
+    }
+
+    if (n == 0) {
+        return 0;
+    }
+
+    if (price == NULL || !(price->has & bit)) {
+        cost->missing |= bit;
+        return 0;
+    }
+
+    return aigw_femto_add(acc, n, pico, 1);
 }
 
 
@@ -2238,6 +2262,13 @@ aigw_region_cmp(const void *a, const void *b)
 
     return aigw_str_cmp(x->name.data, x->name.len, y->name.data,
                         y->name.len);
+}
+
+
+static int
+aigw_str_is(const aigw_str_t *str, const char *s, size_t len)
+{
+    return str->len == len && memcmp(str->data, s, len) == 0;
 }
 
 
