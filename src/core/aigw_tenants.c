@@ -36,6 +36,13 @@
 #define aigw_align(n, a)        (((n) + ((a) - 1)) & ~((size_t) (a) - 1))
 #define aigw_is_digit(c)        ((c) >= '0' && (c) <= '9')
 
+/* a tenant or a key from its "id" member, as the hash tables hold it */
+#define aigw_tenant_of(s)                                                     \
+    ((const aigw_tenant_t *) ((const char *) (s)                              \
+                              - offsetof(aigw_tenant_t, id)))
+#define aigw_key_of(s)                                                        \
+    ((const aigw_key_t *) ((const char *) (s) - offsetof(aigw_key_t, id)))
+
 
 typedef struct aigw_arena_block_s  aigw_arena_block_t;
 
@@ -84,6 +91,8 @@ typedef struct {
 static aigw_tenants_t *aigw_tenants_new(size_t size);
 static void *aigw_arena_alloc(aigw_tenants_t *ts, size_t size,
     size_t align);
+static void *aigw_arena_array(aigw_tenants_ctx_t *ctx, size_t n,
+    size_t size);
 static int aigw_arena_str(aigw_tenants_ctx_t *ctx, aigw_str_t *dst,
     const char *src, size_t len);
 static size_t aigw_tenants_estimate(json_t *tenants, size_t text_len,
@@ -97,8 +106,12 @@ static void aigw_tenants_syntax_error(aigw_tenants_ctx_t *ctx,
     const json_error_t *jerr);
 static const char *aigw_tenants_quote(char *buf, size_t size,
     const char *s);
+static int aigw_id_chars(const char *id, size_t len, size_t max,
+    const char *punct);
 static int aigw_tenant_build(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
     json_t *obj);
+static int aigw_tenants_object_id(aigw_tenants_ctx_t *ctx, json_t *obj,
+    size_t max, const char *punct, aigw_str_t *dst);
 static int aigw_tenant_text(aigw_tenants_ctx_t *ctx, json_t *v,
     const char *field, aigw_str_t *dst);
 static int aigw_tenant_keys(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
@@ -251,11 +264,8 @@ aigw_tenants_parse(const char *text, size_t len, char *err, size_t err_size)
             ctx.tenant_no = 0;
             aigw_tenants_fail(&ctx, "duplicate tenant id \"%s\""
                               " (tenants #%zu and #%zu)", t->id.data,
-                              (size_t) ((const aigw_tenant_t *)
-                                        ((const char *) dup
-                                         - offsetof(aigw_tenant_t, id))
-                                        - ts->tenants) + 1,
-                              i + 1);
+                              (size_t) (aigw_tenant_of(dup) - ts->tenants)
+                              + 1, i + 1);
             goto failed;
         }
     }
@@ -326,17 +336,9 @@ aigw_tenants_find(const aigw_tenants_t *ts, const char *id, size_t len)
 {
     const aigw_str_t  *s;
 
-    if (ts == NULL) {
-        return NULL;
-    }
+    s = ts ? aigw_table_find(ts, &ts->tenant_table, id, len) : NULL;
 
-    s = aigw_table_find(ts, &ts->tenant_table, id, len);
-    if (s == NULL) {
-        return NULL;
-    }
-
-    return (const aigw_tenant_t *)
-               ((const char *) s - offsetof(aigw_tenant_t, id));
+    return s ? aigw_tenant_of(s) : NULL;
 }
 
 
@@ -345,50 +347,35 @@ aigw_tenants_find_key(const aigw_tenants_t *ts, const char *id, size_t len)
 {
     const aigw_str_t  *s;
 
-    if (ts == NULL) {
-        return NULL;
-    }
+    s = ts ? aigw_table_find(ts, &ts->key_table, id, len) : NULL;
 
-    s = aigw_table_find(ts, &ts->key_table, id, len);
-    if (s == NULL) {
-        return NULL;
-    }
-
-    return (const aigw_key_t *) ((const char *) s - offsetof(aigw_key_t, id));
+    return s ? aigw_key_of(s) : NULL;
 }
 
 
 int
 aigw_tenant_id_valid(const char *id, size_t len)
 {
-    size_t         i;
-    unsigned char  c;
-
-    if (id == NULL || len == 0 || len > AIGW_TENANT_ID_MAX) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        c = (unsigned char) id[i];
-
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-              || aigw_is_digit(c) || c == '_' || c == '.' || c == '-'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
+    return aigw_id_chars(id, len, AIGW_TENANT_ID_MAX, "_.-");
 }
 
 
 int
 aigw_key_id_valid(const char *id, size_t len)
 {
+    return aigw_id_chars(id, len, AIGW_KEY_ID_MAX, "-");
+}
+
+
+/* 1 to "max" characters of [A-Za-z0-9] and of "punct" */
+
+static int
+aigw_id_chars(const char *id, size_t len, size_t max, const char *punct)
+{
     size_t         i;
     unsigned char  c;
 
-    if (id == NULL || len == 0 || len > AIGW_KEY_ID_MAX) {
+    if (id == NULL || len == 0 || len > max) {
         return 0;
     }
 
@@ -396,7 +383,7 @@ aigw_key_id_valid(const char *id, size_t len)
         c = (unsigned char) id[i];
 
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-              || aigw_is_digit(c) || c == '-'))
+              || aigw_is_digit(c) || (c != '\0' && strchr(punct, c))))
         {
             return 0;
         }
@@ -409,9 +396,7 @@ aigw_key_id_valid(const char *id, size_t len)
 int
 aigw_key_parse(const char *key, size_t len, aigw_str_t *id)
 {
-    size_t         i;
-    const char    *p, *u, *end;
-    unsigned char  c;
+    const char  *p, *u, *end;
 
     if (key == NULL
         || len < AIGW_KEY_PREFIX_LEN + 2 + AIGW_KEY_SECRET_LEN
@@ -427,19 +412,11 @@ aigw_key_parse(const char *key, size_t len, aigw_str_t *id)
     u = memchr(p, '_', end - p);
 
     if (u == NULL || !aigw_key_id_valid(p, u - p)
-        || end - (u + 1) != AIGW_KEY_SECRET_LEN)
+        || end - (u + 1) != AIGW_KEY_SECRET_LEN
+        || !aigw_id_chars(u + 1, AIGW_KEY_SECRET_LEN, AIGW_KEY_SECRET_LEN,
+                          "-_"))
     {
         return -1;
-    }
-
-    for (i = 0; i < AIGW_KEY_SECRET_LEN; i++) {
-        c = (unsigned char) u[1 + i];
-
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-              || aigw_is_digit(c) || c == '-' || c == '_'))
-        {
-            return -1;
-        }
     }
 
     id->data = p;
@@ -757,6 +734,22 @@ aigw_arena_alloc(aigw_tenants_t *ts, size_t size, size_t align)
 }
 
 
+/* an array of "n" elements (room for one at least), or NULL, reported */
+
+static void *
+aigw_arena_array(aigw_tenants_ctx_t *ctx, size_t n, size_t size)
+{
+    void  *p;
+
+    p = aigw_arena_alloc(ctx->ts, (n ? n : 1) * size, sizeof(void *));
+    if (p == NULL) {
+        aigw_tenants_fail(ctx, "out of memory");
+    }
+
+    return p;
+}
+
+
 static int
 aigw_arena_str(aigw_tenants_ctx_t *ctx, aigw_str_t *dst, const char *src,
     size_t len)
@@ -931,34 +924,13 @@ aigw_tenants_quote(char *buf, size_t size, const char *s)
 static int
 aigw_tenant_build(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, json_t *obj)
 {
-    size_t       len;
-    json_t      *id, *v;
-    const char  *name, *s;
+    json_t      *v;
+    const char  *name;
     char         q[96];
 
-    if (!json_is_object(obj)) {
-        return aigw_tenants_fail(ctx, "expected an object");
-    }
-
-    id = json_object_get(obj, "id");
-
-    if (id == NULL) {
-        return aigw_tenants_fail(ctx, "missing \"id\"");
-    }
-
-    if (!json_is_string(id)) {
-        return aigw_tenants_fail(ctx, "id: expected a string");
-    }
-
-    s = json_string_value(id);
-    len = json_string_length(id);
-
-    if (!aigw_tenant_id_valid(s, len)) {
-        return aigw_tenants_fail(ctx, "id: expected 1 to %d characters"
-                                 " of [A-Za-z0-9_.-]", AIGW_TENANT_ID_MAX);
-    }
-
-    if (aigw_arena_str(ctx, &t->id, s, len) != 0) {
+    if (aigw_tenants_object_id(ctx, obj, AIGW_TENANT_ID_MAX, "_.-", &t->id)
+        != 0)
+    {
         return -1;
     }
 
@@ -1019,6 +991,45 @@ aigw_tenant_build(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, json_t *obj)
 }
 
 
+/*
+ * The "id" of a tenant's or a key's object: 1 to "max" characters of
+ * [A-Za-z0-9] and "punct", copied to "dst"
+ */
+
+static int
+aigw_tenants_object_id(aigw_tenants_ctx_t *ctx, json_t *obj, size_t max,
+    const char *punct, aigw_str_t *dst)
+{
+    size_t       len;
+    json_t      *id;
+    const char  *s;
+
+    if (!json_is_object(obj)) {
+        return aigw_tenants_fail(ctx, "expected an object");
+    }
+
+    id = json_object_get(obj, "id");
+
+    if (id == NULL) {
+        return aigw_tenants_fail(ctx, "missing \"id\"");
+    }
+
+    if (!json_is_string(id)) {
+        return aigw_tenants_fail(ctx, "id: expected a string");
+    }
+
+    s = json_string_value(id);
+    len = json_string_length(id);
+
+    if (!aigw_id_chars(s, len, max, punct)) {
+        return aigw_tenants_fail(ctx, "id: expected 1 to %zu characters"
+                                 " of [A-Za-z0-9%s]", max, punct);
+    }
+
+    return aigw_arena_str(ctx, dst, s, len);
+}
+
+
 /* project, department, a key's created and note */
 
 static int
@@ -1065,10 +1076,9 @@ aigw_tenant_keys(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, json_t *arr)
 
     n = json_array_size(arr);
 
-    t->keys = aigw_arena_alloc(ctx->ts, (n ? n : 1) * sizeof(aigw_key_t),
-                               sizeof(void *));
+    t->keys = aigw_arena_array(ctx, n, sizeof(aigw_key_t));
     if (t->keys == NULL) {
-        return aigw_tenants_fail(ctx, "out of memory");
+        return -1;
     }
 
     for (i = 0; i < n; i++) {
@@ -1094,8 +1104,8 @@ aigw_tenant_key(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, aigw_key_t *k,
     json_t *obj)
 {
     int                h, l;
-    size_t             i, len;
-    json_t            *id, *sha, *v;
+    size_t             i;
+    json_t            *sha, *v;
     const char        *name, *s;
     const aigw_key_t  *other;
     const aigw_str_t  *dup;
@@ -1106,29 +1116,7 @@ aigw_tenant_key(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, aigw_key_t *k,
     k->note.data = "";
     k->tenant = t;
 
-    if (!json_is_object(obj)) {
-        return aigw_tenants_fail(ctx, "expected an object");
-    }
-
-    id = json_object_get(obj, "id");
-
-    if (id == NULL) {
-        return aigw_tenants_fail(ctx, "missing \"id\"");
-    }
-
-    if (!json_is_string(id)) {
-        return aigw_tenants_fail(ctx, "id: expected a string");
-    }
-
-    s = json_string_value(id);
-    len = json_string_length(id);
-
-    if (!aigw_key_id_valid(s, len)) {
-        return aigw_tenants_fail(ctx, "id: expected 1 to %d characters"
-                                 " of [A-Za-z0-9-]", AIGW_KEY_ID_MAX);
-    }
-
-    if (aigw_arena_str(ctx, &k->id, s, len) != 0) {
+    if (aigw_tenants_object_id(ctx, obj, AIGW_KEY_ID_MAX, "-", &k->id) != 0) {
         return -1;
     }
 
@@ -1189,8 +1177,7 @@ aigw_tenant_key(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, aigw_key_t *k,
     dup = aigw_table_insert(ctx->ts, &ctx->ts->key_table, &k->id);
 
     if (dup) {
-        other = (const aigw_key_t *)
-                    ((const char *) dup - offsetof(aigw_key_t, id));
+        other = aigw_key_of(dup);
 
         ctx->where[0] = '\0';
 
@@ -1227,10 +1214,9 @@ aigw_tenant_models(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, json_t *arr)
 
     n = json_array_size(arr);
 
-    t->models = aigw_arena_alloc(ctx->ts, (n ? n : 1) * sizeof(aigw_str_t),
-                                 sizeof(void *));
+    t->models = aigw_arena_array(ctx, n, sizeof(aigw_str_t));
     if (t->models == NULL) {
-        return aigw_tenants_fail(ctx, "out of memory");
+        return -1;
     }
 
     for (i = 0; i < n; i++) {
@@ -1288,12 +1274,9 @@ aigw_tenant_profiles(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
 
     n = json_object_size(obj);
 
-    t->profiles = aigw_arena_alloc(ctx->ts,
-                                   (n ? n : 1)
-                                   * sizeof(aigw_inference_profile_t),
-                                   sizeof(void *));
+    t->profiles = aigw_arena_array(ctx, n, sizeof(aigw_inference_profile_t));
     if (t->profiles == NULL) {
-        return aigw_tenants_fail(ctx, "out of memory");
+        return -1;
     }
 
     json_object_foreach(obj, model, v) {
