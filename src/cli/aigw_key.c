@@ -37,6 +37,7 @@
 typedef struct {
     const char   *name;             /* "--tenant" */
     const char  **value;
+    int           required;
 } aigw_opt_t;
 
 
@@ -58,9 +59,10 @@ static int aigw_key_opts(const char *cmd, const char *help, int argc,
     char **argv, aigw_opt_t *opts);
 static int aigw_key_usage_error(const char *cmd, const char *fmt,
     const char *arg);
+static aigw_tenants_t *aigw_tfile_load(aigw_tfile_t *f, const char *arg,
+    int lock);
 static int aigw_tfile_open(aigw_tfile_t *f, const char *arg, int lock);
 static int aigw_tfile_read(aigw_tfile_t *f);
-static aigw_tenants_t *aigw_tfile_parse(aigw_tfile_t *f);
 static json_t *aigw_tfile_json(aigw_tfile_t *f);
 static int aigw_tfile_save(aigw_tfile_t *f, json_t *root);
 static int aigw_tfile_write(aigw_tfile_t *f, const char *data, size_t len);
@@ -188,30 +190,18 @@ aigw_key_create(int argc, char **argv)
     aigw_tenants_t       *ts;
     const aigw_key_t     *other;
     aigw_opt_t            opts[] = {
-        { "--tenant", &tenant_id },
-        { "--tenants", &file },
-        { "--id", &id },
-        { "--note", &note },
-        { NULL, NULL }
+        { "--tenant", &tenant_id, 1 },
+        { "--tenants", &file, 1 },
+        { "--id", &id, 0 },
+        { "--note", &note, 0 },
+        { NULL, NULL, 0 }
     };
 
-    tenant_id = NULL;
-    file = NULL;
-    id = NULL;
-    note = NULL;
     n = 0;
 
     rc = aigw_key_opts("create", aigw_key_create_help, argc, argv, opts);
     if (rc != -1) {
         return rc;
-    }
-
-    if (tenant_id == NULL) {
-        return aigw_key_usage_error("create", "missing %s", "--tenant");
-    }
-
-    if (file == NULL) {
-        return aigw_key_usage_error("create", "missing %s", "--tenants");
     }
 
     if (id && !aigw_key_id_valid(id, strlen(id))) {
@@ -224,17 +214,13 @@ aigw_key_create(int argc, char **argv)
                                     "--note");
     }
 
-    if (aigw_tfile_open(&f, file, 1) != 0) {
+    ts = aigw_tfile_load(&f, file, 1);
+    if (ts == NULL) {
         return AIGW_EXIT_ERROR;
     }
 
     rc = AIGW_EXIT_ERROR;
     root = NULL;
-
-    ts = aigw_tfile_parse(&f);
-    if (ts == NULL) {
-        goto done;
-    }
 
     if (aigw_tenants_find(ts, tenant_id, strlen(tenant_id)) == NULL) {
         fprintf(stderr, "aigw: %s: no tenant \"%s\"\n", f.arg, tenant_id);
@@ -359,25 +345,14 @@ aigw_key_revoke(int argc, char **argv)
     aigw_tenants_t    *ts;
     const aigw_key_t  *k;
     aigw_opt_t         opts[] = {
-        { "--id", &id },
-        { "--tenants", &file },
-        { NULL, NULL }
+        { "--id", &id, 1 },
+        { "--tenants", &file, 1 },
+        { NULL, NULL, 0 }
     };
-
-    id = NULL;
-    file = NULL;
 
     rc = aigw_key_opts("revoke", aigw_key_revoke_help, argc, argv, opts);
     if (rc != -1) {
         return rc;
-    }
-
-    if (id == NULL) {
-        return aigw_key_usage_error("revoke", "missing %s", "--id");
-    }
-
-    if (file == NULL) {
-        return aigw_key_usage_error("revoke", "missing %s", "--tenants");
     }
 
     if (!aigw_key_id_valid(id, strlen(id))) {
@@ -386,17 +361,13 @@ aigw_key_revoke(int argc, char **argv)
                                     " id, not the key)", "--id");
     }
 
-    if (aigw_tfile_open(&f, file, 1) != 0) {
+    ts = aigw_tfile_load(&f, file, 1);
+    if (ts == NULL) {
         return AIGW_EXIT_ERROR;
     }
 
     rc = AIGW_EXIT_ERROR;
     root = NULL;
-
-    ts = aigw_tfile_parse(&f);
-    if (ts == NULL) {
-        goto done;
-    }
 
     k = aigw_tenants_find_key(ts, id, strlen(id));
 
@@ -457,30 +428,18 @@ aigw_key_list(int argc, char **argv)
     const aigw_key_t     *k;
     const aigw_tenant_t  *t;
     aigw_opt_t            opts[] = {
-        { "--tenants", &file },
-        { "--tenant", &only },
-        { NULL, NULL }
+        { "--tenants", &file, 1 },
+        { "--tenant", &only, 0 },
+        { NULL, NULL, 0 }
     };
-
-    file = NULL;
-    only = NULL;
 
     rc = aigw_key_opts("list", aigw_key_list_help, argc, argv, opts);
     if (rc != -1) {
         return rc;
     }
 
-    if (file == NULL) {
-        return aigw_key_usage_error("list", "missing %s", "--tenants");
-    }
-
-    if (aigw_tfile_open(&f, file, 0) != 0) {
-        return AIGW_EXIT_ERROR;
-    }
-
-    ts = aigw_tfile_parse(&f);
+    ts = aigw_tfile_load(&f, file, 0);
     if (ts == NULL) {
-        aigw_tfile_close(&f);
         return AIGW_EXIT_ERROR;
     }
 
@@ -562,9 +521,9 @@ aigw_key_list(int argc, char **argv)
 
 
 /*
- * "--name VALUE" and "--name=VALUE", each at most once; no positional
- * arguments.  Returns -1 to go on, else the exit status (help shown, or
- * bad usage).
+ * "--name VALUE" and "--name=VALUE", each at most once, the required ones
+ * at least once (the others stay NULL); no positional arguments.  Returns
+ * -1 to go on, else the exit status (help shown, or bad usage).
  */
 
 static int
@@ -583,6 +542,10 @@ aigw_key_opts(const char *cmd, const char *help, int argc, char **argv,
             fputs(help, stdout);
             return AIGW_EXIT_OK;
         }
+    }
+
+    for (o = opts; o->name; o++) {
+        *o->value = NULL;
     }
 
     for (i = 1; i < argc; i++) {
@@ -627,6 +590,12 @@ aigw_key_opts(const char *cmd, const char *help, int argc, char **argv,
         *o->value = value;
     }
 
+    for (o = opts; o->name; o++) {
+        if (o->required && *o->value == NULL) {
+            return aigw_key_usage_error(cmd, "missing %s", o->name);
+        }
+    }
+
     return -1;
 }
 
@@ -643,6 +612,29 @@ aigw_key_usage_error(const char *cmd, const char *fmt, const char *arg)
 
 
 /* the tenants file */
+
+
+/* opened (and locked) and validated: its tenants, or NULL (reported) */
+
+static aigw_tenants_t *
+aigw_tfile_load(aigw_tfile_t *f, const char *arg, int lock)
+{
+    aigw_tenants_t  *ts;
+    char             err[AIGW_TENANTS_ERR_LEN];
+
+    if (aigw_tfile_open(f, arg, lock) != 0) {
+        return NULL;
+    }
+
+    ts = aigw_tenants_parse(f->text, f->len, err, sizeof(err));
+
+    if (ts == NULL) {
+        fprintf(stderr, "aigw: %s: %s\n", f->arg, err);
+        aigw_tfile_close(f);
+    }
+
+    return ts;
+}
 
 
 static int
@@ -769,22 +761,6 @@ aigw_tfile_read(aigw_tfile_t *f)
     }
 
     return 0;
-}
-
-
-static aigw_tenants_t *
-aigw_tfile_parse(aigw_tfile_t *f)
-{
-    aigw_tenants_t  *ts;
-    char             err[AIGW_TENANTS_ERR_LEN];
-
-    ts = aigw_tenants_parse(f->text, f->len, err, sizeof(err));
-
-    if (ts == NULL) {
-        fprintf(stderr, "aigw: %s: %s\n", f->arg, err);
-    }
-
-    return ts;
 }
 
 
