@@ -308,7 +308,7 @@ static void aigw_usage_sse_event_end(aigw_usage_parser_t *up);
 static void aigw_usage_sse_reset(aigw_usage_parser_t *up);
 static void aigw_usage_resolve(aigw_usage_parser_t *up, int cut);
 static unsigned aigw_usage_group(const aigw_usage_acc_t *c, unsigned first,
-    uint64_t v[4]);
+    unsigned n, uint64_t v[4]);
 static unsigned aigw_usage_openai(const aigw_usage_acc_t *c, uint64_t v[4]);
 static void aigw_usage_resolve_images(aigw_usage_parser_t *up);
 static void aigw_usage_resolve_error(aigw_usage_parser_t *up);
@@ -1430,7 +1430,7 @@ aigw_usage_finish(aigw_usage_parser_t *up, int complete)
 static void
 aigw_usage_resolve(aigw_usage_parser_t *up, int cut)
 {
-    int                 i, final, fam, oai, tgi;
+    int                 final, fam, oai, tgi;
     unsigned            has, status;
     uint64_t            v[4];
     aigw_usage_t       *u;
@@ -1456,14 +1456,14 @@ aigw_usage_resolve(aigw_usage_parser_t *up, int cut)
     } else if (op->service == AIGW_SERVICE_BEDROCK
                && (c->has & AIGW_USAGE_HDR_MASK))
     {
-        has = aigw_usage_group(c, AIGW_USAGE_HDR_IN, v);
+        has = aigw_usage_group(c, AIGW_USAGE_HDR_IN, 4, v);
         u->source = AIGW_USAGE_SOURCE_HEADER;
         final = 1;
 
     } else if (op->service == AIGW_SERVICE_BEDROCK) {
 
         if (fam) {
-            has = aigw_usage_group(c, AIGW_USAGE_FAM_IN, v);
+            has = aigw_usage_group(c, AIGW_USAGE_FAM_IN, 4, v);
 
         } else if (oai) {
             has = aigw_usage_openai(c, v);
@@ -1471,12 +1471,7 @@ aigw_usage_resolve(aigw_usage_parser_t *up, int cut)
 
         /* the invocation metrics win, count by count */
 
-        for (i = 0; i < 4; i++) {
-            if (aigw_usage_has(c, AIGW_USAGE_MET_IN + i)) {
-                v[i] = c->v[AIGW_USAGE_MET_IN + i];
-                has |= 1u << i;
-            }
-        }
+        has |= aigw_usage_group(c, AIGW_USAGE_MET_IN, 4, v);
 
         if (up->op == AIGW_OP_INVOKE_STREAM) {
             final = (c->has & AIGW_USAGE_MET_MASK) != 0;
@@ -1494,16 +1489,7 @@ aigw_usage_resolve(aigw_usage_parser_t *up, int cut)
     } else if (up->format == AIGW_USAGE_FORMAT_TGI
                || up->format == AIGW_USAGE_FORMAT_AUTO)
     {
-        if (aigw_usage_has(c, AIGW_USAGE_TGI_IN)) {
-            v[0] = c->v[AIGW_USAGE_TGI_IN];
-            has |= AIGW_USAGE_HAS_INPUT;
-        }
-
-        if (aigw_usage_has(c, AIGW_USAGE_TGI_OUT)) {
-            v[1] = c->v[AIGW_USAGE_TGI_OUT];
-            has |= AIGW_USAGE_HAS_OUTPUT;
-        }
-
+        has = aigw_usage_group(c, AIGW_USAGE_TGI_IN, 2, v);
         final = tgi;
     }
 
@@ -1541,14 +1527,20 @@ aigw_usage_resolve(aigw_usage_parser_t *up, int cut)
 }
 
 
+/*
+ * The counts of "n" slots from "first", in the order input, output, cache
+ * read, cache write: into v[], with their AIGW_USAGE_HAS_* bits returned
+ */
+
 static unsigned
-aigw_usage_group(const aigw_usage_acc_t *c, unsigned first, uint64_t v[4])
+aigw_usage_group(const aigw_usage_acc_t *c, unsigned first, unsigned n,
+    uint64_t v[4])
 {
     unsigned  i, has;
 
     has = 0;
 
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < n; i++) {
         if (aigw_usage_has(c, first + i)) {
             v[i] = c->v[first + i];
             has |= 1u << i;
@@ -1566,17 +1558,7 @@ aigw_usage_openai(const aigw_usage_acc_t *c, uint64_t v[4])
 {
     unsigned  has;
 
-    has = 0;
-
-    if (aigw_usage_has(c, AIGW_USAGE_OAI_IN)) {
-        v[0] = c->v[AIGW_USAGE_OAI_IN];
-        has |= AIGW_USAGE_HAS_INPUT;
-    }
-
-    if (aigw_usage_has(c, AIGW_USAGE_OAI_OUT)) {
-        v[1] = c->v[AIGW_USAGE_OAI_OUT];
-        has |= AIGW_USAGE_HAS_OUTPUT;
-    }
+    has = aigw_usage_group(c, AIGW_USAGE_OAI_IN, 2, v);
 
     if (aigw_usage_has(c, AIGW_USAGE_OAI_CACHED)) {
         v[2] = c->v[AIGW_USAGE_OAI_CACHED];
