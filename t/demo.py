@@ -6,7 +6,7 @@ It starts a Redis, a Bedrock simulator (the tests' mock upstream, which
 checks every SigV4 signature with botocore) and nginx with the module on a
 local port, creates a tenant and an API key, sends invoke, converse and
 streaming requests through the gateway, and prints the usage counters it
-reads back from Redis.
+reads back from Redis, the live usage table and the day's cost CSV.
 
 With AWS credentials in the environment (AWS_ACCESS_KEY_ID, ...) and
 AIGW_DEMO_BEDROCK=1, the requests go to the real Bedrock Runtime of
@@ -141,6 +141,13 @@ def main():
         print("demo: tenant demo-team, API key id %s (key printed once by "
               "'aigw key create')" % key.split("_")[1])
 
+        # prices, for $aigw_cost and the cost_nanousd counter
+        pricing = tmp / "pricing.json"
+        pricing.write_text(json.dumps({"currency": "USD", "models": {
+            "amazon.nova-micro-v1:0": {"input_per_1k": "0.000035",
+                                       "output_per_1k": "0.00014"}}},
+            indent=2))
+
         # nginx with the module
         port = free_port()
         conf.write_text("""
@@ -156,6 +163,7 @@ http {
     proxy_temp_path %(tmp)s/proxy;
     %(upstream)s
     aigw_tenants %(tmp)s/tenants.json;
+    aigw_pricing %(tmp)s/pricing.json;
     aigw_region %(region)s;
     %(credentials)s
     aigw_redis 127.0.0.1:%(rport)d journal=%(tmp)s/journal;
@@ -238,8 +246,16 @@ http {
         out = subprocess.run([str(usage), "usage", "--redis",
                               "127.0.0.1:%d" % rport, "--tenants",
                               str(tenants)], capture_output=True, text=True)
+        export = subprocess.run([str(usage), "export", "--date", day,
+                                 "--redis", "127.0.0.1:%d" % rport,
+                                 "--tenants", str(tenants), "--pricing",
+                                 str(pricing)], capture_output=True,
+                                text=True)
         if out.returncode == 0 and out.stdout:
             print("\ndemo: aigw usage --by tenant\n" + out.stdout)
+        if export.returncode == 0 and export.stdout:
+            print("demo: aigw export --date %s (the finance CSV)\n%s"
+                  % (day, export.stdout))
 
         print("demo: the JSON access log has one line per request, e.g.:")
         lines = (tmp / "access.log").read_text().splitlines()
