@@ -75,6 +75,7 @@ static void ngx_http_aigw_drain_ready(ngx_event_t *ev);
 static void ngx_http_aigw_drain_arm(ngx_http_aigw_drain_t *d, ngx_msec_t t);
 static ngx_int_t ngx_http_aigw_drain_scan(ngx_http_aigw_drain_t *d);
 static ngx_int_t ngx_http_aigw_drain_journal(ngx_http_aigw_drain_t *d);
+static void ngx_http_aigw_drain_journal_reset(ngx_http_aigw_drain_t *d);
 static void ngx_http_aigw_drain_journal_done(ngx_http_aigw_drain_t *d,
     ngx_uint_t remove);
 static ngx_int_t ngx_http_aigw_drain_send(ngx_http_aigw_drain_t *d);
@@ -487,7 +488,6 @@ static ngx_int_t
 ngx_http_aigw_drain_scan(ngx_http_aigw_drain_t *d)
 {
     ngx_int_t  rc;
-    ngx_str_t  name;
 
     d->scan = 0;
     d->scanned = ngx_current_msec;
@@ -505,19 +505,32 @@ ngx_http_aigw_drain_scan(ngx_http_aigw_drain_t *d)
         }
     }
 
-    rc = ngx_http_aigw_journal_next(d->rc, &name, d->jpool, d->log);
+    /* the file found is the one ngx_http_aigw_drain_journal() opens */
+
+    ngx_http_aigw_drain_journal_reset(d);
+
+    rc = ngx_http_aigw_journal_next(d->rc, &d->jname, d->jpool, d->log);
 
     if (rc == NGX_ERROR) {
+        ngx_http_aigw_drain_journal_reset(d);
         return NGX_ERROR;
     }
 
     d->replaying = (rc == NGX_OK);
 
     if (rc == NGX_DECLINED) {
-        ngx_reset_pool(d->jpool);
+        ngx_http_aigw_drain_journal_reset(d);
     }
 
     return NGX_OK;
+}
+
+
+static void
+ngx_http_aigw_drain_journal_reset(ngx_http_aigw_drain_t *d)
+{
+    ngx_reset_pool(d->jpool);
+    ngx_str_null(&d->jname);
 }
 
 
@@ -535,19 +548,22 @@ ngx_http_aigw_drain_journal(ngx_http_aigw_drain_t *d)
 
     if (d->jfd == NGX_INVALID_FILE) {
 
-        rc = ngx_http_aigw_journal_next(d->rc, &d->jname, d->jpool, d->log);
+        if (d->jname.data == NULL) {
+            rc = ngx_http_aigw_journal_next(d->rc, &d->jname, d->jpool,
+                                            d->log);
 
-        if (rc != NGX_OK) {
-            d->replaying = 0;
-            ngx_reset_pool(d->jpool);
-            return rc;
+            if (rc != NGX_OK) {
+                d->replaying = 0;
+                ngx_http_aigw_drain_journal_reset(d);
+                return rc;
+            }
         }
 
         rc = ngx_http_aigw_journal_claim(&d->jname, &d->jfd, d->log);
 
         if (rc != NGX_OK) {
             d->jfd = NGX_INVALID_FILE;
-            ngx_reset_pool(d->jpool);
+            ngx_http_aigw_drain_journal_reset(d);
             return (rc == NGX_DECLINED) ? NGX_DECLINED : NGX_ERROR;
         }
 
@@ -608,7 +624,7 @@ ngx_http_aigw_drain_journal_done(ngx_http_aigw_drain_t *d, ngx_uint_t remove)
     (void) ngx_close_file(d->jfd);
     d->jfd = NGX_INVALID_FILE;
 
-    ngx_reset_pool(d->jpool);
+    ngx_http_aigw_drain_journal_reset(d);
 }
 
 
