@@ -917,7 +917,9 @@ class MockUpstream:
         {(tenant, model): {field: total}} over the requests answered in
         full that carried tenant_header (the tenant the test meant; the
         gateway passes the header through): requests and what
-        sent_usage() says.  model is the path's, percent-decoded.
+        sent_usage() says.  model is the path's, percent-decoded, or
+        "_invalid" for a request answered 400, 403 or 404 (the bucket
+        the gateway counts AWS's refusals of invalid requests under).
         """
         out = {}
         name = tenant_header.lower()
@@ -930,7 +932,10 @@ class MockUpstream:
                     tenant = v
             if tenant is None or rec["model"] is None:
                 continue
-            key = (tenant, urllib.parse.unquote(rec["model"]))
+            model = urllib.parse.unquote(rec["model"])
+            if rec.get("response_status") in (400, 403, 404):
+                model = "_invalid"
+            key = (tenant, model)
             t = out.setdefault(key, {"requests": 0})
             t["requests"] += 1
             for f, v in rec["sent_usage"].items():

@@ -93,10 +93,14 @@ def wait_counts(redis, want, prefix="aigw", db=0, timeout=WAIT):
 
 
 def check_schema(redis, usage, days, prefix="aigw", db=0):
-    """Every key is a usage hash, an index set, or a sequence mark."""
+    """
+    Every key is a usage hash, an index set, a sequence mark, or a day's
+    count of models per tenant (the cap of max_models=).
+    """
     keys = redis.call("KEYS", "*", db=db)
     pat = re.compile(r"^%s:(usage:(\d{4}-\d\d-\d\d):(index|[^:]+:.+)"
-                     r"|seq:[0-9a-f]{32})$" % re.escape(prefix))
+                     r"|seq:[0-9a-f]{32}|models:(\d{4}-\d\d-\d\d))$"
+                     % re.escape(prefix))
     for k in keys:
         m = pat.match(k)
         assert m, "a key outside the schema: %r" % k
@@ -105,8 +109,21 @@ def check_schema(redis, usage, days, prefix="aigw", db=0):
             kind = redis.call("TYPE", k, db=db)
             assert kind == ("set" if m.group(3) == "index" else "hash"), k
         else:
-            # the module's own marks expire: they do not pile up
+            # the module's own keys expire: they do not pile up
             assert redis.call("TTL", k, db=db) > 0, k
+        if m.group(1).startswith("models:"):
+            # a tenant's count is its models in the day's index
+            day = m.group(4)
+            members = redis.call("SMEMBERS", "%s:usage:%s:index"
+                                 % (prefix, day), db=db)
+            counts = redis.call("HGETALL", k, db=db)
+            got = dict(zip(counts[::2], counts[1::2]))
+            want = {}
+            for mem in members:
+                tenant, model = mem.split(":", 1)
+                if model not in ("_other", "_invalid"):
+                    want[tenant] = want.get(tenant, 0) + 1
+            assert {t: int(c) for t, c in got.items()} == want, k
     for (day, tenant, model), fields in usage.items():
         assert set(fields) <= set(FIELDS), fields
         assert all(v >= 0 for v in fields.values()), fields
@@ -177,7 +194,8 @@ def test_every_capture_counts_once_in_its_hash(nginx_factory, mock, redis,
 def test_repeats_and_errors_in_one_hash(gw_redis, redis, mock):
     """
     One tenant and model, a mix: N captures, errors (500, 400) and
-    throttles (429): requests, tokens, errors and throttled add up.
+    throttles (429): requests, tokens, errors and throttled add up; AWS's
+    400 (an invalid request) counts under the model "_invalid".
     """
     n = gw_redis
     c = h.case_for("test_nova_converse", "converse-stream-guardrail")
@@ -191,12 +209,13 @@ def test_repeats_and_errors_in_one_hash(gw_redis, redis, mock):
                        b'{"messages": []}', [("X-Mock-Status", str(status))])
             assert r.status == status, r
     want = {(h.DEFAULT_TENANT, "amazon.nova-lite-v1:0"): expected(
-        11, input_tokens=5 * u["input_tokens"],
-        output_tokens=5 * u["output_tokens"], errors=6, throttled=3)}
+        10, input_tokens=5 * u["input_tokens"],
+        output_tokens=5 * u["output_tokens"], errors=5, throttled=3),
+        (h.DEFAULT_TENANT, "_invalid"): expected(1, errors=1)}
     usage = wait_counts(redis, want)
     assert_counts(by_tenant_model(usage), want)
-    f = list(usage.values())[0]
-    assert f.get("latency_ms_sum", 0) >= 0
+    for f in usage.values():
+        assert f.get("latency_ms_sum", 0) >= 0
 
 
 @pytest.fixture

@@ -80,7 +80,8 @@ extern const char  *aigw_record_fields[AIGW_RECORD_FIELDS];
 
 
 /*
- * the encoded size; 0 if the tenant or the model is too long or empty, or
+ * the encoded size; 0 if a counter is over AIGW_RECORD_VALUE_MAX, the
+ * tenant or the model is too long or empty, or
  * the image class too long or not "SIZE:QUALITY" of [A-Za-z0-9_.-]
  */
 size_t aigw_record_size(const aigw_record_t *r);
@@ -102,21 +103,53 @@ size_t aigw_record_decode(const unsigned char *p, size_t avail,
 /* the sequence number is rewritten in place (the CRC with it) */
 void aigw_record_set_seq(unsigned char *p, uint64_t seq);
 
+/* the stream and the sequence number, rewritten in place */
+void aigw_record_set_stream(unsigned char *p,
+    const unsigned char stream[AIGW_STREAM_ID_LEN], uint64_t seq);
+
+
+/*
+ * The most a counter of one record may hold: 2^43 (8.8e12: a billion
+ * tokens fit, and 8,796 USD in nano-dollars).  A batch of 512 such
+ * records sums below 2^53, exact in the script's numbers.  The
+ * module clamps a record's cost and latency to it; a record over it in
+ * a journal (an older version's) is refused by the script.
+ */
+#define AIGW_RECORD_VALUE_MAX   8796093022208ULL
+
+/*
+ * The models a tenant counts under on its own, past the cap or rejected
+ * by AWS as invalid (aigw_redis max_models=, and 400, 403, 404)
+ */
+#define AIGW_RECORD_MODEL_OTHER    "_other"
+#define AIGW_RECORD_MODEL_INVALID  "_invalid"
+
 
 /*
  * The counting script, for EVAL/EVALSHA with no keys and the arguments
  *
- *     prefix, seq-ttl-seconds, S, stream-id x S (hex),
+ *     prefix, seq-ttl-seconds, max-models, S, stream-id x S (hex),
  *     then per record: stream index (1..S), seq, day, tenant, model,
  *     image class, AIGW_RECORD_FIELDS counters
  *
- * It skips the records at or below their stream's high-water mark, adds
- * the others' counters (aggregated per hash) to
- * PREFIX:usage:DAY:TENANT:MODEL (with an image class, the images also to
- * the field "images:CLASS", for pricing), adds TENANT:MODEL to the day's set
- * PREFIX:usage:DAY:index, and moves the marks PREFIX:seq:STREAM (which
- * expire after seq-ttl-seconds without use).  It returns the number of
- * records applied.  One round trip per batch, atomic in Redis.
+ * It skips the records at or below their stream's high-water mark.  It
+ * checks every other record before it writes anything: its day, tenant,
+ * model and image class well-formed, each counter an integer of at most
+ * AIGW_RECORD_VALUE_MAX, its hash a hash (or none) whose fields stay
+ * below 4e18 once added to.  A record that fails is refused: not
+ * counted, its stream's mark moved past it all the same, and returned
+ * with the reason, for the caller's dead-letter journal.  A model new to
+ * a tenant on a day past max-models distinct ones counts under
+ * AIGW_RECORD_MODEL_OTHER.  Then it adds the counters (aggregated per
+ * hash) to PREFIX:usage:DAY:TENANT:MODEL (with an image class, the
+ * images also to the field "images:CLASS", for pricing), adds
+ * TENANT:MODEL to the day's set PREFIX:usage:DAY:index (and a new one to
+ * the tenant's count in the hash PREFIX:usage:DAY:models), and moves the
+ * marks PREFIX:seq:STREAM (which expire after seq-ttl-seconds without
+ * use).  It returns an array: the number of records applied, then for
+ * each refused record its position in the batch (from 1) and the
+ * reason.  A malformed batch is an error reply, and nothing is written.
+ * One round trip per batch, atomic in Redis.
  */
 extern const char  aigw_record_script[];
 

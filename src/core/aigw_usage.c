@@ -1431,7 +1431,7 @@ static void
 aigw_usage_resolve(aigw_usage_parser_t *up, int cut)
 {
     int                 final, fam, oai, tgi;
-    unsigned            has, status;
+    unsigned            i, has, status;
     uint64_t            v[4];
     aigw_usage_t       *u;
     const aigw_op_t    *op;
@@ -1493,14 +1493,30 @@ aigw_usage_resolve(aigw_usage_parser_t *up, int cut)
         final = tgi;
     }
 
+    /* a count over the bound is not believed (aigw_usage.h) */
+
+    for (i = 0; i < 4; i++) {
+        if (v[i] > AIGW_USAGE_COUNT_MAX) {
+            v[i] = 0;
+            has &= ~(1u << i);
+            up->out_of_range++;
+        }
+    }
+
     u->input_tokens = v[0];
     u->output_tokens = v[1];
     u->cache_read_input_tokens = v[2];
     u->cache_write_input_tokens = v[3];
 
     if (up->image_model && aigw_usage_has(c, AIGW_USAGE_IMAGES)) {
-        u->images = c->v[AIGW_USAGE_IMAGES];
-        has |= AIGW_USAGE_HAS_IMAGES;
+
+        if (c->v[AIGW_USAGE_IMAGES] > AIGW_USAGE_COUNT_MAX) {
+            up->out_of_range++;
+
+        } else {
+            u->images = c->v[AIGW_USAGE_IMAGES];
+            has |= AIGW_USAGE_HAS_IMAGES;
+        }
     }
 
     u->has = has;
@@ -1709,6 +1725,7 @@ aigw_usage_anomalies(const aigw_usage_parser_t *up,
     a->json_errors = up->json_errors;
     a->json_error = up->json_error;
     a->bad_numbers = up->bad_numbers;
+    a->out_of_range = up->out_of_range;
     a->base64_errors = up->base64_errors;
 
     js[0] = &up->outer;

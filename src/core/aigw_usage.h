@@ -102,6 +102,15 @@
 #define AIGW_USAGE_IMAGE_SIZE_MAX   41      /* "WxH", two 20-digit numbers */
 #define AIGW_USAGE_QUALITY_MAX      16
 
+/*
+ * The most tokens (or images) one response may report for one count: a
+ * hundred times the largest context window of any model (10 million
+ * tokens).  A count above it cannot be true: it is treated as unreadable
+ * (not counted, its "has" bit clear) and reported in the anomalies, so
+ * that one hostile or broken response cannot skew or stop the counting.
+ */
+#define AIGW_USAGE_COUNT_MAX        1000000000ULL
+
 /* aigw_usage_t.has */
 #define AIGW_USAGE_HAS_INPUT        0x01
 #define AIGW_USAGE_HAS_OUTPUT       0x02
@@ -166,6 +175,7 @@ typedef struct {
     uint32_t               json_long_keys;
     uint32_t               json_long_numbers;
     uint32_t               bad_numbers;     /* counts not an exact integer */
+    uint32_t               out_of_range;    /* counts over the bound */
     uint32_t               base64_errors;
 } aigw_usage_anomalies_t;
 
@@ -248,6 +258,7 @@ typedef struct {
     uint32_t               json_errors;
     const char            *json_error;
     uint32_t               bad_numbers;
+    uint32_t               out_of_range;
     uint32_t               base64_errors;
 
     char                   hdr_error[AIGW_USAGE_ERROR_TYPE_MAX + 1];

@@ -26,6 +26,8 @@
 
 #define NGX_HTTP_AIGW_DRAIN_IDLE       100
 #define NGX_HTTP_AIGW_DRAIN_RETRY      1000
+#define NGX_HTTP_AIGW_DRAIN_LOCKED     10
+#define NGX_HTTP_AIGW_HOLD_MAX         30000
 #define NGX_HTTP_AIGW_JOURNAL_SCAN     10000
 
 
@@ -48,6 +50,13 @@ typedef struct {
     unsigned                        scan:1;
     unsigned                        replaying:1;
     unsigned                        closing:1;
+
+    /* the batch in d->buf was refused this many times (errors of its own) */
+    ngx_uint_t                      refused;
+
+    /* Redis answers, but cannot count now (LOADING, READONLY, ...) */
+    ngx_msec_t                      hold;
+    ngx_msec_t                      hold_until;
 
     uint64_t                        journal_gen;
     ngx_msec_t                      scanned;
@@ -80,6 +89,14 @@ static void ngx_http_aigw_drain_journal_done(ngx_http_aigw_drain_t *d,
     ngx_uint_t remove);
 static ngx_int_t ngx_http_aigw_drain_send(ngx_http_aigw_drain_t *d);
 static void ngx_http_aigw_drain_reply(redisReply *reply, void *data);
+static void ngx_http_aigw_drain_done(ngx_http_aigw_drain_t *d);
+static ngx_uint_t ngx_http_aigw_drain_transient(redisReply *reply);
+static void ngx_http_aigw_drain_refused(ngx_http_aigw_drain_t *d,
+    redisReply *reply);
+static void ngx_http_aigw_drain_dead(ngx_http_aigw_drain_t *d,
+    redisReply *reply, ngx_uint_t all, const char *why);
+static ngx_uint_t ngx_http_aigw_drain_held(ngx_http_aigw_drain_t *d);
+static void ngx_http_aigw_drain_give_up(ngx_http_aigw_drain_t *d);
 static ngx_int_t ngx_http_aigw_drain_spill(ngx_http_aigw_drain_t *d);
 static size_t ngx_http_aigw_batch_cut(u_char *buf, size_t len,
     ngx_uint_t *records, ngx_uint_t *bad);
@@ -93,6 +110,15 @@ ngx_http_aigw_counter_init(ngx_conf_t *cf)
 {
     ngx_http_handler_pt        *h;
     ngx_http_core_main_conf_t  *cmcf;
+    ngx_http_aigw_main_conf_t  *amcf;
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_aigw_module);
+
+    if (amcf->redis
+        && ngx_http_aigw_redis_init_conf(cf, amcf->redis) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
@@ -148,11 +174,34 @@ ngx_http_aigw_counter_log_handler(ngx_http_request_t *r)
     rec.model.data = (char *) ctx->billing_model.data;
     rec.model.len = ctx->billing_model.len;
 
+    if (u && ctx->metering && !ctx->usage_skip_body
+        && (u->status == NGX_HTTP_BAD_REQUEST
+            || u->status == NGX_HTTP_FORBIDDEN
+            || u->status == NGX_HTTP_NOT_FOUND))
+    {
+        /*
+         * AWS refused the request as invalid (a model ID that does not
+         * exist, say): one bucket, not one Redis hash per made-up ID
+         */
+        rec.model.data = AIGW_RECORD_MODEL_INVALID;
+        rec.model.len = sizeof(AIGW_RECORD_MODEL_INVALID) - 1;
+    }
+
     rec.v[AIGW_F_REQUESTS] = 1;
-    rec.v[AIGW_F_LATENCY] = ngx_http_aigw_elapsed_ms(r);
+    rec.v[AIGW_F_LATENCY] = ngx_min(ngx_http_aigw_elapsed_ms(r),
+                                    AIGW_RECORD_VALUE_MAX);
 
     if (ngx_http_aigw_cost(r, ctx, &rec.v[AIGW_F_COST]) != NGX_OK) {
         rec.v[AIGW_F_COST] = 0;
+
+    } else if (rec.v[AIGW_F_COST] > AIGW_RECORD_VALUE_MAX) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "aigw: the cost of one request of tenant \"%*s\", "
+                      "%uL nano-USD, is over the most a record holds "
+                      "(check the pricing file): counted as %uL",
+                      rec.tenant.len, rec.tenant.data, rec.v[AIGW_F_COST],
+                      (uint64_t) AIGW_RECORD_VALUE_MAX);
+        rec.v[AIGW_F_COST] = AIGW_RECORD_VALUE_MAX;
     }
 
     if (u && u->images && u->image_size[0]) {
@@ -376,11 +425,12 @@ ngx_http_aigw_drain_tick(ngx_event_t *ev)
         d->scan = 1;
     }
 
-    if (!ngx_http_aigw_redis_ready()) {
+    if (!ngx_http_aigw_redis_ready() || ngx_http_aigw_drain_held(d)) {
 
         /*
-         * Redis is away: the queue keeps records up to half its size,
-         * the journal takes the rest (all of it when the worker exits)
+         * Redis is away, or cannot count for now: the queue keeps
+         * records up to half its size, the journal takes the rest (all
+         * of it when the worker exits: it does not wait for Redis)
          */
 
         while (ngx_http_aigw_queue_fill(d->rc)
@@ -394,13 +444,16 @@ ngx_http_aigw_drain_tick(ngx_event_t *ev)
                                   "aigw: Redis is away and the journal "
                                   "cannot be written: the usage left in "
                                   "the queue is lost when nginx stops");
-                    ngx_http_aigw_queue_release(d->rc);
-                    d->leased = 0;
-                    return;
+                    break;
                 }
 
                 break;
             }
+        }
+
+        if (ngx_exiting) {
+            ngx_http_aigw_drain_give_up(d);
+            return;
         }
 
         ngx_http_aigw_drain_arm(d, NGX_HTTP_AIGW_DRAIN_IDLE);
@@ -423,8 +476,10 @@ ngx_http_aigw_drain_tick(ngx_event_t *ev)
             return;
         }
 
-        ngx_http_aigw_drain_arm(d, (rc == NGX_DECLINED)
-                                   ? 0 : NGX_HTTP_AIGW_DRAIN_RETRY);
+        ngx_http_aigw_drain_arm(d, (rc == NGX_DECLINED) ? 0
+                                   : (rc == NGX_AGAIN)
+                                     ? NGX_HTTP_AIGW_DRAIN_LOCKED
+                                     : NGX_HTTP_AIGW_DRAIN_RETRY);
         return;
     }
 
@@ -562,9 +617,10 @@ ngx_http_aigw_drain_journal(ngx_http_aigw_drain_t *d)
         rc = ngx_http_aigw_journal_claim(&d->jname, &d->jfd, d->log);
 
         if (rc != NGX_OK) {
+            /* NGX_AGAIN: a writer is appending; the next scan finds it */
             d->jfd = NGX_INVALID_FILE;
             ngx_http_aigw_drain_journal_reset(d);
-            return (rc == NGX_DECLINED) ? NGX_DECLINED : NGX_ERROR;
+            return (rc == NGX_DECLINED || rc == NGX_AGAIN) ? rc : NGX_ERROR;
         }
 
         d->joff = 0;
@@ -691,11 +747,11 @@ ngx_http_aigw_drain_send(ngx_http_aigw_drain_t *d)
         return NGX_ERROR;
     }
 
-    argc = 6 + nstreams + records * AIGW_RECORD_ARGS;
+    argc = 7 + nstreams + records * AIGW_RECORD_ARGS;
 
     argv = ngx_palloc(pool, argc * sizeof(char *));
     lens = ngx_palloc(pool, argc * sizeof(size_t));
-    numbers = ngx_pnalloc(pool, (3 + records * (2 + AIGW_RECORD_FIELDS))
+    numbers = ngx_pnalloc(pool, (4 + records * (2 + AIGW_RECORD_FIELDS))
                                 * NGX_INT64_LEN);
 
     if (argv == NULL || lens == NULL || numbers == NULL) {
@@ -727,6 +783,7 @@ ngx_http_aigw_drain_send(ngx_http_aigw_drain_t *d)
     ngx_http_aigw_arg("0", 1);
     ngx_http_aigw_arg(d->rc->prefix.data, d->rc->prefix.len);
     ngx_http_aigw_arg_num("%T", d->rc->seq_ttl);
+    ngx_http_aigw_arg_num("%ui", d->rc->max_models);
     ngx_http_aigw_arg_num("%ui", nstreams);
 
     for (s = 0; s < nstreams; s++) {
@@ -785,6 +842,9 @@ ngx_http_aigw_drain_reply(redisReply *reply, void *data)
 {
     ngx_http_aigw_drain_t *d = data;
 
+    size_t       i;
+    redisReply  *e;
+
     d->busy = 0;
 
     if (d->closing) {
@@ -812,16 +872,59 @@ ngx_http_aigw_drain_reply(redisReply *reply, void *data)
             return;
         }
 
-        ngx_log_error(NGX_LOG_ERR, d->log, 0,
-                      "aigw: redis \"%V\" did not count a usage batch: %*s",
-                      &d->rc->address, (size_t) reply->len, reply->str);
+        if (ngx_http_aigw_drain_transient(reply)) {
+            /* not the batch's fault: as if Redis were away, for a while */
+            d->hold = d->hold ? ngx_min(2 * d->hold, NGX_HTTP_AIGW_HOLD_MAX)
+                              : NGX_HTTP_AIGW_DRAIN_RETRY;
+            d->hold_until = ngx_current_msec + d->hold;
 
-        ngx_http_aigw_drain_arm(d, NGX_HTTP_AIGW_DRAIN_RETRY);
+            ngx_log_error(NGX_LOG_ERR, d->log, 0,
+                          "aigw: redis \"%V\" cannot count now: %*s; "
+                          "trying again in %M ms", &d->rc->address,
+                          (size_t) reply->len, reply->str, d->hold);
+
+            ngx_http_aigw_drain_arm(d, 0);
+            return;
+        }
+
+        ngx_http_aigw_drain_refused(d, reply);
         return;
     }
 
     d->eval = 0;
+    d->hold = 0;
+    d->refused = 0;
 
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 1) {
+
+        /* records refused one by one: position, reason */
+
+        for (i = 1; i + 1 < reply->elements; i += 2) {
+            e = reply->element[i + 1];
+
+            if (e->type == REDIS_REPLY_STRING
+                || e->type == REDIS_REPLY_STATUS)
+            {
+                ngx_log_error(NGX_LOG_ALERT, d->log, 0,
+                              "aigw: redis \"%V\" refused usage record %z "
+                              "of a batch: %*s", &d->rc->address,
+                              (size_t) reply->element[i]->integer,
+                              (size_t) e->len, e->str);
+            }
+        }
+
+        ngx_http_aigw_drain_dead(d, reply, 0, "refused");
+    }
+
+    ngx_http_aigw_drain_done(d);
+}
+
+
+/* the batch in d->buf is counted (or set aside): the next one */
+
+static void
+ngx_http_aigw_drain_done(ngx_http_aigw_drain_t *d)
+{
     if (d->journal) {
         d->joff += d->len;
 
@@ -830,6 +933,218 @@ ngx_http_aigw_drain_reply(redisReply *reply, void *data)
     }
 
     ngx_http_aigw_drain_arm(d, 0);
+}
+
+
+/*
+ * Errors that say nothing of the batch: Redis loading its data, a
+ * replica, out of memory, busy, an ACL or AUTH problem.  The batch waits;
+ * any other error is the batch's own.
+ */
+
+static ngx_uint_t
+ngx_http_aigw_drain_transient(redisReply *reply)
+{
+    size_t       n, i;
+    ngx_str_t    code;
+
+    static ngx_str_t  transient[] = {
+        ngx_string("LOADING"),
+        ngx_string("BUSY"),
+        ngx_string("MASTERDOWN"),
+        ngx_string("READONLY"),
+        ngx_string("TRYAGAIN"),
+        ngx_string("CLUSTERDOWN"),
+        ngx_string("OOM"),
+        ngx_string("NOREPLICAS"),
+        ngx_string("MISCONF"),
+        ngx_string("NOAUTH"),
+        ngx_string("NOPERM"),
+        ngx_string("WRONGPASS"),
+        ngx_null_string
+    };
+
+    for (n = 0; n < (size_t) reply->len && reply->str[n] != ' '; n++) {
+        /* void */
+    }
+
+    code.data = (u_char *) reply->str;
+    code.len = n;
+
+    for (i = 0; transient[i].len; i++) {
+        if (code.len == transient[i].len
+            && ngx_strncmp(code.data, transient[i].data, code.len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Redis refused the batch as a whole, and wrote nothing: once may be a
+ * fluke; twice, the batch is set aside in a dead-letter file, so that
+ * the queue moves on
+ */
+
+static void
+ngx_http_aigw_drain_refused(ngx_http_aigw_drain_t *d, redisReply *reply)
+{
+    d->refused++;
+
+    if (d->refused < 2) {
+        ngx_log_error(NGX_LOG_ERR, d->log, 0,
+                      "aigw: redis \"%V\" did not count a usage batch: %*s; "
+                      "trying once more", &d->rc->address,
+                      (size_t) reply->len, reply->str);
+
+        ngx_http_aigw_drain_arm(d, ngx_exiting ? 0
+                                               : NGX_HTTP_AIGW_DRAIN_RETRY);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ALERT, d->log, 0,
+                  "aigw: redis \"%V\" refused a usage batch of %ui records "
+                  "twice: %*s", &d->rc->address, d->records,
+                  (size_t) reply->len, reply->str);
+
+    d->refused = 0;
+
+    ngx_http_aigw_drain_dead(d, NULL, 1, "refused twice");
+    ngx_http_aigw_drain_done(d);
+}
+
+
+/*
+ * Writes records of the batch in d->buf to a dead-letter file: all of
+ * them, or those the script's reply names.  They get a stream of their
+ * own, numbered from 1, so that the file, renamed to ".aigwj", is counted
+ * once, whatever the marks of their old streams.
+ */
+
+static void
+ngx_http_aigw_drain_dead(ngx_http_aigw_drain_t *d, redisReply *reply,
+    ngx_uint_t all, const char *why)
+{
+    u_char         *out, *p;
+    size_t          off, size, i, n;
+    uint64_t        seq;
+    ngx_uint_t      pick;
+    aigw_record_t   rec;
+    u_char          stream[AIGW_STREAM_ID_LEN];
+
+    p = NULL;
+
+    out = ngx_alloc(d->len, d->log);
+    if (out == NULL || RAND_bytes(stream, AIGW_STREAM_ID_LEN) != 1) {
+        goto failed;
+    }
+
+    p = out;
+    seq = 0;
+    off = 0;
+
+    for (n = 1; off < d->len; n++) {
+        size = aigw_record_decode(d->buf + off, d->len - off, &rec);
+
+        if (size == 0 || size == (size_t) -1) {
+            break;
+        }
+
+        off += size;
+
+        pick = all;
+
+        for (i = 1; !pick && i + 1 < reply->elements; i += 2) {
+            if (reply->element[i]->type == REDIS_REPLY_INTEGER
+                && (size_t) reply->element[i]->integer == n)
+            {
+                pick = 1;
+            }
+        }
+
+        if (!pick) {
+            continue;
+        }
+
+        /* as it was (even an older version's, over today's bounds) */
+
+        ngx_memcpy(p, d->buf + off - size, size);
+        aigw_record_set_stream(p, stream, ++seq);
+        p += size;
+    }
+
+    if (seq == 0) {
+        ngx_free(out);
+        return;
+    }
+
+    if (ngx_http_aigw_journal_write(d->rc, out, p - out, stream, 1, 1,
+                                    d->log)
+        != NGX_OK)
+    {
+        goto failed;
+    }
+
+    ngx_free(out);
+
+    ngx_log_error(NGX_LOG_ALERT, d->log, 0,
+                  "aigw: %uL usage records %s by redis \"%V\" are set "
+                  "aside in a dead-letter file (*.aigwdead) in \"%V\": "
+                  "rename it to *.aigwj to count them once the cause is "
+                  "fixed", seq, why, &d->rc->address, &d->rc->journal->name);
+    return;
+
+failed:
+
+    if (out) {
+        ngx_free(out);
+    }
+
+    ngx_log_error(NGX_LOG_ALERT, d->log, 0,
+                  "aigw: usage records %s by redis \"%V\" could not be "
+                  "set aside and are lost", why, &d->rc->address);
+}
+
+
+/* Redis cannot count for now (see ngx_http_aigw_drain_transient()) */
+
+static ngx_uint_t
+ngx_http_aigw_drain_held(ngx_http_aigw_drain_t *d)
+{
+    if (d->hold == 0) {
+        return 0;
+    }
+
+    if ((ngx_msec_int_t) (d->hold_until - ngx_current_msec) > 0) {
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * An exiting worker whose records cannot reach Redis now: the queue is in
+ * the journal (or lost, as logged); a journal file being replayed stays
+ * where it is for the next drainer
+ */
+
+static void
+ngx_http_aigw_drain_give_up(ngx_http_aigw_drain_t *d)
+{
+    if (d->jfd != NGX_INVALID_FILE) {
+        (void) ngx_close_file(d->jfd);
+        d->jfd = NGX_INVALID_FILE;
+        ngx_http_aigw_drain_journal_reset(d);
+    }
+
+    d->replaying = 0;
+
+    ngx_http_aigw_queue_release(d->rc);
+    d->leased = 0;
 }
 
 
@@ -863,7 +1178,7 @@ ngx_http_aigw_drain_spill(ngx_http_aigw_drain_t *d)
     }
 
     if (ngx_http_aigw_journal_write(d->rc, d->buf, len, rec.stream, rec.seq,
-                                    d->log)
+                                    0, d->log)
         != NGX_OK)
     {
         return NGX_ERROR;

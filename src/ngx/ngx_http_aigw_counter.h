@@ -68,6 +68,10 @@ ngx_uint_t ngx_http_aigw_queue_lease(ngx_http_aigw_redis_conf_t *rc,
 void ngx_http_aigw_queue_release(ngx_http_aigw_redis_conf_t *rc);
 
 
+/* "aigw_redis", once http{} is read */
+ngx_int_t ngx_http_aigw_redis_init_conf(ngx_conf_t *cf,
+    ngx_http_aigw_redis_conf_t *rc);
+
 /* the Redis client */
 typedef void (*ngx_http_aigw_redis_reply_pt)(redisReply *reply, void *data);
 
@@ -83,7 +87,7 @@ void ngx_http_aigw_redis_close(void);
 /* the journal */
 ngx_int_t ngx_http_aigw_journal_write(ngx_http_aigw_redis_conf_t *rc,
     u_char *records, size_t len, u_char *stream, uint64_t first,
-    ngx_log_t *log);
+    ngx_uint_t dead, ngx_log_t *log);
 ngx_int_t ngx_http_aigw_journal_append(ngx_http_aigw_redis_conf_t *rc,
     u_char *record, size_t len, u_char *stream, uint64_t first,
     ngx_log_t *log);

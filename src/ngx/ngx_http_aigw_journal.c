@@ -6,16 +6,27 @@
  * in the journal directory, named so that sorting them gives the order in
  * which their records must be counted:
  *
- *     STREAM-FIRSTSEQ-PID.aigwj
+ *     TARGET-STREAM-FIRSTSEQ-PID.aigwj
+ *
+ * TARGET is the tag of the Redis target (address, db, prefix) they are
+ * to be counted into: a drainer replays only its own target's files, so
+ * that nginx instances sharing a directory keep their counts apart.
  *
  * A spill of queued records is written whole under a hidden name, then
  * renamed: it appears complete or not at all.  A worker whose queue was
- * full appends records to its own overflow file under an exclusive lock.
- * To replay a file, the drainer renames it aside (".replaying": a writer
- * opening the old name starts a new file) and takes the lock (a writer in
- * the middle of an append finishes first); once its records are counted
- * the file is removed.  Replaying a file again after a crash is harmless:
- * Redis skips records it has counted.
+ * full appends records to its own overflow file, under an exclusive
+ * lock it never waits for: a file whose lock is taken is being claimed,
+ * and the writer starts a new file.  To replay a file, the drainer
+ * renames it aside (".replaying": a writer opening the old name starts a
+ * new file) and tries its lock: a writer in the middle of an append
+ * holds it, and the drainer comes back a moment later.  Once its records
+ * are counted the file is removed.  Replaying a file again after a crash
+ * is harmless: Redis skips records it has counted.
+ *
+ * Records Redis refuses (aigw_record.h) go to a dead-letter file,
+ * TARGET-STREAM-1-PID.aigwdead, under a stream of their own: never
+ * replayed on its own, it is counted once renamed to ".aigwj" (after the
+ * cause is fixed).
  */
 
 
@@ -26,12 +37,14 @@
 
 
 #define NGX_HTTP_AIGW_JOURNAL_EXT        ".aigwj"
+#define NGX_HTTP_AIGW_JOURNAL_DEAD       ".aigwdead"
 #define NGX_HTTP_AIGW_JOURNAL_REPLAYING  ".replaying"
+#define NGX_HTTP_AIGW_JOURNAL_TAG_LEN    16
 
 
 static u_char *ngx_http_aigw_journal_name(ngx_http_aigw_redis_conf_t *rc,
     u_char *buf, u_char *stream, uint64_t first, const char *pre,
-    const char *post);
+    const char *ext, const char *post);
 static ngx_int_t ngx_http_aigw_journal_write_all(ngx_fd_t fd, u_char *p,
     size_t len);
 static ngx_int_t ngx_http_aigw_journal_cmp(u_char *a, size_t alen, u_char *b,
@@ -39,16 +52,20 @@ static ngx_int_t ngx_http_aigw_journal_cmp(u_char *a, size_t alen, u_char *b,
 
 
 #define NGX_HTTP_AIGW_JOURNAL_NAME_LEN                                       \
-    (1 + 1 + 2 * AIGW_STREAM_ID_LEN + 1 + 20 + 1 + NGX_INT64_LEN             \
-     + sizeof(NGX_HTTP_AIGW_JOURNAL_EXT) + sizeof(".tmp"))
+    (1 + 1 + NGX_HTTP_AIGW_JOURNAL_TAG_LEN + 1 + 2 * AIGW_STREAM_ID_LEN + 1   \
+     + 20 + 1 + NGX_INT64_LEN + sizeof(NGX_HTTP_AIGW_JOURNAL_DEAD)           \
+     + sizeof(".tmp"))
 
 
 /* a spill of queued records: it appears whole or not at all */
 
 ngx_int_t
 ngx_http_aigw_journal_write(ngx_http_aigw_redis_conf_t *rc, u_char *records,
-    size_t len, u_char *stream, uint64_t first, ngx_log_t *log)
+    size_t len, u_char *stream, uint64_t first, ngx_uint_t dead,
+    ngx_log_t *log)
 {
+    const char  *ext;
+
     u_char    *tmp, *name;
     ngx_fd_t   fd;
 
@@ -60,10 +77,11 @@ ngx_http_aigw_journal_write(ngx_http_aigw_redis_conf_t *rc, u_char *records,
 
     name = tmp + rc->journal->name.len + NGX_HTTP_AIGW_JOURNAL_NAME_LEN;
 
-    (void) ngx_http_aigw_journal_name(rc, tmp, stream, first, ".",
-                                      NGX_HTTP_AIGW_JOURNAL_EXT ".tmp");
-    (void) ngx_http_aigw_journal_name(rc, name, stream, first, "",
-                                      NGX_HTTP_AIGW_JOURNAL_EXT);
+    ext = dead ? NGX_HTTP_AIGW_JOURNAL_DEAD : NGX_HTTP_AIGW_JOURNAL_EXT;
+
+    (void) ngx_http_aigw_journal_name(rc, tmp, stream, first, ".", ext,
+                                      ".tmp");
+    (void) ngx_http_aigw_journal_name(rc, name, stream, first, "", ext, "");
 
     fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
                        NGX_FILE_OWNER_ACCESS);
@@ -109,6 +127,7 @@ ngx_http_aigw_journal_append(ngx_http_aigw_redis_conf_t *rc, u_char *record,
 {
     u_char           *name;
     ngx_fd_t          fd;
+    ngx_err_t         err;
     ngx_int_t         rc2;
     ngx_uint_t        tries;
     ngx_file_info_t   fi, ni;
@@ -120,7 +139,7 @@ ngx_http_aigw_journal_append(ngx_http_aigw_redis_conf_t *rc, u_char *record,
     }
 
     (void) ngx_http_aigw_journal_name(rc, name, stream, first, "",
-                                      NGX_HTTP_AIGW_JOURNAL_EXT);
+                                      NGX_HTTP_AIGW_JOURNAL_EXT, "");
 
     rc2 = NGX_ERROR;
 
@@ -136,9 +155,23 @@ ngx_http_aigw_journal_append(ngx_http_aigw_redis_conf_t *rc, u_char *record,
             break;
         }
 
-        if (flock(fd, LOCK_EX) == -1
-            || ngx_fd_info(fd, &fi) == NGX_FILE_ERROR)
-        {
+        /*
+         * never wait for the lock: the drainer holds it only once it has
+         * renamed the file aside, and then the name is a new file
+         */
+
+        if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+            err = ngx_errno;
+            (void) ngx_close_file(fd);
+
+            if (err == NGX_EAGAIN) {
+                continue;
+            }
+
+            break;
+        }
+
+        if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
             (void) ngx_close_file(fd);
             break;
         }
@@ -199,6 +232,16 @@ ngx_http_aigw_journal_next(ngx_http_aigw_redis_conf_t *rc, ngx_str_t *name,
     while ((de = readdir(dir)) != NULL) {
 
         if (de->d_name[0] == '.') {
+            continue;
+        }
+
+        /* another Redis target's */
+
+        if (ngx_strncmp(de->d_name, rc->journal_tag,
+                        NGX_HTTP_AIGW_JOURNAL_TAG_LEN)
+            != 0
+            || de->d_name[NGX_HTTP_AIGW_JOURNAL_TAG_LEN] != '-')
+        {
             continue;
         }
 
@@ -268,8 +311,9 @@ ngx_http_aigw_journal_next(ngx_http_aigw_redis_conf_t *rc, ngx_str_t *name,
 ngx_int_t
 ngx_http_aigw_journal_claim(ngx_str_t *name, ngx_fd_t *fd, ngx_log_t *log)
 {
-    u_char  *old;
-    size_t   r;
+    u_char     *old;
+    size_t      r;
+    ngx_err_t   err;
 
     r = sizeof(NGX_HTTP_AIGW_JOURNAL_REPLAYING) - 1;
 
@@ -316,13 +360,23 @@ ngx_http_aigw_journal_claim(ngx_str_t *name, ngx_fd_t *fd, ngx_log_t *log)
         return NGX_ERROR;
     }
 
-    /* a writer in the middle of an append finishes first */
+    /*
+     * a writer in the middle of an append finishes first: the drainer
+     * comes back for the file (its name now ends in ".replaying")
+     */
 
-    if (flock(*fd, LOCK_EX) == -1) {
-        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
-                      "aigw: flock(\"%V\") failed", name);
+    if (flock(*fd, LOCK_EX | LOCK_NB) == -1) {
+        err = ngx_errno;
+
         (void) ngx_close_file(*fd);
         *fd = NGX_INVALID_FILE;
+
+        if (err == NGX_EAGAIN) {
+            return NGX_AGAIN;
+        }
+
+        ngx_log_error(NGX_LOG_ALERT, log, err,
+                      "aigw: flock(\"%V\") failed", name);
         return NGX_ERROR;
     }
 
@@ -332,15 +386,18 @@ ngx_http_aigw_journal_claim(ngx_str_t *name, ngx_fd_t *fd, ngx_log_t *log)
 
 static u_char *
 ngx_http_aigw_journal_name(ngx_http_aigw_redis_conf_t *rc, u_char *buf,
-    u_char *stream, uint64_t first, const char *pre, const char *post)
+    u_char *stream, uint64_t first, const char *pre, const char *ext,
+    const char *post)
 {
     u_char  *p;
     u_char   hex[2 * AIGW_STREAM_ID_LEN];
 
     aigw_hex((char *) hex, stream, AIGW_STREAM_ID_LEN);
 
-    p = ngx_sprintf(buf, "%V/%s%*s-%020uL-%P%s%Z", &rc->journal->name, pre,
-                    sizeof(hex), hex, first, ngx_pid, post);
+    p = ngx_sprintf(buf, "%V/%s%*s-%*s-%020uL-%P%s%s%Z", &rc->journal->name,
+                    pre, (size_t) NGX_HTTP_AIGW_JOURNAL_TAG_LEN,
+                    rc->journal_tag, sizeof(hex), hex, first, ngx_pid, ext,
+                    post);
 
     return p;
 }

@@ -62,7 +62,11 @@ typedef struct {
     size_t                      queue_size;
     ngx_msec_t                  timeout;
     time_t                      seq_ttl;
+    ngx_uint_t                  max_models;  /* per tenant and day */
     ngx_path_t                 *journal;
+    ngx_flag_t                  journal_set; /* journal= given */
+    /* the Redis target (address, db, prefix) journal files belong to */
+    u_char                      journal_tag[16];
     ngx_shm_zone_t             *zone;
 } ngx_http_aigw_redis_conf_t;
 

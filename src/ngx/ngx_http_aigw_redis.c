@@ -69,7 +69,7 @@ static ngx_http_aigw_redis_t  ngx_http_aigw_redis_client;
 
 /*
  * aigw_redis ADDRESS [password=P] [db=N] [prefix=aigw] [queue=SIZE]
- *            [journal=DIR] [timeout=TIME]
+ *            [journal=DIR] [timeout=TIME] [max_models=N]
  */
 
 char *
@@ -77,7 +77,6 @@ ngx_http_aigw_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_aigw_main_conf_t *amcf = conf;
 
-    u_char                      *p;
     ssize_t                      size;
     ngx_str_t                   *value, s, journal;
     ngx_int_t                    n;
@@ -104,31 +103,9 @@ ngx_http_aigw_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     rc->queue_size = 16 * 1024 * 1024;
     rc->timeout = 2000;
     rc->seq_ttl = 30 * 86400;
+    rc->max_models = 100;
 
-    /* the journal goes next to nginx's temporary files by default */
-
-    ngx_str_set(&journal, NGX_HTTP_CLIENT_TEMP_PATH);
-
-    p = journal.data + journal.len;
-
-    while (p > journal.data && p[-1] != '/') {
-        p--;
-    }
-
-    if (p > journal.data) {
-        journal.len = p - journal.data;
-        s.len = journal.len + sizeof("aigw") - 1;
-        s.data = ngx_pnalloc(cf->pool, s.len);
-        if (s.data == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_sprintf(s.data, "%Vaigw", &journal);
-        journal = s;
-
-    } else {
-        ngx_str_set(&journal, "aigw_journal");
-    }
+    ngx_str_null(&journal);
 
     for (i = 2; i < cf->args->nelts; i++) {
 
@@ -197,6 +174,21 @@ ngx_http_aigw_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 goto invalid;
             }
 
+            rc->journal_set = 1;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "max_models=", 11) == 0) {
+            n = ngx_atoi(value[i].data + 11, value[i].len - 11);
+            if (n == NGX_ERROR || n < 1 || n > 1000000) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\" in \"aigw_redis\": "
+                                   "max_models takes 1 to 1000000",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            rc->max_models = n;
             continue;
         }
 
@@ -221,20 +213,11 @@ ngx_http_aigw_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    /* the default is known once http{} is read: redis_init_conf() */
+
     rc->journal->name = journal;
-
-    if (ngx_conf_full_name(cf->cycle, &rc->journal->name, 0) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    /* nginx creates it at start, owned by the workers' user */
-
     rc->journal->conf_file = cf->conf_file->file.name.data;
     rc->journal->line = cf->conf_file->line;
-
-    if (ngx_add_path(cf, &rc->journal) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
 
     if (ngx_http_aigw_queue_add(cf, rc) != NGX_OK) {
         return NGX_CONF_ERROR;
@@ -250,6 +233,84 @@ invalid:
                        "invalid parameter \"%V\" in \"aigw_redis\"",
                        &value[i]);
     return NGX_CONF_ERROR;
+}
+
+
+/*
+ * Once http{} is read: the journal directory (by default "aigw" next to
+ * the http{} client_body_temp_path, so that each nginx instance has its
+ * own), and the tag of the Redis target its files belong to.
+ */
+
+ngx_int_t
+ngx_http_aigw_redis_init_conf(ngx_conf_t *cf, ngx_http_aigw_redis_conf_t *rc)
+{
+    u_char                    *p, *last;
+    size_t                     len;
+    ngx_str_t                  temp;
+    u_char                     md[32];
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (!rc->journal_set) {
+        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+        if (clcf->client_body_temp_path) {
+            temp = clcf->client_body_temp_path->name;
+
+        } else {
+            ngx_str_set(&temp, NGX_HTTP_CLIENT_TEMP_PATH);
+        }
+
+        last = temp.data + temp.len;
+
+        while (last > temp.data && last[-1] == '/') {
+            last--;
+        }
+
+        while (last > temp.data && last[-1] != '/') {
+            last--;
+        }
+
+        len = last - temp.data;
+
+        rc->journal->name.len = len + sizeof("aigw") - 1;
+        rc->journal->name.data = ngx_pnalloc(cf->pool, rc->journal->name.len);
+        if (rc->journal->name.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(rc->journal->name.data, temp.data, len);
+        ngx_memcpy(p, "aigw", sizeof("aigw") - 1);
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &rc->journal->name, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* nginx creates it at start, owned by the workers' user */
+
+    if (ngx_add_path(cf, &rc->journal) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /*
+     * Journal files are named after the target they are counted into:
+     * another nginx sharing the directory, counting into another Redis
+     * (or the same one under another prefix or db), leaves them alone
+     */
+
+    p = ngx_pnalloc(cf->pool, rc->address.len + rc->prefix.len
+                              + NGX_INT_T_LEN + 3);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    last = ngx_sprintf(p, "%V\n%i\n%V", &rc->address, rc->db, &rc->prefix);
+
+    aigw_sha256(md, p, last - p);
+    aigw_hex((char *) rc->journal_tag, md, sizeof(rc->journal_tag) / 2);
+
+    return NGX_OK;
 }
 
 

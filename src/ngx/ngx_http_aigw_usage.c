@@ -277,4 +277,11 @@ ngx_http_aigw_usage_log_anomalies(ngx_http_request_t *r,
                       a.json_error ? a.json_error : "-", a.bad_numbers,
                       a.base64_errors);
     }
+
+    if (a.out_of_range) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "aigw: response from AWS: %uD counts over %uL, the "
+                      "most a response can report, not counted",
+                      a.out_of_range, (uint64_t) AIGW_USAGE_COUNT_MAX);
+    }
 }

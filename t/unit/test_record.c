@@ -32,7 +32,7 @@ fill(aigw_record_t *r, const char *tenant, const char *model,
     r->image_class.len = class ? strlen(class) : 0;
 
     for (i = 0; i < AIGW_RECORD_FIELDS; i++) {
-        r->v[i] = 1000000000000ULL * (i + 1) + i;
+        r->v[i] = 100000000000ULL * (i + 1) + i;
     }
 }
 
@@ -156,6 +156,40 @@ test_set_seq(void)
     CHECK_EQ_SIZE(aigw_record_decode(buf, size, &d), size);
     CHECK_EQ(d.seq, 424242);
     CHECK_MEM(d.image_class.data, d.image_class.len, "512x512:standard", 16);
+
+    /* a dead letter's own stream */
+    aigw_record_set_stream(buf, (const unsigned char *) "0123456789abcdef",
+                           7);
+    CHECK_EQ_SIZE(aigw_record_decode(buf, size, &d), size);
+    CHECK_EQ(d.seq, 7);
+    CHECK_MEM(d.stream, AIGW_STREAM_ID_LEN, "0123456789abcdef", 16);
+}
+
+
+/* a counter over the bound is not encoded: the module clamps first */
+
+static void
+test_bounds(void)
+{
+    size_t          i;
+    unsigned char   buf[AIGW_RECORD_MAX];
+    aigw_record_t   r;
+
+    for (i = 0; i < AIGW_RECORD_FIELDS; i++) {
+        fill(&r, "team-a", "m.x", NULL);
+        r.v[i] = AIGW_RECORD_VALUE_MAX;
+        CHECK(aigw_record_encode(buf, &r) > 0);
+
+        r.v[i] = AIGW_RECORD_VALUE_MAX + 1;
+        CHECK_EQ_SIZE(aigw_record_size(&r), 0);
+        CHECK_EQ_SIZE(aigw_record_encode(buf, &r), 0);
+
+        r.v[i] = 10000000000000000000ULL;
+        CHECK_EQ_SIZE(aigw_record_size(&r), 0);
+    }
+
+    /* a batch (512 records) at the bound sums exactly in a double */
+    CHECK(512.0 * (double) AIGW_RECORD_VALUE_MAX < 9007199254740992.0);
 }
 
 
@@ -168,7 +202,9 @@ test_script(void)
     CHECK_EQ_SIZE(strlen(sha), 40);
 
     /* the arguments the script reads per record */
-    CHECK(strstr(aigw_record_script, "i = i + 16") != NULL);
+    CHECK(strstr(aigw_record_script, "for i = 5 + ns, #ARGV, 16 do")
+          != NULL);
+    CHECK(strstr(aigw_record_script, "8796093022208") != NULL);
     CHECK_EQ(AIGW_RECORD_ARGS, 16);
     CHECK(strstr(aigw_record_script, "'images:' .. class") != NULL);
 }
@@ -180,6 +216,7 @@ main(void)
     test_roundtrip();
     test_invalid();
     test_set_seq();
+    test_bounds();
     test_script();
 
     return unit_done("test_record");
