@@ -22,6 +22,7 @@ is checked against an encoder written independently of it.
 """
 
 import base64
+import re
 import json
 import struct
 import zlib
@@ -586,6 +587,36 @@ def _invoke_anthropic(n, inp, out, cr, cw):
                      body, usage(inp, out, cr, cw))
 
 
+# the most tokens the gateway believes one count of a response (the
+# module's AIGW_USAGE_COUNT_MAX): a count over it, or not a whole number,
+# is not counted
+COUNT_MAX = 1000000000
+
+
+def _believed(text):
+    try:
+        v = json.loads(text)
+    except ValueError:
+        return 0
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 \
+            or v != int(v) or v > COUNT_MAX:
+        return 0
+    return int(v)
+
+
+def anthropic_invoke_usage(inp, out):
+    """Anthropic on InvokeModel, no token headers, the body's usage with
+    the counts written as given (any JSON number): its usage is what the
+    gateway must count of it."""
+    body = ('{"id":"msg_bdrk_01","type":"message","role":"assistant",'
+            '"model":"claude-3-haiku-20240307","content":[{"type":"text",'
+            '"text":"Hi"}],"stop_reason":"end_turn","stop_sequence":null,'
+            '"usage":{"input_tokens":%s,"output_tokens":%s}}'
+            % (inp, out)).encode()
+    return Synthetic(200, _json_headers(90), body,
+                     usage(_believed(inp), _believed(out)))
+
+
 def _invoke_titan():
     """Titan Text on InvokeModel: inputTextTokenCount and the results'
     tokenCount (and the headers)."""
@@ -798,6 +829,14 @@ def build(name):
         make = anthropic_stream_big if kind == "anthropic-stream-big" \
             else anthropic_stream_huge_event
         return make(size)                       # not cached: it is big
+    elif name.startswith("invoke-anthropic-usage:"):
+        # "invoke-anthropic-usage:IN:OUT", the counts as they are written
+        # (huge, negative, fractional): not cached, made on demand
+        parts = name.split(":")
+        if len(parts) != 3 or not all(
+                re.match(r"^-?[0-9][0-9.eE+-]{0,40}$", p) for p in parts[1:]):
+            return None
+        return anthropic_invoke_usage(parts[1], parts[2])
     else:
         return None
     _cache[name] = out

@@ -147,6 +147,7 @@ class RedisServer:
         self.proc = None
         self.log = self.dir / "redis.log"
         self.starts = 0
+        self.extra_args = []        # more redis-server options
 
     @property
     def address(self):
@@ -165,6 +166,7 @@ class RedisServer:
             cmd += ["--unixsocket", self.unix, "--unixsocketperm", "700"]
         if self.password is not None:
             cmd += ["--requirepass", self.password]
+        cmd += self.extra_args
         self.starts += 1
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL,

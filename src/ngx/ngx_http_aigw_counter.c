@@ -253,6 +253,7 @@ ngx_http_aigw_counter_overflow(ngx_http_aigw_redis_conf_t *rc,
 {
     u_char                  buf[AIGW_RECORD_MAX];
     size_t                  size;
+    ngx_int_t               rv;
     ngx_http_aigw_drain_t  *d;
 
     d = &ngx_http_aigw_drain;
@@ -266,11 +267,20 @@ ngx_http_aigw_counter_overflow(ngx_http_aigw_redis_conf_t *rc,
 
     size = aigw_record_encode(buf, rec);
 
-    if (size == 0
-        || ngx_http_aigw_journal_append(rc, buf, size, d->ov_stream,
-                                        d->ov_first, log)
-           != NGX_OK)
-    {
+    rv = (size == 0) ? NGX_ERROR
+                     : ngx_http_aigw_journal_append(rc, buf, size,
+                                                    d->ov_stream, d->ov_first,
+                                                    log);
+
+    if (rv == NGX_AGAIN) {
+        /* the file is being claimed for replay: a new one, named after
+           this record (the one claimed holds only earlier records) */
+        d->ov_first = rec->seq;
+        rv = ngx_http_aigw_journal_append(rc, buf, size, d->ov_stream,
+                                          d->ov_first, log);
+    }
+
+    if (rv != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "aigw: the usage queue is full and the journal cannot "
                       "be written (disk full?): the usage of this request "

@@ -119,7 +119,10 @@ ngx_http_aigw_journal_write(ngx_http_aigw_redis_conf_t *rc, u_char *records,
 }
 
 
-/* a record of this worker's overflow file, appended under its lock */
+/*
+ * A record of this worker's overflow file, appended under its lock:
+ * NGX_AGAIN when the lock is taken (the caller starts a new file)
+ */
 
 ngx_int_t
 ngx_http_aigw_journal_append(ngx_http_aigw_redis_conf_t *rc, u_char *record,
@@ -156,8 +159,8 @@ ngx_http_aigw_journal_append(ngx_http_aigw_redis_conf_t *rc, u_char *record,
         }
 
         /*
-         * never wait for the lock: the drainer holds it only once it has
-         * renamed the file aside, and then the name is a new file
+         * never wait for the lock: whoever holds it (the drainer, which
+         * claims the file) the caller starts a new file
          */
 
         if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
@@ -165,7 +168,7 @@ ngx_http_aigw_journal_append(ngx_http_aigw_redis_conf_t *rc, u_char *record,
             (void) ngx_close_file(fd);
 
             if (err == NGX_EAGAIN) {
-                continue;
+                rc2 = NGX_AGAIN;
             }
 
             break;

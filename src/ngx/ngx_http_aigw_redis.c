@@ -273,14 +273,17 @@ ngx_http_aigw_redis_init_conf(ngx_conf_t *cf, ngx_http_aigw_redis_conf_t *rc)
 
         len = last - temp.data;
 
+        /* NUL-terminated, as nginx creates paths by their C string */
+
         rc->journal->name.len = len + sizeof("aigw") - 1;
-        rc->journal->name.data = ngx_pnalloc(cf->pool, rc->journal->name.len);
+        rc->journal->name.data = ngx_pnalloc(cf->pool,
+                                             rc->journal->name.len + 1);
         if (rc->journal->name.data == NULL) {
             return NGX_ERROR;
         }
 
         p = ngx_cpymem(rc->journal->name.data, temp.data, len);
-        ngx_memcpy(p, "aigw", sizeof("aigw") - 1);
+        ngx_memcpy(p, "aigw", sizeof("aigw"));
     }
 
     if (ngx_conf_full_name(cf->cycle, &rc->journal->name, 0) != NGX_OK) {
