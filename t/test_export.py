@@ -302,6 +302,35 @@ def test_export_strict(redis, files):
          files["pricing"], "--strict", check=0)
 
 
+def test_export_buckets(redis, files):
+    """
+    The module's buckets: "_invalid" (AWS's refusals, no tokens) costs
+    zero without a price; "_other" (several models past max_models) has
+    the total the module priced each request at, no components; an
+    "_other" with tokens and no module cost is unpriced.  --strict passes
+    when no other model lacks a price.
+    """
+    put_usage(redis, DAY, "team-a", "_invalid",
+              {"requests": 12, "errors": 12, "latency_ms_sum": 30})
+    put_usage(redis, DAY, "team-a", "_other",
+              {"requests": 3, "input_tokens": 300, "output_tokens": 30,
+               "cost_nanousd": 123456})
+    r = aigw("export", "--date", DAY, "--redis", redis.address,
+             "--pricing", files["pricing"], "--strict", check=0)
+    assert r.stdout == HEADER + "\n" + "\n".join([
+        "2024-05-01,team-a,,,_invalid,12,0,0,0,0,0,12,0,"
+        "0.000000000,0.000000000,0.000000000,0.000000000",
+        "2024-05-01,team-a,,,_other,3,300,30,0,0,0,0,0,,,,0.000123456",
+    ]) + "\n", r.stdout
+    assert r.stderr == "", r.stderr
+    put_usage(redis, DAY, "team-b", "_other",
+              {"requests": 1, "input_tokens": 5})
+    r = aigw("export", "--date", DAY, "--redis", redis.address,
+             "--pricing", files["pricing"], "--strict", check=1)
+    assert "2024-05-01,team-b,,,_other,1,5,0,0,0,0,0,0,,,,\n" in r.stdout
+    assert '"_other"' in r.stderr, r.stderr
+
+
 def test_export_without_pricing_or_tenants(redis):
     """No --pricing: empty cost columns for all rows, exit 0, no noise."""
     fill_day(redis)

@@ -70,6 +70,7 @@ static void aigw_export_rows(aigw_export_ctx_t *ctx,
 static void aigw_export_row(aigw_export_ctx_t *ctx,
     const aigw_day_row_t *row, aigw_buf_t *out);
 static void aigw_export_field(aigw_buf_t *out, const char *s, size_t len);
+static int aigw_export_bucket(const aigw_day_row_t *row, aigw_buf_t *out);
 static void aigw_export_note(aigw_export_ctx_t *ctx, const char *model,
     const aigw_price_t *price, unsigned missing, int overflow);
 static int aigw_unpriced_cmp(const void *a, const void *b);
@@ -476,6 +477,10 @@ aigw_export_row(aigw_export_ctx_t *ctx, const aigw_day_row_t *row,
         return;
     }
 
+    if (aigw_export_bucket(row, out)) {
+        return;
+    }
+
     rlen = ctx->region ? strlen(ctx->region) : 0;
     price = aigw_pricing_lookup(ctx->pricing, ctx->region, rlen, row->model,
                                 strlen(row->model));
@@ -523,6 +528,45 @@ aigw_export_row(aigw_export_ctx_t *ctx, const aigw_day_row_t *row,
     }
 
     aigw_buf_add(out, "\n", 1);
+}
+
+
+/*
+ * The module's buckets (README, "The keys"): "_invalid" and "_other" are
+ * no models to price.  A row with no tokens and no images costs nothing;
+ * "_other" (several models) has the total the module priced each request
+ * at, and no components.  1 when the row's costs are written.
+ */
+
+static int
+aigw_export_bucket(const aigw_day_row_t *row, aigw_buf_t *out)
+{
+    char  num[AIGW_COST_LEN];
+
+    if (strcmp(row->model, AIGW_RECORD_MODEL_INVALID) != 0
+        && strcmp(row->model, AIGW_RECORD_MODEL_OTHER) != 0)
+    {
+        return 0;
+    }
+
+    if (row->v[AIGW_F_INPUT] == 0 && row->v[AIGW_F_OUTPUT] == 0
+        && row->v[AIGW_F_CACHE_READ] == 0 && row->v[AIGW_F_CACHE_WRITE] == 0
+        && row->v[AIGW_F_IMAGES] == 0)
+    {
+        aigw_buf_str(out, ",0.000000000,0.000000000,0.000000000,"
+                          "0.000000000\n");
+        return 1;
+    }
+
+    if (row->v[AIGW_F_COST] == 0) {
+        return 0;
+    }
+
+    aigw_buf_str(out, ",,,,");
+    aigw_buf_add(out, num, aigw_cost_format(row->v[AIGW_F_COST], num));
+    aigw_buf_add(out, "\n", 1);
+
+    return 1;
 }
 
 
