@@ -78,6 +78,9 @@ typedef struct {
     ngx_str_t                   tenants_file;
     struct aigw_pricing_s      *pricing;
     ngx_array_t                 models;      /* ngx_http_aigw_model_t */
+
+    /* the error logs of gateway locations and their servers */
+    ngx_array_t                 gateway_logs;   /* ngx_log_t * */
 } ngx_http_aigw_main_conf_t;
 
 
