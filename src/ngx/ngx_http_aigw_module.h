@@ -108,6 +108,7 @@ typedef struct {
     ngx_str_t                   requested;      /* as the tenant asked */
     ngx_http_aigw_model_t      *catalog;        /* its catalog entry */
     ngx_str_t                   billing_model;  /* before any profile */
+    ngx_str_t                   billing_prefix; /* "priority:", ... */
 
     const aigw_op_t            *op;
     ngx_str_t                   model;          /* the target: ID, ARN */
