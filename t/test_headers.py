@@ -236,6 +236,18 @@ def test_tier_latency_malformed_400(gw, mock, headers):
     assert_refused(r, mock, 400, "ValidationException")
 
 
+def test_tier_name_too_long_400(gw, mock):
+    """
+    A model ID near the 2048-byte limit cannot be counted with a tier
+    prefix: 400 with the tier, 200 without it.
+    """
+    path = "/model/anthropic.%s/invoke" % ("x" * (2048 - 10))
+    r = post(gw, path, "ktier", [("X-Amzn-Bedrock-Service-Tier", "flex")])
+    assert_refused(r, mock, 400, "ValidationException")
+    r = h.post(gw.port, path, BODY, [("x-api-key", KEY["ktier"])])
+    assert r.status == 200, r
+
+
 # --- what passes, what is refused ---------------------------------------------
 
 PASSED = [

@@ -11,6 +11,7 @@
 
 
 #include "ngx_http_aigw_module.h"
+#include "aigw_record.h"
 
 
 /* a tenants file larger than this is a mistake, not a configuration */
@@ -530,6 +531,14 @@ ngx_http_aigw_authorize_headers(ngx_http_request_t *r,
                     ? 0 : ngx_strlen(aigw_service_tier_name(tier)) + 1;
 
     ctx->billing_prefix.len += optimized ? sizeof("optimized:") - 1 : 0;
+
+    if (ctx->billing_prefix.len + ctx->model.len > AIGW_RECORD_MODEL_MAX) {
+        /* the name it would count under is too long to count */
+        ctx->billing_prefix.len = 0;
+        *reason = "the model ID is too long for a service tier or latency "
+                  "other than the default";
+        return NGX_HTTP_BAD_REQUEST;
+    }
 
     p = ngx_pnalloc(r->pool, ctx->billing_prefix.len);
     if (p == NULL) {
