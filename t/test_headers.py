@@ -248,6 +248,74 @@ def test_tier_name_too_long_400(gw, mock):
     assert r.status == 200, r
 
 
+# --- Converse: the tier and latency in the body ------------------------------
+
+CONVERSE_STREAM = CONVERSE + "-stream"
+
+
+def converse_body(**opts):
+    body = {"messages": [{"role": "user", "content": [{"text": "hi"}]}]}
+    if "tier" in opts:
+        body["serviceTier"] = {"type": opts["tier"]}
+    if "latency" in opts:
+        body["performanceConfig"] = {"latency": opts["latency"]}
+    return json.dumps(body).encode()
+
+
+def post_body(gw, path, kid, body, headers=()):
+    return h.post(gw.port, path, body, list(headers) + [
+        ("x-api-key", KEY[kid]), ("Content-Type", "application/json")])
+
+
+@pytest.mark.parametrize("path", [CONVERSE, CONVERSE_STREAM])
+@pytest.mark.parametrize("kid,opts,headers", [
+    ("ktier", {"tier": "flex"}, []),
+    ("ktier", {"tier": "default"}, []),
+    ("kall", {"tier": "default", "latency": "standard"}, []),
+    ("ktier", {"latency": "optimized"}, []),
+    ("ktier", {"tier": "flex"}, [("X-Amzn-Bedrock-Service-Tier", "flex")]),
+])
+def test_converse_body_options_allowed(gw, mock, path, kid, opts, headers):
+    body = converse_body(**opts)
+    r = post_body(gw, path, kid, body, headers)
+    assert r.status == 200, r
+    assert upstream(mock)["body_sha256"] == h.sha256_hex(body)
+
+
+@pytest.mark.parametrize("path", [CONVERSE, CONVERSE_STREAM])
+@pytest.mark.parametrize("kid,opts", [
+    ("kall", {"tier": "priority"}),
+    ("kall", {"tier": "flex"}),
+    ("ktier", {"tier": "priority"}),
+    ("kplain", {"tier": "reserved"}),
+    ("kall", {"latency": "optimized"}),
+])
+def test_converse_body_options_denied_403(gw, mock, path, kid, opts):
+    r = post_body(gw, path, kid, converse_body(**opts))
+    assert_refused(r, mock, 403, "AccessDeniedException")
+
+
+@pytest.mark.parametrize("body,headers", [
+    (converse_body(tier="gold"), []),
+    (converse_body(tier=1), []),
+    (converse_body(latency="fast"), []),
+    # a header and the body that disagree
+    (converse_body(tier="default"), [("X-Amzn-Bedrock-Service-Tier",
+                                      "flex")]),
+    (converse_body(latency="standard"),
+     [("X-Amzn-Bedrock-PerformanceConfig-Latency", "optimized")]),
+    # the key twice, two tiers
+    (b'{"messages":[],"serviceTier":{"type":"flex"},'
+     b'"serviceTier":{"type":"priority"}}', []),
+    # not one JSON object: what follows could not be read
+    (b'{"messages": [', []),
+    (b'{"messages": []}{"serviceTier":{"type":"priority"}}', []),
+])
+def test_converse_body_options_malformed_400(gw, mock, body, headers):
+    r = post_body(gw, CONVERSE, "ktier", body, headers)
+    assert_refused(r, mock, 400, "ValidationException")
+
+
 # --- what passes, what is refused ---------------------------------------------
 
 PASSED = [
@@ -329,9 +397,14 @@ def test_tier_counted_under_its_own_model(nginx_factory, mock, tmp_path,
         r = h.post(n.port, INVOKE, BODY, extra + [
             ("x-api-key", KEY["ktier"]), ("X-Test-Id", uuid.uuid4().hex)])
         assert r.status == 200, r
+    # Converse with the options in its body: the same names
+    for opts in ({"tier": "flex"}, {"tier": "flex", "latency": "optimized"}):
+        r = h.post(n.port, CONVERSE, converse_body(**opts),
+                   [("x-api-key", KEY["ktier"])])
+        assert r.status == 200, r
 
-    want = {HAIKU: 2, "flex:" + HAIKU: 1, "optimized:" + HAIKU: 1,
-            "flex:optimized:" + HAIKU: 1}
+    want = {HAIKU: 2, "flex:" + HAIKU: 2, "optimized:" + HAIKU: 1,
+            "flex:optimized:" + HAIKU: 2}
 
     def done(u):
         got = {}
@@ -342,12 +415,11 @@ def test_tier_counted_under_its_own_model(nginx_factory, mock, tmp_path,
 
     usage = redis_server.wait_stable(done, timeout=20)
     assert done(usage), usage
-    cost = {m: f.get("cost_nanousd", 0) for (_, _, m), f in usage.items()}
     fields = {m: f for (_, _, m), f in usage.items()}
-    tokens = fields[HAIKU]["input_tokens"] // 2 + \
-        fields[HAIKU]["output_tokens"] // 2
-    assert tokens > 0
     # 0.001 USD per 1K tokens: 1000 nano-dollars a token; flex half that
-    assert cost[HAIKU] == 2 * tokens * 1000, usage
-    assert cost["flex:" + HAIKU] == tokens * 500, usage
-    assert cost["optimized:" + HAIKU] == 0, usage
+    for model, price in ((HAIKU, 1000), ("flex:" + HAIKU, 500),
+                         ("optimized:" + HAIKU, 0)):
+        f = fields[model]
+        tokens = f["input_tokens"] + f["output_tokens"]
+        assert tokens > 0, usage
+        assert f.get("cost_nanousd", 0) == tokens * price, usage

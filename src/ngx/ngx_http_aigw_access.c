@@ -156,7 +156,14 @@ ngx_http_aigw_body_handler(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_aigw_module);
 
-    ctx->status = ngx_http_aigw_sign(r, ctx);
+    ctx->status = ngx_http_aigw_authorize_body(r, ctx, &ctx->reason);
+
+    if (ctx->status == NGX_OK) {
+        ctx->status = ngx_http_aigw_sign(r, ctx);
+
+    } else if (ctx->status == NGX_ERROR) {
+        ctx->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     r->write_event_handler = ngx_http_core_run_phases;
     ngx_http_core_run_phases(r);

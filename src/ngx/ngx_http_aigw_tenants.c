@@ -23,6 +23,8 @@ static ngx_int_t ngx_http_aigw_find_key(ngx_http_request_t *r,
     ngx_str_t *key);
 static ngx_int_t ngx_http_aigw_authorize_headers(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx, const char **reason);
+static ngx_int_t ngx_http_aigw_billing_prefix(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx, size_t len, const char **reason);
 static ngx_int_t ngx_http_aigw_authorize_target(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx, ngx_table_elt_t *h, const char *kind,
     const char **reason);
@@ -367,18 +369,14 @@ static ngx_int_t
 ngx_http_aigw_authorize_headers(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx, const char **reason)
 {
-    u_char               *p;
-    unsigned              tier;
     ngx_int_t             rc;
-    ngx_uint_t            i, k, tiers, latencies, optimized;
+    ngx_uint_t            i, k, tiers, latencies;
     ngx_list_part_t      *part;
     ngx_table_elt_t      *h;
     ngx_http_aigw_hdr_t  *hd;
 
-    tier = AIGW_TIER_DEFAULT;
     tiers = 0;
     latencies = 0;
-    optimized = 0;
 
     part = &r->headers_in.headers.part;
     h = part->elts;
@@ -448,7 +446,7 @@ ngx_http_aigw_authorize_headers(ngx_http_request_t *r,
                 return NGX_HTTP_FORBIDDEN;
             }
 
-            tier = k;
+            ctx->tier = k;
             continue;
 
         case NGX_HTTP_AIGW_HDR_LATENCY:
@@ -464,6 +462,7 @@ ngx_http_aigw_authorize_headers(ngx_http_request_t *r,
                                sizeof("standard") - 1)
                    == 0)
             {
+                ctx->latency = AIGW_LATENCY_STANDARD;
                 continue;
             }
 
@@ -487,7 +486,7 @@ ngx_http_aigw_authorize_headers(ngx_http_request_t *r,
                 return NGX_HTTP_FORBIDDEN;
             }
 
-            optimized = 1;
+            ctx->latency = AIGW_LATENCY_OPTIMIZED;
             continue;
 
         case NGX_HTTP_AIGW_HDR_GUARDRAIL:
@@ -521,34 +520,170 @@ ngx_http_aigw_authorize_headers(ngx_http_request_t *r,
         }
     }
 
-    if (tier == AIGW_TIER_DEFAULT && !optimized) {
+    /* Converse takes a tier and a latency in the body as well */
+
+    if (ctx->op->id == AIGW_OP_CONVERSE
+        || ctx->op->id == AIGW_OP_CONVERSE_STREAM)
+    {
+        ctx->converse_opts = ngx_palloc(r->pool,
+                                        sizeof(aigw_converse_opts_t));
+        if (ctx->converse_opts == NULL) {
+            return NGX_ERROR;
+        }
+
+        aigw_converse_opts_init(ctx->converse_opts);
+    }
+
+    return ngx_http_aigw_billing_prefix(r, ctx, ctx->model.len, reason);
+}
+
+
+/*
+ * The service tier and latency of a Converse body, once it is read: the
+ * same rules as their headers (ngx_http_aigw_authorize_headers()); a
+ * body that names another tier or latency than a header is refused.
+ * NGX_OK, NGX_ERROR, or the HTTP status with "*reason" set.
+ */
+
+ngx_int_t
+ngx_http_aigw_authorize_body(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
+    const char **reason)
+{
+    u_char                *p;
+    size_t                 base;
+    ngx_int_t              rc;
+    aigw_converse_opts_t  *o;
+
+    o = ctx->converse_opts;
+
+    if (o == NULL) {
         return NGX_OK;
     }
 
-    /* "priority:", "optimized:", "priority:optimized:" */
+    ctx->converse_opts = NULL;
 
-    ctx->billing_prefix.len = (tier == AIGW_TIER_DEFAULT)
-                    ? 0 : ngx_strlen(aigw_service_tier_name(tier)) + 1;
+    aigw_converse_opts_finish(o);
 
-    ctx->billing_prefix.len += optimized ? sizeof("optimized:") - 1 : 0;
+    if (o->unreadable) {
+        *reason = "the request body is not one JSON object";
+        return NGX_HTTP_BAD_REQUEST;
+    }
 
-    if (ctx->billing_prefix.len + ctx->model.len > AIGW_RECORD_MODEL_MAX) {
+    if (o->bad_tier || (o->tiers & (o->tiers - 1))
+        || (o->tiers && ctx->tier && o->tiers != ctx->tier))
+    {
+        *reason = "serviceTier.type: expected one of priority, default, "
+                  "flex or reserved, the X-Amzn-Bedrock-Service-Tier "
+                  "header's if there is one";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    if (o->bad_latency || (o->latencies & (o->latencies - 1))
+        || (o->latencies && ctx->latency && o->latencies != ctx->latency))
+    {
+        *reason = "performanceConfig.latency: expected standard or "
+                  "optimized, the X-Amzn-Bedrock-PerformanceConfig-Latency "
+                  "header's if there is one";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    if (o->tiers && !aigw_tenant_tier_allowed(ctx->tenant, o->tiers)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "aigw: tenant \"%s\" may not use the service tier "
+                      "\"%s\"", ctx->tenant->id.data,
+                      aigw_service_tier_name(o->tiers));
+        *reason = "this API key may not use this service tier";
+        return NGX_HTTP_FORBIDDEN;
+    }
+
+    if (o->latencies == AIGW_LATENCY_OPTIMIZED
+        && !ctx->tenant->latency_optimized)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "aigw: tenant \"%s\" may not use latency-optimized "
+                      "inference", ctx->tenant->id.data);
+        *reason = "this API key may not use latency-optimized inference";
+        return NGX_HTTP_FORBIDDEN;
+    }
+
+    if ((o->tiers == 0 || o->tiers == ctx->tier)
+        && (o->latencies == 0 || o->latencies == ctx->latency))
+    {
+        return NGX_OK;
+    }
+
+    ctx->tier = o->tiers ? o->tiers : ctx->tier;
+    ctx->latency = o->latencies ? o->latencies : ctx->latency;
+
+    /* counted under the new prefix and the same model */
+
+    base = ctx->billing_model.len - ctx->billing_prefix.len;
+
+    rc = ngx_http_aigw_billing_prefix(r, ctx, base, reason);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    p = ngx_pnalloc(r->pool, ctx->billing_prefix.len + base);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, ctx->billing_prefix.data, ctx->billing_prefix.len);
+    ngx_memcpy(p + ctx->billing_prefix.len,
+               ctx->billing_model.data + ctx->billing_model.len - base, base);
+
+    ctx->billing_model.data = p;
+    ctx->billing_model.len = ctx->billing_prefix.len + base;
+
+    return NGX_OK;
+}
+
+
+/*
+ * ctx->billing_prefix from ctx->tier and ctx->latency: "priority:",
+ * "optimized:", "priority:optimized:", or none for the default tier and
+ * latency; 400 when the model's name ("len" bytes) with it would be too
+ * long to count
+ */
+
+static ngx_int_t
+ngx_http_aigw_billing_prefix(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
+    size_t len, const char **reason)
+{
+    u_char      *p;
+    size_t       n;
+    ngx_uint_t   tier, optimized;
+
+    tier = (ctx->tier != 0 && ctx->tier != AIGW_TIER_DEFAULT);
+    optimized = (ctx->latency == AIGW_LATENCY_OPTIMIZED);
+
+    ngx_str_null(&ctx->billing_prefix);
+
+    if (!tier && !optimized) {
+        return NGX_OK;
+    }
+
+    n = tier ? ngx_strlen(aigw_service_tier_name(ctx->tier)) + 1 : 0;
+    n += optimized ? sizeof("optimized:") - 1 : 0;
+
+    if (n + len > AIGW_RECORD_MODEL_MAX) {
         /* the name it would count under is too long to count */
-        ctx->billing_prefix.len = 0;
         *reason = "the model ID is too long for a service tier or latency "
                   "other than the default";
         return NGX_HTTP_BAD_REQUEST;
     }
 
-    p = ngx_pnalloc(r->pool, ctx->billing_prefix.len);
+    p = ngx_pnalloc(r->pool, n);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     ctx->billing_prefix.data = p;
+    ctx->billing_prefix.len = n;
 
-    if (tier != AIGW_TIER_DEFAULT) {
-        p = ngx_sprintf(p, "%s:", aigw_service_tier_name(tier));
+    if (tier) {
+        p = ngx_sprintf(p, "%s:", aigw_service_tier_name(ctx->tier));
     }
 
     if (optimized) {
