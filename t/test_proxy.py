@@ -16,6 +16,8 @@ import mock_upstream as mu
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1%3A0"
 CONVERSE = "/model/%s/converse" % HAIKU
+# raw bytes go to InvokeModel: the gateway reads a Converse body's JSON
+INVOKE = "/model/%s/invoke" % HAIKU
 CONVERSE_BODY = json.dumps({
     "messages": [{"role": "user", "content": [{"text": "Hello, Claude"}]}],
     "inferenceConfig": {"maxTokens": 64, "temperature": 0.5},
@@ -210,7 +212,7 @@ def test_request_body_hashed(gw, mock, size, file_only):
     port = gw.ports[1] if file_only else gw.ports[0]
     body = body_of(size)
     mark = gw.mark()
-    r = h.post(port, CONVERSE, body, [("Content-Type", "application/json")])
+    r = h.post(port, INVOKE, body, [("Content-Type", "application/json")])
     assert r.status == 200, r
     assert r.header("x-mock-body-sha256") == h.sha256_hex(body)
     rec = one_request(mock)
@@ -228,7 +230,7 @@ def test_request_body_hashed(gw, mock, size, file_only):
 def test_request_body_20mb(gw, mock):
     body = bytes(range(251)) * (20 * 1024 * 1024 // 251)
     mark = gw.mark()
-    r = h.post(gw.port, CONVERSE, body, [("Content-Type", "application/json")],
+    r = h.post(gw.port, INVOKE, body, [("Content-Type", "application/json")],
                timeout=120)
     assert r.status == 200, r
     rec = one_request(mock)
@@ -455,7 +457,8 @@ def test_sagemaker_with_botocore_client(gw, mock):
 @pytest.mark.parametrize("size", [len(CONVERSE_BODY), 300 * 1024])
 def test_http2_client(gw, mock, certs, tmp_path, size):
     body = CONVERSE_BODY if size == len(CONVERSE_BODY) else body_of(size)
-    r = h.curl("https://localhost:%d%s" % (gw.ports[2], CONVERSE), tmp_path,
+    path = CONVERSE if body == CONVERSE_BODY else INVOKE
+    r = h.curl("https://localhost:%d%s" % (gw.ports[2], path), tmp_path,
                headers=[("Content-Type", "application/json")], body=body,
                cacert=certs["ca"])
     assert r.http_version == "2"
@@ -463,7 +466,7 @@ def test_http2_client(gw, mock, certs, tmp_path, size):
     assert r.header("x-mock-body-sha256") == h.sha256_hex(body)
     rec = one_request(mock)
     assert_signed(rec)
-    assert rec["path"] == CONVERSE
+    assert rec["path"] == path
     assert rec["body_sha256"] == h.sha256_hex(body)
     assert rec["body_length"] == len(body)
 
@@ -495,7 +498,7 @@ def test_http2_body_without_content_length(gw, mock, certs, tmp_path):
     """An HTTP/2 request body of unknown length (no content-length, DATA
     frames until END_STREAM): read whole, hashed, sent with its length."""
     body = body_of(200 * 1024 + 7)
-    r = h.curl("https://localhost:%d%s" % (gw.ports[2], CONVERSE), tmp_path,
+    r = h.curl("https://localhost:%d%s" % (gw.ports[2], INVOKE), tmp_path,
                headers=[("Content-Type", "application/json")], body=body,
                cacert=certs["ca"], unknown_length=True)
     assert r.http_version == "2"

@@ -12,6 +12,8 @@ import helpers as h
 import mock_upstream as mu
 
 CONVERSE = "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse"
+# raw bytes go to InvokeModel: the gateway reads a Converse body's JSON
+INVOKE = "/model/anthropic.claude-3-haiku-20240307-v1%3A0/invoke"
 SIGNED = ["host", "x-amz-content-sha256", "x-amz-date"]
 HOLD_WAIT = h.HOLD_WAIT
 
@@ -78,17 +80,17 @@ def test_chunked_request_body(gw, mock):
 
 def test_expect_100_continue(gw, mock, tmp_path):
     body = b"y" * (2 * 1024 * 1024)
-    r = h.curl("http://127.0.0.1:%d%s" % (gw.port, CONVERSE), tmp_path,
+    r = h.curl("http://127.0.0.1:%d%s" % (gw.port, INVOKE), tmp_path,
                http2=False, headers=[("Expect", "100-continue")], body=body)
     assert r.status == 200, r
     [rec] = mock.requests()
-    check(rec, body)
+    check(rec, body, INVOKE)
     assert h.header_all(rec["headers"], "expect") == []
 
 
 def test_concurrent_requests(gw, mock):
     def one(i):
-        path = CONVERSE if i % 3 else "/endpoints/ep-%d/invocations" % i
+        path = INVOKE if i % 3 else "/endpoints/ep-%d/invocations" % i
         body = (b'{"i": %d}' % i) * (1 + (i * 7919) % 5000)
         r = h.post(gw.port, path, body, [("X-Req-Id", str(i))])
         return i, path, body, r.status
@@ -101,7 +103,7 @@ def test_concurrent_requests(gw, mock):
     assert len(recs) == 32
     for i, path, body, _ in results:
         check(recs[str(i)], body, path,
-              "bedrock" if path == CONVERSE else "sagemaker")
+              "bedrock" if path == INVOKE else "sagemaker")
 
 
 def test_client_gone_mid_stream(gw, mock):

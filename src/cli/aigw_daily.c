@@ -588,7 +588,12 @@ aigw_day_row_fill(aigw_day_row_t *row, const char *key, const redisReply *r,
 
         name = fr->str;
 
-        if (strncmp(name, "images:", 7) == 0) {
+        if (memchr(name, '\0', fr->len) != NULL) {
+            /* not a field of ours: names are compared as C strings */
+            continue;
+        }
+
+        if (fr->len >= 7 && strncmp(name, "images:", 7) == 0) {
             /* images:SIZE:QUALITY */
 
             size = name + 7;

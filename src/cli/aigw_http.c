@@ -343,12 +343,18 @@ aigw_http_read_more(aigw_conn_t *c, aigw_buf_t *in, char *err,
 }
 
 
+/*
+ * The head [p, p + len), as found: it ends with the empty line.  Lines
+ * are split by explicit lengths: a peer's NUL byte, a bare CR or LF, or a
+ * line without a colon is a malformed response, never a C string end.
+ */
+
 static int
 aigw_http_parse_head(aigw_http_response_t *resp, const char *p, size_t len,
     char *err, size_t err_size)
 {
-    char    *raw, *line, *next, *colon, *v, *e;
-    size_t   n;
+    char        *raw, *line, *next, *colon, *v, *e, *end;
+    size_t       n;
 
     raw = malloc(len + 1);
     resp->headers = calloc(AIGW_HTTP_MAX_HEADERS, sizeof(aigw_header_t));
@@ -363,6 +369,11 @@ aigw_http_parse_head(aigw_http_response_t *resp, const char *p, size_t len,
     raw[len] = '\0';
     resp->raw = raw;
 
+    if (memchr(raw, '\0', len) != NULL) {
+        snprintf(err, err_size, "a NUL byte in the response head");
+        return -1;
+    }
+
     /* "HTTP/1.x NNN reason" */
 
     if (len < 12 || strncmp(raw, "HTTP/1.", 7) != 0 || raw[8] != ' '
@@ -376,14 +387,45 @@ aigw_http_parse_head(aigw_http_response_t *resp, const char *p, size_t len,
     resp->status = (raw[9] - '0') * 100 + (raw[10] - '0') * 10
                    + (raw[11] - '0');
 
-    line = strstr(raw, "\r\n") + 2;
+    end = raw + len;
+
+    line = memmem(raw, len, "\r\n", 2);
+    if (line == NULL) {
+        snprintf(err, err_size, "malformed response status line");
+        return -1;
+    }
+
+    if (memchr(raw, '\n', (size_t) (line - raw)) != NULL
+        || memchr(raw, '\r', (size_t) (line - raw)) != NULL)
+    {
+        snprintf(err, err_size, "malformed response status line");
+        return -1;
+    }
+
+    line += 2;
     n = 0;
 
-    while (*line != '\r' && *line != '\0') {
-        next = strstr(line, "\r\n");
-        *next = '\0';
+    for ( ;; ) {
+        next = memmem(line, (size_t) (end - line), "\r\n", 2);
 
-        colon = strchr(line, ':');
+        if (next == NULL) {
+            snprintf(err, err_size, "malformed response header line");
+            return -1;
+        }
+
+        if (next == line) {
+            /* the empty line */
+            break;
+        }
+
+        if (memchr(line, '\n', (size_t) (next - line)) != NULL
+            || memchr(line, '\r', (size_t) (next - line)) != NULL)
+        {
+            snprintf(err, err_size, "malformed response header line");
+            return -1;
+        }
+
+        colon = memchr(line, ':', (size_t) (next - line));
 
         if (colon == NULL || colon == line) {
             snprintf(err, err_size, "malformed response header line");
@@ -398,7 +440,7 @@ aigw_http_parse_head(aigw_http_response_t *resp, const char *p, size_t len,
 
         v = colon + 1;
 
-        while (*v == ' ' || *v == '\t') {
+        while (v < next && (*v == ' ' || *v == '\t')) {
             v++;
         }
 

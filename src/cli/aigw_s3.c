@@ -41,6 +41,7 @@ static int aigw_s3_xml(const char *body, size_t len, const char *tag,
 static void aigw_s3_describe(const aigw_http_response_t *resp, char *buf,
     size_t size);
 static char *aigw_strndup(const char *s, size_t len);
+static int aigw_s3_region_valid(const char *r, size_t len);
 
 
 int
@@ -501,7 +502,7 @@ aigw_s3_region(aigw_s3_t *s3, char *err, size_t err_size)
 
     h = aigw_http_header(&resp, "x-amz-bucket-region");
 
-    if (h && h->len && h->len < 64) {
+    if (h && aigw_s3_region_valid(h->data, h->len)) {
         s3->region = aigw_strndup(h->data, h->len);
         aigw_http_response_free(&resp);
         return s3->region ? 0 : -1;
@@ -542,6 +543,12 @@ aigw_s3_region(aigw_s3_t *s3, char *err, size_t err_size)
 
     } else if (strcmp(loc, "EU") == 0) {
         strcpy(loc, "eu-west-1");
+
+    } else if (!aigw_s3_region_valid(loc, strlen(loc))) {
+        snprintf(err, err_size, "bucket \"%s\": GetBucketLocation named "
+                 "no valid region; give it with --region", s3->bucket);
+        aigw_http_response_free(&resp);
+        return -1;
     }
 
     aigw_http_response_free(&resp);
@@ -590,13 +597,15 @@ aigw_s3_put(aigw_s3_t *s3, const char *key, const char *body, size_t len,
         other[0] = '\0';
         h = aigw_http_header(&resp, "x-amz-bucket-region");
 
-        if (h && h->len && h->len < sizeof(other)) {
+        if (h && aigw_s3_region_valid(h->data, h->len)) {
             memcpy(other, h->data, h->len);
             other[h->len] = '\0';
 
-        } else {
-            (void) aigw_s3_xml(resp.body, resp.body_len, "Region", other,
-                               sizeof(other));
+        } else if (aigw_s3_xml(resp.body, resp.body_len, "Region", other,
+                               sizeof(other))
+                   != 0 || !aigw_s3_region_valid(other, strlen(other)))
+        {
+            other[0] = '\0';
         }
 
         if (redirects == 0 && other[0] && strcmp(other, region) != 0
@@ -956,4 +965,30 @@ aigw_strndup(const char *s, size_t len)
     }
 
     return p;
+}
+
+
+/*
+ * A region a peer names (x-amz-bucket-region, LocationConstraint, Region)
+ * goes into a host name and the signature: [a-z0-9-]{1,63} only
+ */
+
+static int
+aigw_s3_region_valid(const char *r, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > 63) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((r[i] >= 'a' && r[i] <= 'z') || (r[i] >= '0' && r[i] <= '9')
+              || r[i] == '-'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }

@@ -118,6 +118,8 @@ static int aigw_tenant_keys(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
     json_t *arr);
 static int aigw_tenant_key(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
     aigw_key_t *k, json_t *obj);
+static int aigw_tenant_tiers(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
+    json_t *arr);
 static int aigw_tenant_models(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
     json_t *arr);
 static int aigw_tenant_profiles(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
@@ -549,6 +551,62 @@ aigw_tenant_model_allowed(const aigw_tenant_t *t, const char *model,
 }
 
 
+static const struct {
+    const char  *name;
+    size_t       len;
+    unsigned     tier;
+} aigw_service_tiers[] = {
+    { "default", 7, AIGW_TIER_DEFAULT },
+    { "priority", 8, AIGW_TIER_PRIORITY },
+    { "flex", 4, AIGW_TIER_FLEX },
+    { "reserved", 8, AIGW_TIER_RESERVED },
+    { NULL, 0, 0 }
+};
+
+
+unsigned
+aigw_service_tier(const char *name, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; aigw_service_tiers[i].name; i++) {
+        if (len == aigw_service_tiers[i].len
+            && memcmp(name, aigw_service_tiers[i].name, len) == 0)
+        {
+            return aigw_service_tiers[i].tier;
+        }
+    }
+
+    return 0;
+}
+
+
+const char *
+aigw_service_tier_name(unsigned tier)
+{
+    size_t  i;
+
+    for (i = 0; aigw_service_tiers[i].name; i++) {
+        if (tier == aigw_service_tiers[i].tier) {
+            return aigw_service_tiers[i].name;
+        }
+    }
+
+    return "";
+}
+
+
+int
+aigw_tenant_tier_allowed(const aigw_tenant_t *t, unsigned tier)
+{
+    if (tier == AIGW_TIER_DEFAULT) {
+        return 1;
+    }
+
+    return t != NULL && tier != 0 && (t->service_tiers & tier) == tier;
+}
+
+
 const aigw_str_t *
 aigw_tenant_inference_profile(const aigw_tenant_t *t, const char *model,
     size_t len)
@@ -938,6 +996,7 @@ aigw_tenant_build(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, json_t *obj)
 
     t->project.data = "";
     t->department.data = "";
+    t->service_tiers = AIGW_TIER_DEFAULT;
     t->limits.rpm = AIGW_LIMIT_NONE;
     t->limits.tpm = AIGW_LIMIT_NONE;
     t->limits.daily_nanousd = AIGW_LIMIT_NONE;
@@ -974,6 +1033,19 @@ aigw_tenant_build(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, json_t *obj)
                 return -1;
             }
 
+        } else if (strcmp(name, "service_tiers") == 0) {
+            if (aigw_tenant_tiers(ctx, t, v) != 0) {
+                return -1;
+            }
+
+        } else if (strcmp(name, "latency_optimized") == 0) {
+            if (!json_is_boolean(v)) {
+                return aigw_tenants_fail(ctx, "latency_optimized: expected"
+                                         " true or false");
+            }
+
+            t->latency_optimized = json_is_true(v);
+
         } else if (strcmp(name, "limits") == 0) {
             if (aigw_tenant_limits(ctx, t, v) != 0) {
                 return -1;
@@ -982,7 +1054,8 @@ aigw_tenant_build(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, json_t *obj)
         } else {
             return aigw_tenants_fail(ctx, "unknown field %s (expected id,"
                                      " project, department, keys, models,"
-                                     " inference_profiles, limits)",
+                                     " inference_profiles, service_tiers,"
+                                     " latency_optimized, limits)",
                                      aigw_tenants_quote(q, sizeof(q), name));
         }
     }
@@ -1250,6 +1323,50 @@ aigw_tenant_models(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, json_t *arr)
         }
 
         t->nmodels++;
+    }
+
+    return 0;
+}
+
+
+/* "service_tiers": names of Bedrock's tiers; "default" is always allowed */
+
+static int
+aigw_tenant_tiers(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, json_t *arr)
+{
+    char       q[96];
+    size_t     i, n;
+    json_t    *v;
+    unsigned   tier;
+
+    if (!json_is_array(arr)) {
+        return aigw_tenants_fail(ctx, "service_tiers: expected an array of"
+                                 " \"priority\", \"flex\", \"reserved\","
+                                 " \"default\"");
+    }
+
+    n = json_array_size(arr);
+
+    for (i = 0; i < n; i++) {
+        v = json_array_get(arr, i);
+
+        if (!json_is_string(v)) {
+            return aigw_tenants_fail(ctx, "service_tiers #%zu: expected a"
+                                     " string", i + 1);
+        }
+
+        tier = aigw_service_tier(json_string_value(v),
+                                 json_string_length(v));
+
+        if (tier == 0) {
+            return aigw_tenants_fail(ctx, "service_tiers #%zu: %s is not"
+                                     " \"priority\", \"flex\","
+                                     " \"reserved\" or \"default\"", i + 1,
+                                     aigw_tenants_quote(q, sizeof(q),
+                                                   json_string_value(v)));
+        }
+
+        t->service_tiers |= tier;
     }
 
     return 0;

@@ -45,6 +45,13 @@
 #define AIGW_LIMIT_NONE          (-1)       /* a limit that is not set */
 
 
+/* Bedrock's service tiers (X-Amzn-Bedrock-Service-Tier), as bits */
+#define AIGW_TIER_DEFAULT        0x01
+#define AIGW_TIER_PRIORITY       0x02
+#define AIGW_TIER_FLEX           0x04
+#define AIGW_TIER_RESERVED       0x08
+
+
 typedef struct aigw_tenant_s   aigw_tenant_t;
 typedef struct aigw_tenants_s  aigw_tenants_t;
 
@@ -100,6 +107,9 @@ struct aigw_tenant_s {
     aigw_inference_profile_t  *profiles;    /* sorted by model */
     size_t                     nprofiles;
 
+    unsigned                   service_tiers;   /* AIGW_TIER_*, DEFAULT too */
+    unsigned                   latency_optimized;
+
     aigw_limits_t              limits;
 };
 
@@ -119,6 +129,9 @@ typedef enum {
  *                   "keys": [{"id", "sha256", "created", "note"}],
  *                   "models": ["glob", ...],
  *                   "inference_profiles": {"model": "ARN", ...},
+ *                   "service_tiers": ["priority", "flex", "reserved",
+ *                                     "default"],
+ *                   "latency_optimized": true | false,
  *                   "limits": {"rpm", "tpm", "daily_usd", "monthly_usd",
  *                              "alert_at": [fraction, ...]}}]}
  *
@@ -201,6 +214,21 @@ int aigw_glob_match(const char *pattern, size_t plen, const char *s,
  */
 int aigw_tenant_model_allowed(const aigw_tenant_t *t, const char *model,
     size_t len);
+
+/*
+ * A service tier's bit (AIGW_TIER_*) from its name ("priority", "flex",
+ * "reserved", "default": Bedrock's ServiceTierType), or 0 for any other
+ */
+unsigned aigw_service_tier(const char *name, size_t len);
+
+/* the name of one AIGW_TIER_* bit: "priority"; "" for any other value */
+const char *aigw_service_tier_name(unsigned tier);
+
+/*
+ * 1 when the tenant may use the tier (a bit): "default" always; the
+ * others when "service_tiers" lists them
+ */
+int aigw_tenant_tier_allowed(const aigw_tenant_t *t, unsigned tier);
 
 /*
  * The inference profile ARN the tenant's "inference_profiles" maps the

@@ -156,7 +156,14 @@ ngx_http_aigw_body_handler(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_aigw_module);
 
-    ctx->status = ngx_http_aigw_sign(r, ctx);
+    ctx->status = ngx_http_aigw_authorize_body(r, ctx, &ctx->reason);
+
+    if (ctx->status == NGX_OK) {
+        ctx->status = ngx_http_aigw_sign(r, ctx);
+
+    } else if (ctx->status == NGX_ERROR) {
+        ctx->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     r->write_event_handler = ngx_http_core_run_phases;
     ngx_http_core_run_phases(r);
@@ -340,9 +347,27 @@ ngx_http_aigw_upstream(ngx_http_request_t *r, ngx_http_aigw_loc_conf_t *alcf,
     const aigw_str_t          *arn;
     ngx_http_aigw_endpoint_t  *ep;
 
-    /* usage counts under the model, not the tenant's profile ARN */
+    /*
+     * usage counts under the model, not the tenant's profile ARN, with the
+     * prefix of a differently priced service tier or latency
+     */
 
     ctx->billing_model = ctx->model;
+
+    if (ctx->billing_prefix.len) {
+        len = ctx->billing_prefix.len + ctx->model.len;
+
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->billing_model.data = p;
+        ctx->billing_model.len = len;
+
+        p = ngx_cpymem(p, ctx->billing_prefix.data, ctx->billing_prefix.len);
+        ngx_memcpy(p, ctx->model.data, ctx->model.len);
+    }
 
     if (ctx->op->service == AIGW_SERVICE_BEDROCK) {
         arn = aigw_tenant_inference_profile(ctx->tenant,

@@ -30,6 +30,9 @@ static void *ngx_http_aigw_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_aigw_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_aigw_create_srv_conf(ngx_conf_t *cf);
 static void *ngx_http_aigw_create_loc_conf(ngx_conf_t *cf);
+static ngx_int_t ngx_http_aigw_gateway_log(ngx_conf_t *cf,
+    ngx_http_aigw_main_conf_t *amcf);
+static ngx_int_t ngx_http_aigw_init_module(ngx_cycle_t *cycle);
 static char *ngx_http_aigw_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static ngx_int_t ngx_http_aigw_init_process(ngx_cycle_t *cycle);
@@ -139,7 +142,7 @@ ngx_module_t  ngx_http_aigw_module = {
     ngx_http_aigw_commands,                /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    NULL,                                  /* init module */
+    ngx_http_aigw_init_module,             /* init module */
     ngx_http_aigw_init_process,            /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -385,6 +388,12 @@ ngx_http_aigw_create_main_conf(ngx_conf_t *cf)
      *     amcf->models = { 0 };
      */
 
+    if (ngx_array_init(&amcf->gateway_logs, cf->pool, 4, sizeof(ngx_log_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
     return amcf;
 }
 
@@ -510,6 +519,10 @@ ngx_http_aigw_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
         ascf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_aigw_module);
         ascf->gateway = 1;
+
+        if (ngx_http_aigw_gateway_log(cf, amcf) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     for (i = 1; i < NGX_HTTP_AIGW_ENDPOINTS; i++) {
@@ -627,6 +640,117 @@ ngx_http_aigw_check_resolver(ngx_conf_t *cf, ngx_http_aigw_loc_conf_t *alcf)
                                "name, or requests to it will fail", &host);
         }
     }
+}
+
+
+/*
+ * Remembers the error logs a gateway location writes to: its own, or what
+ * it inherits (the server's, http's, the main one), and its server's, for
+ * nginx logs there what it rejects before a location is chosen
+ */
+
+static ngx_int_t
+ngx_http_aigw_gateway_log(ngx_conf_t *cf, ngx_http_aigw_main_conf_t *amcf)
+{
+    ngx_log_t                  *log[2], **lp;
+    ngx_uint_t                  i, j;
+    ngx_http_core_srv_conf_t   *cscf;
+    ngx_http_core_loc_conf_t   *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    log[0] = clcf->error_log;
+
+    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+    clcf = cscf->ctx->loc_conf[ngx_http_core_module.ctx_index];
+    log[1] = clcf->error_log;
+
+    for (i = 0; i < 2; i++) {
+        if (log[i] == NULL) {
+            continue;
+        }
+
+        lp = amcf->gateway_logs.elts;
+
+        for (j = 0; j < amcf->gateway_logs.nelts; j++) {
+            if (lp[j] == log[i]) {
+                break;
+            }
+        }
+
+        if (j < amcf->gateway_logs.nelts) {
+            continue;
+        }
+
+        lp = ngx_array_push(&amcf->gateway_logs);
+        if (lp == NULL) {
+            return NGX_ERROR;
+        }
+
+        *lp = log[i];
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * nginx itself logs whole request header lines at "info" ("client sent
+ * invalid header line", "client sent duplicate header line"), an API key
+ * among them: a warning for every error log of a gateway at "info" or
+ * "debug".  Here, once the whole configuration is read, as the main
+ * error_log may come after the http block; at "nginx -t" and at start
+ * the warning goes to stderr as well.
+ */
+
+static ngx_int_t
+ngx_http_aigw_init_module(ngx_cycle_t *cycle)
+{
+    ngx_str_t                   name;
+    ngx_log_t                 **lp, *log;
+    ngx_uint_t                  i;
+    ngx_http_aigw_main_conf_t  *amcf;
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_aigw_module);
+
+    if (amcf == NULL) {
+        return NGX_OK;
+    }
+
+    lp = amcf->gateway_logs.elts;
+
+    for (i = 0; i < amcf->gateway_logs.nelts; i++) {
+
+        for (log = lp[i]; log; log = log->next) {
+
+            if (log->log_level <= NGX_LOG_NOTICE) {
+                continue;
+            }
+
+            if (log->file && log->file->name.len) {
+                name = log->file->name;
+
+            } else if (log->file) {
+                ngx_str_set(&name, "stderr");
+
+            } else if (log->writer == ngx_syslog_writer) {
+                ngx_str_set(&name, "syslog");
+
+            } else {
+                ngx_str_set(&name, "memory");
+            }
+
+            ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                          "aigw: the error log \"%V\" of a gateway is at "
+                          "\"%s\" level: nginx itself logs the request "
+                          "header lines it rejects, API keys among them, "
+                          "at \"info\"; keep gateway error logs at "
+                          "\"notice\" or above", &name,
+                          (log->log_level >= NGX_LOG_DEBUG) ? "debug"
+                                                            : "info");
+        }
+    }
+
+    return NGX_OK;
 }
 
 

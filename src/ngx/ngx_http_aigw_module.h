@@ -11,6 +11,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "aigw_converse_opts.h"
 #include "aigw_sigv4.h"
 #include "aigw_target.h"
 #include "aigw_tenants.h"
@@ -82,6 +83,9 @@ typedef struct {
     ngx_str_t                   tenants_file;
     struct aigw_pricing_s      *pricing;
     ngx_array_t                 models;      /* ngx_http_aigw_model_t */
+
+    /* the error logs of gateway locations and their servers */
+    ngx_array_t                 gateway_logs;   /* ngx_log_t * */
 } ngx_http_aigw_main_conf_t;
 
 
@@ -109,6 +113,10 @@ typedef struct {
     ngx_str_t                   requested;      /* as the tenant asked */
     ngx_http_aigw_model_t      *catalog;        /* its catalog entry */
     ngx_str_t                   billing_model;  /* before any profile */
+    ngx_str_t                   billing_prefix; /* "priority:", ... */
+    unsigned                    tier;           /* AIGW_TIER_*, 0: none */
+    unsigned                    latency;        /* AIGW_LATENCY_* */
+    aigw_converse_opts_t       *converse_opts;  /* Converse's body */
 
     const aigw_op_t            *op;
     ngx_str_t                   model;          /* the target: ID, ARN */
@@ -164,6 +172,8 @@ char *ngx_http_aigw_tenants(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_aigw_authenticate(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx, const char **reason);
 ngx_int_t ngx_http_aigw_authorize(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx, const char **reason);
+ngx_int_t ngx_http_aigw_authorize_body(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx, const char **reason);
 
 char *ngx_http_aigw_model(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

@@ -81,6 +81,11 @@ ngx_http_aigw_request_body_start(ngx_http_request_t *r,
         if (ctx->usage_request_body) {
             aigw_usage_request_body(ctx->usage, b->pos, b->last - b->pos);
         }
+
+        if (ctx->converse_opts) {
+            aigw_converse_opts_feed(ctx->converse_opts, b->pos,
+                                    b->last - b->pos);
+        }
     }
 
     return NGX_OK;
@@ -122,6 +127,12 @@ ngx_http_aigw_request_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         if (ctx->usage_request_body) {
             /* an image model's size and quality, for pricing */
             aigw_usage_request_body(ctx->usage, b->pos, b->last - b->pos);
+        }
+
+        if (ctx->converse_opts) {
+            /* a service tier or latency in the body, authorized at its end */
+            aigw_converse_opts_feed(ctx->converse_opts, b->pos,
+                                    b->last - b->pos);
         }
     }
 

@@ -11,6 +11,7 @@
 
 
 #include "ngx_http_aigw_module.h"
+#include "aigw_record.h"
 
 
 /* a tenants file larger than this is a mistake, not a configuration */
@@ -20,6 +21,74 @@
 static void ngx_http_aigw_tenants_cleanup(void *data);
 static ngx_int_t ngx_http_aigw_find_key(ngx_http_request_t *r,
     ngx_str_t *key);
+static ngx_int_t ngx_http_aigw_authorize_headers(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx, const char **reason);
+static ngx_int_t ngx_http_aigw_billing_prefix(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx, size_t len, const char **reason);
+static ngx_int_t ngx_http_aigw_authorize_target(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx, ngx_table_elt_t *h, const char *kind,
+    const char **reason);
+
+
+/*
+ * The AWS request headers a client may send, and what the gateway does
+ * with them (README, "Request headers"): those that pick another
+ * resource, a price or an account resource are authorized, the others
+ * pass; any other X-Amzn-Bedrock-* or X-Amzn-SageMaker-* header is
+ * refused, as a header AWS adds later may widen access.
+ */
+
+typedef enum {
+    NGX_HTTP_AIGW_HDR_PASS = 0,
+    NGX_HTTP_AIGW_HDR_TIER,
+    NGX_HTTP_AIGW_HDR_LATENCY,
+    NGX_HTTP_AIGW_HDR_GUARDRAIL,
+    NGX_HTTP_AIGW_HDR_TARGET
+} ngx_http_aigw_hdr_e;
+
+
+typedef struct {
+    ngx_str_t                   name;       /* lowercase */
+    ngx_http_aigw_hdr_e         check;
+    const char                 *kind;       /* of a target: "variant" */
+} ngx_http_aigw_hdr_t;
+
+
+static ngx_http_aigw_hdr_t  ngx_http_aigw_headers[] = {
+
+    { ngx_string("x-amzn-bedrock-accept"), NGX_HTTP_AIGW_HDR_PASS, NULL },
+    { ngx_string("x-amzn-bedrock-trace"), NGX_HTTP_AIGW_HDR_PASS, NULL },
+    { ngx_string("x-amzn-bedrock-request-metadata"),
+      NGX_HTTP_AIGW_HDR_PASS, NULL },
+    { ngx_string("x-amzn-bedrock-guardrailversion"),
+      NGX_HTTP_AIGW_HDR_PASS, NULL },
+    { ngx_string("x-amzn-bedrock-guardrailidentifier"),
+      NGX_HTTP_AIGW_HDR_GUARDRAIL, NULL },
+    { ngx_string("x-amzn-bedrock-service-tier"),
+      NGX_HTTP_AIGW_HDR_TIER, NULL },
+    { ngx_string("x-amzn-bedrock-performanceconfig-latency"),
+      NGX_HTTP_AIGW_HDR_LATENCY, NULL },
+
+    { ngx_string("x-amzn-sagemaker-accept"), NGX_HTTP_AIGW_HDR_PASS, NULL },
+    { ngx_string("x-amzn-sagemaker-custom-attributes"),
+      NGX_HTTP_AIGW_HDR_PASS, NULL },
+    { ngx_string("x-amzn-sagemaker-inference-id"),
+      NGX_HTTP_AIGW_HDR_PASS, NULL },
+    { ngx_string("x-amzn-sagemaker-enable-explanations"),
+      NGX_HTTP_AIGW_HDR_PASS, NULL },
+    { ngx_string("x-amzn-sagemaker-session-id"),
+      NGX_HTTP_AIGW_HDR_PASS, NULL },
+    { ngx_string("x-amzn-sagemaker-target-model"),
+      NGX_HTTP_AIGW_HDR_TARGET, "model" },
+    { ngx_string("x-amzn-sagemaker-target-variant"),
+      NGX_HTTP_AIGW_HDR_TARGET, "variant" },
+    { ngx_string("x-amzn-sagemaker-target-container-hostname"),
+      NGX_HTTP_AIGW_HDR_TARGET, "container" },
+    { ngx_string("x-amzn-sagemaker-inference-component"),
+      NGX_HTTP_AIGW_HDR_TARGET, "component" },
+
+    { ngx_null_string, NGX_HTTP_AIGW_HDR_PASS, NULL }
+};
 
 
 char *
@@ -277,7 +346,7 @@ ngx_http_aigw_authorize(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
     if (aigw_tenant_model_allowed(ctx->tenant, (char *) ctx->requested.data,
                                   ctx->requested.len))
     {
-        return NGX_OK;
+        return ngx_http_aigw_authorize_headers(r, ctx, reason);
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -285,5 +354,401 @@ ngx_http_aigw_authorize(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
                   ctx->tenant->id.data, &ctx->requested);
 
     *reason = "this API key may not use this model";
+    return NGX_HTTP_FORBIDDEN;
+}
+
+
+/*
+ * The AWS headers of the request (ngx_http_aigw_headers[]): NGX_OK, or
+ * 403 for a resource, tier or latency the tenant may not use, or 400 for
+ * a header the gateway does not pass, with "*reason" set.  A service tier
+ * or latency other than the default sets ctx->billing_prefix.
+ */
+
+static ngx_int_t
+ngx_http_aigw_authorize_headers(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx, const char **reason)
+{
+    ngx_int_t             rc;
+    ngx_uint_t            i, k, tiers, latencies;
+    ngx_list_part_t      *part;
+    ngx_table_elt_t      *h;
+    ngx_http_aigw_hdr_t  *hd;
+
+    tiers = 0;
+    latencies = 0;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (!((h[i].key.len > sizeof("x-amzn-bedrock-") - 1
+               && ngx_strncmp(h[i].lowcase_key, "x-amzn-bedrock-",
+                              sizeof("x-amzn-bedrock-") - 1)
+                  == 0)
+              || (h[i].key.len > sizeof("x-amzn-sagemaker-") - 1
+                  && ngx_strncmp(h[i].lowcase_key, "x-amzn-sagemaker-",
+                                 sizeof("x-amzn-sagemaker-") - 1)
+                     == 0)))
+        {
+            continue;
+        }
+
+        for (hd = ngx_http_aigw_headers; hd->name.len; hd++) {
+            if (hd->name.len == h[i].key.len
+                && ngx_strncmp(hd->name.data, h[i].lowcase_key, h[i].key.len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        if (hd->name.len == 0) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "aigw: the header \"%V\" is not passed",
+                          &h[i].key);
+            *reason = "an X-Amzn-Bedrock-* or X-Amzn-SageMaker-* header "
+                      "the gateway does not pass";
+            return NGX_HTTP_BAD_REQUEST;
+        }
+
+        switch (hd->check) {
+
+        case NGX_HTTP_AIGW_HDR_TIER:
+
+            k = aigw_service_tier((char *) h[i].value.data, h[i].value.len);
+
+            if (k == 0 || tiers++) {
+                *reason = (k == 0) ? "X-Amzn-Bedrock-Service-Tier: expected "
+                                     "priority, default, flex or reserved"
+                                   : "X-Amzn-Bedrock-Service-Tier: more "
+                                     "than one";
+                return NGX_HTTP_BAD_REQUEST;
+            }
+
+            if (!aigw_tenant_tier_allowed(ctx->tenant, k)) {
+                ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                              "aigw: tenant \"%s\" may not use the "
+                              "service tier \"%V\"", ctx->tenant->id.data,
+                              &h[i].value);
+                *reason = "this API key may not use this service tier";
+                return NGX_HTTP_FORBIDDEN;
+            }
+
+            ctx->tier = k;
+            continue;
+
+        case NGX_HTTP_AIGW_HDR_LATENCY:
+
+            if (latencies++) {
+                *reason = "X-Amzn-Bedrock-PerformanceConfig-Latency: more "
+                          "than one";
+                return NGX_HTTP_BAD_REQUEST;
+            }
+
+            if (h[i].value.len == sizeof("standard") - 1
+                && ngx_strncmp(h[i].value.data, "standard",
+                               sizeof("standard") - 1)
+                   == 0)
+            {
+                ctx->latency = AIGW_LATENCY_STANDARD;
+                continue;
+            }
+
+            if (!(h[i].value.len == sizeof("optimized") - 1
+                  && ngx_strncmp(h[i].value.data, "optimized",
+                                 sizeof("optimized") - 1)
+                     == 0))
+            {
+                *reason = "X-Amzn-Bedrock-PerformanceConfig-Latency: "
+                          "expected standard or optimized";
+                return NGX_HTTP_BAD_REQUEST;
+            }
+
+            if (!ctx->tenant->latency_optimized) {
+                ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                              "aigw: tenant \"%s\" may not use "
+                              "latency-optimized inference",
+                              ctx->tenant->id.data);
+                *reason = "this API key may not use latency-optimized "
+                          "inference";
+                return NGX_HTTP_FORBIDDEN;
+            }
+
+            ctx->latency = AIGW_LATENCY_OPTIMIZED;
+            continue;
+
+        case NGX_HTTP_AIGW_HDR_GUARDRAIL:
+
+            /* "" is no guardrail (the API's pattern allows it) */
+
+            if (h[i].value.len == 0) {
+                continue;
+            }
+
+            rc = ngx_http_aigw_authorize_target(r, ctx, &h[i], NULL,
+                                                reason);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            continue;
+
+        case NGX_HTTP_AIGW_HDR_TARGET:
+
+            rc = ngx_http_aigw_authorize_target(r, ctx, &h[i], hd->kind,
+                                                reason);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            continue;
+
+        default: /* NGX_HTTP_AIGW_HDR_PASS */
+            continue;
+        }
+    }
+
+    /* Converse takes a tier and a latency in the body as well */
+
+    if (ctx->op->id == AIGW_OP_CONVERSE
+        || ctx->op->id == AIGW_OP_CONVERSE_STREAM)
+    {
+        ctx->converse_opts = ngx_palloc(r->pool,
+                                        sizeof(aigw_converse_opts_t));
+        if (ctx->converse_opts == NULL) {
+            return NGX_ERROR;
+        }
+
+        aigw_converse_opts_init(ctx->converse_opts);
+    }
+
+    return ngx_http_aigw_billing_prefix(r, ctx, ctx->model.len, reason);
+}
+
+
+/*
+ * The service tier and latency of a Converse body, once it is read: the
+ * same rules as their headers (ngx_http_aigw_authorize_headers()); a
+ * body that names another tier or latency than a header is refused.
+ * NGX_OK, NGX_ERROR, or the HTTP status with "*reason" set.
+ */
+
+ngx_int_t
+ngx_http_aigw_authorize_body(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
+    const char **reason)
+{
+    u_char                *p;
+    size_t                 base;
+    ngx_int_t              rc;
+    aigw_converse_opts_t  *o;
+
+    o = ctx->converse_opts;
+
+    if (o == NULL) {
+        return NGX_OK;
+    }
+
+    ctx->converse_opts = NULL;
+
+    aigw_converse_opts_finish(o);
+
+    if (o->unreadable) {
+        *reason = "the request body is not one JSON object";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    if (o->bad_tier || (o->tiers & (o->tiers - 1))
+        || (o->tiers && ctx->tier && o->tiers != ctx->tier))
+    {
+        *reason = "serviceTier.type: expected one of priority, default, "
+                  "flex or reserved, the X-Amzn-Bedrock-Service-Tier "
+                  "header's if there is one";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    if (o->bad_latency || (o->latencies & (o->latencies - 1))
+        || (o->latencies && ctx->latency && o->latencies != ctx->latency))
+    {
+        *reason = "performanceConfig.latency: expected standard or "
+                  "optimized, the X-Amzn-Bedrock-PerformanceConfig-Latency "
+                  "header's if there is one";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    if (o->tiers && !aigw_tenant_tier_allowed(ctx->tenant, o->tiers)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "aigw: tenant \"%s\" may not use the service tier "
+                      "\"%s\"", ctx->tenant->id.data,
+                      aigw_service_tier_name(o->tiers));
+        *reason = "this API key may not use this service tier";
+        return NGX_HTTP_FORBIDDEN;
+    }
+
+    if (o->latencies == AIGW_LATENCY_OPTIMIZED
+        && !ctx->tenant->latency_optimized)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "aigw: tenant \"%s\" may not use latency-optimized "
+                      "inference", ctx->tenant->id.data);
+        *reason = "this API key may not use latency-optimized inference";
+        return NGX_HTTP_FORBIDDEN;
+    }
+
+    if ((o->tiers == 0 || o->tiers == ctx->tier)
+        && (o->latencies == 0 || o->latencies == ctx->latency))
+    {
+        return NGX_OK;
+    }
+
+    ctx->tier = o->tiers ? o->tiers : ctx->tier;
+    ctx->latency = o->latencies ? o->latencies : ctx->latency;
+
+    /* counted under the new prefix and the same model */
+
+    base = ctx->billing_model.len - ctx->billing_prefix.len;
+
+    rc = ngx_http_aigw_billing_prefix(r, ctx, base, reason);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    p = ngx_pnalloc(r->pool, ctx->billing_prefix.len + base);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, ctx->billing_prefix.data, ctx->billing_prefix.len);
+    ngx_memcpy(p + ctx->billing_prefix.len,
+               ctx->billing_model.data + ctx->billing_model.len - base, base);
+
+    ctx->billing_model.data = p;
+    ctx->billing_model.len = ctx->billing_prefix.len + base;
+
+    return NGX_OK;
+}
+
+
+/*
+ * ctx->billing_prefix from ctx->tier and ctx->latency: "priority:",
+ * "optimized:", "priority:optimized:", or none for the default tier and
+ * latency; 400 when the model's name ("len" bytes) with it would be too
+ * long to count
+ */
+
+static ngx_int_t
+ngx_http_aigw_billing_prefix(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
+    size_t len, const char **reason)
+{
+    u_char      *p;
+    size_t       n;
+    ngx_uint_t   tier, optimized;
+
+    tier = (ctx->tier != 0 && ctx->tier != AIGW_TIER_DEFAULT);
+    optimized = (ctx->latency == AIGW_LATENCY_OPTIMIZED);
+
+    ngx_str_null(&ctx->billing_prefix);
+
+    if (!tier && !optimized) {
+        return NGX_OK;
+    }
+
+    n = tier ? ngx_strlen(aigw_service_tier_name(ctx->tier)) + 1 : 0;
+    n += optimized ? sizeof("optimized:") - 1 : 0;
+
+    if (n + len > AIGW_RECORD_MODEL_MAX) {
+        /* the name it would count under is too long to count */
+        *reason = "the model ID is too long for a service tier or latency "
+                  "other than the default";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    p = ngx_pnalloc(r->pool, n);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->billing_prefix.data = p;
+    ctx->billing_prefix.len = n;
+
+    if (tier) {
+        p = ngx_sprintf(p, "%s:", aigw_service_tier_name(ctx->tier));
+    }
+
+    if (optimized) {
+        ngx_memcpy(p, "optimized:", sizeof("optimized:") - 1);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A header that picks another resource: the tenant's "models" must allow
+ * it as a resource of its own.  A SageMaker model, variant, container or
+ * inference component of the endpoint: "REQUESTED/KIND/VALUE"
+ * ("my-endpoint/variant/variant-a"), REQUESTED as the tenant asked for
+ * the endpoint (its name, or an alias).  A Bedrock guardrail ("kind"
+ * NULL): "guardrail/VALUE", its ID or ARN as sent.
+ */
+
+static ngx_int_t
+ngx_http_aigw_authorize_target(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx, ngx_table_elt_t *h, const char *kind,
+    const char **reason)
+{
+    u_char     *p;
+    size_t      len;
+    ngx_str_t   target;
+
+    if (kind) {
+        len = ctx->requested.len + 1 + ngx_strlen(kind) + 1 + h->value.len;
+
+    } else {
+        len = sizeof("guardrail/") - 1 + h->value.len;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    target.data = p;
+    target.len = len;
+
+    if (kind) {
+        p = ngx_cpymem(p, ctx->requested.data, ctx->requested.len);
+        p = ngx_sprintf(p, "/%s/", kind);
+
+    } else {
+        p = ngx_cpymem(p, "guardrail/", sizeof("guardrail/") - 1);
+    }
+
+    ngx_memcpy(p, h->value.data, h->value.len);
+
+    if (aigw_tenant_model_allowed(ctx->tenant, (char *) target.data,
+                                  target.len))
+    {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "aigw: tenant \"%s\" may not use \"%V\" (%V)",
+                  ctx->tenant->id.data, &target, &h->key);
+
+    *reason = kind ? "this API key may not use this model, variant, "
+                     "container or inference component of the endpoint"
+                   : "this API key may not use this guardrail";
     return NGX_HTTP_FORBIDDEN;
 }

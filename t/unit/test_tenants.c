@@ -230,10 +230,12 @@ test_tenant_errors(void)
 
     TERR("{\"rmp\": 1, \"id\": \"team-a\"}",
          "tenant \"team-a\": unknown field \"rmp\" (expected id, project,"
-         " department, keys, models, inference_profiles, limits)");
+         " department, keys, models, inference_profiles, service_tiers,"
+         " latency_optimized, limits)");
     TERR("{\"id\": \"team-a\", \"model\": []}",
          "tenant \"team-a\": unknown field \"model\" (expected id, project,"
-         " department, keys, models, inference_profiles, limits)");
+         " department, keys, models, inference_profiles, service_tiers,"
+         " latency_optimized, limits)");
 
     ERR("{\"tenants\": [{\"id\": \"team-a\"}, {\"id\": \"b\"},"
         " {\"id\": \"team-a\"}]}",
@@ -1448,6 +1450,60 @@ test_scale(void)
 }
 
 
+static void
+test_service_tiers(void)
+{
+    aigw_tenants_t       *ts;
+    const aigw_tenant_t  *t;
+
+    CHECK(aigw_service_tier(S("priority")) == AIGW_TIER_PRIORITY);
+    CHECK(aigw_service_tier(S("flex")) == AIGW_TIER_FLEX);
+    CHECK(aigw_service_tier(S("reserved")) == AIGW_TIER_RESERVED);
+    CHECK(aigw_service_tier(S("default")) == AIGW_TIER_DEFAULT);
+    CHECK(aigw_service_tier(S("Priority")) == 0);
+    CHECK(aigw_service_tier(S("priorit")) == 0);
+    CHECK(aigw_service_tier(S("")) == 0);
+    CHECK(strcmp(aigw_service_tier_name(AIGW_TIER_FLEX), "flex") == 0);
+    CHECK(strcmp(aigw_service_tier_name(0), "") == 0);
+
+    /* none listed: the default tier only, no latency-optimized */
+
+    ts = load_tenant("{\"id\": \"a\"}");
+    if (CHECK(ts != NULL)) {
+        t = aigw_tenants_get(ts, 0);
+        CHECK(aigw_tenant_tier_allowed(t, AIGW_TIER_DEFAULT));
+        CHECK(!aigw_tenant_tier_allowed(t, AIGW_TIER_PRIORITY));
+        CHECK(!aigw_tenant_tier_allowed(t, AIGW_TIER_FLEX));
+        CHECK(!aigw_tenant_tier_allowed(t, 0));
+        CHECK(t->latency_optimized == 0);
+        aigw_tenants_free(ts);
+    }
+
+    ts = load_tenant("{\"id\": \"a\", \"service_tiers\": [\"flex\"],"
+                     " \"latency_optimized\": true}");
+    if (CHECK(ts != NULL)) {
+        t = aigw_tenants_get(ts, 0);
+        CHECK(aigw_tenant_tier_allowed(t, AIGW_TIER_DEFAULT));
+        CHECK(aigw_tenant_tier_allowed(t, AIGW_TIER_FLEX));
+        CHECK(!aigw_tenant_tier_allowed(t, AIGW_TIER_PRIORITY));
+        CHECK(!aigw_tenant_tier_allowed(t, AIGW_TIER_RESERVED));
+        CHECK(t->latency_optimized == 1);
+        aigw_tenants_free(ts);
+    }
+
+    TERR("{\"id\": \"a\", \"service_tiers\": \"flex\"}",
+         "tenant \"a\": service_tiers: expected an array of \"priority\","
+         " \"flex\", \"reserved\", \"default\"");
+    TERR("{\"id\": \"a\", \"service_tiers\": [\"flex\", \"gold\"]}",
+         "tenant \"a\": service_tiers #2: \"gold\" is not \"priority\","
+         " \"flex\", \"reserved\" or \"default\"");
+    TERR("{\"id\": \"a\", \"service_tiers\": [1]}",
+         "tenant \"a\": service_tiers #1: expected a string");
+    TERR("{\"id\": \"a\", \"latency_optimized\": 1}",
+         "tenant \"a\": latency_optimized: expected true or false");
+}
+
+
 int
 main(void)
 {
@@ -1466,6 +1522,7 @@ main(void)
     test_authenticate();
     test_glob();
     test_inference_profiles();
+    test_service_tiers();
     test_scale();
 
     aigw_util_cleanup();
