@@ -160,6 +160,13 @@ ngx_http_aigw_send_error(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+ngx_str_t *
+ngx_http_aigw_error_type(ngx_uint_t status)
+{
+    return &ngx_http_aigw_error_find(status)->type;
+}
+
+
 static ngx_http_aigw_error_t *
 ngx_http_aigw_error_find(ngx_uint_t status)
 {
