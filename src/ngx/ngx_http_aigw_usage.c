@@ -253,8 +253,8 @@ ngx_http_aigw_usage_finish(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
          * failed call, of the type nginx's 502 or 504 would have had
          */
 
-        ngx_http_aigw_usage_set_error(u,
-                                ngx_http_aigw_error_type(NGX_HTTP_BAD_GATEWAY));
+        ngx_http_aigw_usage_set_error(u, ngx_http_aigw_error_type(
+                                             NGX_HTTP_BAD_GATEWAY));
     }
 
     if (u->error && u->error_type[0] == '\0') {
