@@ -108,10 +108,10 @@ def by_tenant_model(usage):
     return out
 
 
-def assert_counted(redis, want, quiet=0.5):
+def assert_counted(redis, want, quiet=0.3):
     """
     Redis equals "want" ({(tenant, model): fields}) exactly, and stays
-    so for "quiet" seconds (five drain ticks of the module).  With want
+    so for "quiet" seconds (three drain ticks of the module).  With want
     empty: nothing at all within that time.
     """
     def done(u):

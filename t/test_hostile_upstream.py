@@ -139,10 +139,10 @@ def counts(requests=1, errors=0, throttled=0, **tokens):
     return want
 
 
-def wait_counted(redis, want, quiet=0.5):
+def wait_counted(redis, want, quiet=0.3):
     """
     Polls Redis until its counts by model equal "want" exactly, then
-    watches them for "quiet" seconds (five drain ticks of the module: a
+    watches them for "quiet" seconds (three drain ticks of the module: a
     batch applied again would show) and fails if they changed.
     """
     def done(u):
