@@ -745,7 +745,7 @@ def _converse_stream_guardrail():
     return Synthetic(200, _stream_headers(40), body, usage(28, 22))
 
 
-# --- hostile upstreams: what AWS should never send, sent anyway ----------------
+# --- hostile upstreams: what AWS should never send, sent anyway --------------
 #
 # The gateway must pass each one to the client as it came, count the
 # request once (with the error and its type where there is one), and stay

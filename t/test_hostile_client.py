@@ -92,7 +92,7 @@ def cgw(nginx_factory, mock, redis, certs, other_key, tmp_path):
     return nginx_factory(conf, ports)
 
 
-# --- what to expect -----------------------------------------------------------
+# --- what to expect ----------------------------------------------------------
 
 def counts(requests=1, **fields):
     want = {f: 0 for f in FIELDS}
@@ -143,7 +143,7 @@ def default(body=BODY, requests=1, tenant=h.DEFAULT_TENANT):
         k: v * requests for k, v in u.items()})}
 
 
-# --- a raw HTTP/1.1 client ------------------------------------------------------
+# --- a raw HTTP/1.1 client ---------------------------------------------------
 
 def read_response(f):
     """One response from a buffered socket file: a helpers.Response, or
@@ -194,7 +194,7 @@ def send(port, path, body=BODY, headers=(), **kw):
     return h.post(port, path, body, list(headers), **kw)
 
 
-# --- request bodies the gateway does not read -----------------------------------
+# --- request bodies the gateway does not read --------------------------------
 
 BODIES = [
     (b'{"messages": [{"role": "user", "content": [', "application/json"),
@@ -239,11 +239,12 @@ def test_malformed_json_to_an_image_model(cgw, mock, redis):
     r = send(cgw.port, path, body, [("X-Mock-Synthetic", "titan-image")])
     assert (r.status, r.body) == (200, s.body)
     assert len(mock.requests()) == 1
-    assert_counted(redis, {(h.DEFAULT_TENANT, "amazon.titan-image-generator-v1"):
+    model = "amazon.titan-image-generator-v1"
+    assert_counted(redis, {(h.DEFAULT_TENANT, model):
                            counts(images=s.usage["images"])})
 
 
-# --- keys -------------------------------------------------------------------------
+# --- keys --------------------------------------------------------------------
 
 # keys sent that are not valid: the harness's key id with another
 # secret, and one of 7 KB (the logs are scanned for them too)
@@ -324,7 +325,7 @@ def test_key_headers(cgw, mock, redis, other_key):
     assert_counted(redis, default(requests=accepted))
 
 
-# --- headers and bodies too big, senders too slow ---------------------------------
+# --- headers and bodies too big, senders too slow ----------------------------
 
 def test_oversized_header(cgw, mock, redis):
     """A header line past large_client_header_buffers (8k), or more
@@ -422,7 +423,7 @@ def test_client_gone_during_its_body(cgw, mock, redis):
     assert_counted(redis, default())
 
 
-# --- pipelining, HTTP/2 -----------------------------------------------------------
+# --- pipelining, HTTP/2 ------------------------------------------------------
 
 def test_pipelined_requests(cgw, mock, redis, other_key):
     """
@@ -485,7 +486,7 @@ def test_http2(cgw, mock, redis, certs, tmp_path, other_key):
     assert_counted(redis, default())
 
 
-# --- the client goes away mid-stream ---------------------------------------------
+# --- the client goes away mid-stream -----------------------------------------
 
 def test_client_gone_mid_stream(cgw, mock, redis):
     """

@@ -61,7 +61,7 @@ def nova(op):
     return "/model/%s/%s" % (NOVA_WIRE, op)
 
 
-# --- the gateway ---------------------------------------------------------------
+# --- the gateway -------------------------------------------------------------
 
 @pytest.fixture
 def redis(tmp_path):
@@ -250,7 +250,7 @@ def test_very_slow_first_byte(hgw, redis, mock):
     next_request_counts(hgw, redis, want)
 
 
-# --- the connection breaks mid-response ---------------------------------------
+# --- the connection breaks mid-response --------------------------------------
 
 def stream_ends(name):
     ends = []
@@ -333,7 +333,7 @@ def test_broken_framing(hgw, redis, mock, fault, op, name):
     next_request_counts(hgw, redis, want)
 
 
-# --- what arrives is not what it should be ------------------------------------
+# --- what arrives is not what it should be -----------------------------------
 
 @pytest.mark.parametrize("name,error_type", [
     ("hostile-html-500", "InternalServerException"),
@@ -419,7 +419,7 @@ def test_corrupted_event_stream(hgw, redis, mock, name, source, chunking):
     next_request_counts(hgw, redis, want)
 
 
-# --- absurd and negative counts -----------------------------------------------
+# --- absurd and negative counts ----------------------------------------------
 
 @pytest.mark.parametrize("where,inp,out", [
     ("invoke", "-5", "7"),
