@@ -851,7 +851,16 @@ def _anthropic_stream_huge_headers_len():
                      usage(25, 1))
 
 
+def _huge_header():
+    """A 200 with a 16 KB response header: past nginx's proxy_buffer_size,
+    so nginx answers 502 itself."""
+    return Synthetic(200, _json_headers(59, [("X-Padding", "p" * 16384)]),
+                     _converse_counts("12", "7"), usage(),
+                     "ServiceUnavailableException")
+
+
 HOSTILE = {
+    "hostile-huge-header": _huge_header,
     "hostile-html-500": _html_500,
     "hostile-text-503": _text_503,
     "hostile-json-type-garbage": _json_type_garbage,

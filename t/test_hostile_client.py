@@ -548,3 +548,17 @@ def test_http2_client_gone_mid_stream(cgw, mock, redis, certs, tmp_path):
     want = default()
     want[(h.DEFAULT_TENANT, NOVA)]["requests"] += 1
     assert_counted(redis, want)
+
+
+def test_http2_oversized_header(cgw, mock, redis, certs, tmp_path):
+    """A 20 KB header field over HTTP/2: nginx ends the stream (its own
+    way: "client sent too large header field", no response); nothing
+    reaches the upstream or is counted; the next request is fine."""
+    mark = cgw.mark()
+    with pytest.raises(AssertionError, match=r"curl failed \((16|18|92)\)"):
+        h2(cgw, certs, tmp_path, CONVERSE, headers=[("X-Big", "b" * 20000)])
+    assert cgw.wait_log(r"client sent too large header field", since=mark)
+    assert mock.requests() == []
+    r = h2(cgw, certs, tmp_path, CONVERSE)
+    assert r.status == 200, r
+    assert_counted(redis, default())

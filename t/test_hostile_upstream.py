@@ -215,6 +215,24 @@ def test_connection_refused(hgw, redis, mock):
     next_request_counts(hgw, redis, want)
 
 
+def test_huge_response_header(hgw, redis, mock):
+    """A response header past proxy_buffer_size: nginx's 502 in
+    Bedrock's shape (nothing of AWS's answer reaches the client), one
+    error of that type, no tokens."""
+    tid = uuid.uuid4().hex
+    mark = hgw.mark()
+    status, headers, body, whole = request(
+        hgw.ports[0], nova("converse"), [
+            ("X-Test-Id", tid), ("X-Mock-Synthetic", "hostile-huge-header")])
+    assert_json_error(status, headers, body, 502,
+                      "ServiceUnavailableException")
+    assert hgw.wait_log(r"upstream sent too big header", since=mark)
+    e = entry_of(hgw, tid)
+    assert e["aigw_error_type"] == "ServiceUnavailableException", e
+    assert tokens(e) == zero_tokens(), e
+    next_request_counts(hgw, redis, {NOVA: counts(errors=1)})
+
+
 def test_very_slow_first_byte(hgw, redis, mock):
     """AWS answers later than proxy_read_timeout: nginx's 504 in
     Bedrock's shape, one error; a late answer within the timeout is
