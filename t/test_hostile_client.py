@@ -342,6 +342,37 @@ def test_oversized_header(cgw, mock, redis):
     assert_counted(redis, default())
 
 
+@pytest.mark.parametrize("te,cl,status,error_type", [
+    ("chunked", "5", 400, "ValidationException"),
+    ("gzip, chunked", None, 501, "ValidationException"),
+    (None, "3", 400, "ValidationException"),
+])
+def test_request_framing(cgw, mock, redis, te, cl, status, error_type):
+    """
+    Framings a request smuggler tries: Transfer-Encoding and
+    Content-Length together, a transfer coding nginx does not implement,
+    two Content-Lengths: nginx refuses them (400, or 501 for the coding),
+    in Bedrock's shape with the client's error type (not a server error
+    an SDK would retry); nothing reaches the upstream or is counted.
+    """
+    headers = []
+    if te:
+        headers.append(("Transfer-Encoding", te))
+    if cl:
+        headers.append(("Content-Length", cl))
+    body = b"5\r\nhello\r\n0\r\n\r\n" if te else b"hello"
+    s, f = connect(cgw.port)
+    try:
+        s.sendall(raw_request(CONVERSE, body, headers,
+                              content_length=not te))
+        r = read_response(f)
+    finally:
+        s.close()
+    assert_aws_error(r, status, error_type)
+    assert mock.requests() == []
+    assert_counted(redis, {})
+
+
 @pytest.mark.parametrize("how", ["content-length", "chunked"])
 def test_body_over_the_limit(cgw, mock, redis, how):
     """A body over client_max_body_size, announced or chunked: 413 in
