@@ -859,8 +859,15 @@ def _huge_header():
                      "ServiceUnavailableException")
 
 
+def _no_content():
+    """A 204 to Converse: no body, no usage, and nothing cut."""
+    return Synthetic(204, [("x-amzn-RequestId", _request_id(60))], b"",
+                     usage())
+
+
 HOSTILE = {
     "hostile-huge-header": _huge_header,
+    "hostile-204": _no_content,
     "hostile-html-500": _html_500,
     "hostile-text-503": _text_503,
     "hostile-json-type-garbage": _json_type_garbage,

@@ -377,6 +377,19 @@ def test_error_not_json(hgw, redis, mock, name, error_type):
     next_request_counts(hgw, redis, want)
 
 
+def test_204_no_body(hgw, redis, mock):
+    """A 204 with no body where a JSON answer belongs: passed on; nothing
+    was cut (nginx sends no body for a 204), so no error; no tokens."""
+    tid = uuid.uuid4().hex
+    status, _, body, whole = request(hgw.ports[0], nova("converse"), [
+        ("X-Test-Id", tid), ("X-Mock-Synthetic", "hostile-204")])
+    assert (status, body, whole) == (204, b"", True)
+    e = entry_of(hgw, tid)
+    assert e["aigw_error_type"] == "", e
+    assert tokens(e) == zero_tokens(), e
+    next_request_counts(hgw, redis, {NOVA: counts()})
+
+
 @pytest.mark.parametrize("name", ["hostile-converse-malformed",
                                   "hostile-converse-not-json"])
 def test_200_malformed_body(hgw, redis, mock, name):
