@@ -17,6 +17,7 @@ For each, through a gateway counting into a Redis of its own:
 """
 
 import http.client
+import json
 import time
 import uuid
 
@@ -173,7 +174,6 @@ def next_request_counts(n, redis, want):
 
 def assert_json_error(status, headers, body, want_status, error_type):
     """The gateway's own error, in Bedrock's shape."""
-    import json
     hs = dict((k.lower(), v) for k, v in headers)
     assert status == want_status, (status, headers, body)
     assert hs.get("content-type", "").startswith("application/json"), hs

@@ -11,6 +11,8 @@ operation.
 import base64
 import http.client
 import json
+import socket
+import time
 
 import pytest
 from botocore.eventstream import EventStreamBuffer
@@ -143,7 +145,6 @@ def test_cut_after(mock, cut):
 
 def raw_mock_request(mock, headers):
     """Everything the mock sends for a request, until it closes."""
-    import socket
     path = "/model/x.y/converse"
     req = "POST %s HTTP/1.1\r\n" % path + "".join(
         "%s: %s\r\n" % kv for kv in signed_post(mock, path, headers)) + \
@@ -185,7 +186,6 @@ def test_fault(mock, fault, tail):
 
 
 def test_delay(mock):
-    import time
     t0 = time.monotonic()
     out = raw_mock_request(mock, [("X-Mock-Synthetic", "converse"),
                                   ("X-Mock-Delay", "0.3"),
