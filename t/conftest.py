@@ -146,16 +146,43 @@ class Launcher:
 
 @pytest.fixture(scope="session")
 def launcher(tmp_path_factory):
-    return Launcher(tmp_path_factory)
+    """
+    Every nginx the tests start comes from here; each has its logs
+    scanned for key material when the test (or module) that started it
+    stops it (stop_and_check); any the session's end finds unscanned
+    (nginx -t runs) is scanned then.
+    """
+    lr = Launcher(tmp_path_factory)
+    yield lr
+    problems = []
+    for n in lr.instances:
+        if not getattr(n, "keys_scanned", False):
+            problems += key_material_problems(n)
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
 
 
 def stop_and_check(n):
+    """
+    Stops nginx and lists its problems: a bad exit, [alert]/[emerg]/
+    [crit] lines, and key material in any of its logs (every key the
+    tests sent so far, valid or not, its secret, its SHA-256).
+    """
     problems = n.stop()
     bad = n.bad_log_lines(n.checked)
     if bad:
         problems.append("error.log of %s has:\n  %s" % (
             n.prefix, "\n  ".join(bad[:20])))
-    return problems
+    return problems + key_material_problems(n)
+
+
+def key_material_problems(n):
+    n.keys_scanned = True
+    found = h.scan_logs_for_keys(n.prefix)
+    if not found:
+        return []
+    return ["key material in the logs of %s:\n  %s" % (
+        n.prefix, "\n  ".join(found[:40]))]
 
 
 @pytest.fixture
@@ -201,12 +228,22 @@ def gateway(nginx_factory, mock):
 
 @pytest.fixture
 def nginx_t(launcher):
-    """nginx_t(http_conf, env=None) -> (returncode, output) of nginx -t."""
+    """nginx_t(http_conf, env=None) -> (returncode, output) of nginx -t;
+    the test fails if its logs hold key material."""
+    ran = []
+
     def run(http_conf, env=None, main_extra=""):
         n = launcher.new(http_conf, [], env, start=False, name="conftest",
                          main_extra=main_extra)
+        ran.append(n)
         return n.test_config()
-    return run
+
+    yield run
+    problems = []
+    for n in ran:
+        problems += key_material_problems(n)
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
 
 
 def shared_nginx(launcher, http_conf, ports, env=None):

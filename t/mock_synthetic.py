@@ -14,6 +14,14 @@ headers, body, expected usage and error type) or None for an unknown name;
     anthropic-stream-huge-event:<bytes>
                                    the same with one content_block_delta of
                                    about <bytes> bytes
+    hostile-converse-counts:<in>:<out>, hostile-invoke-counts:<in>:<out>
+                                   token counts written as given ("-5",
+                                   "10000000000000000000"); see
+                                   hostile_counts()
+
+HOSTILE lists the malformed answers of a hostile upstream (HTML errors,
+broken JSON, corrupted and oversized event-stream frames): they are not
+in NAMES, which holds the well-formed ones.
 
 Every event-stream message is encoded here with its own prelude and
 message CRC32 (zlib.crc32), headers :event-type / :content-type /
@@ -22,8 +30,8 @@ is checked against an encoder written independently of it.
 """
 
 import base64
-import re
 import json
+import re
 import struct
 import zlib
 from collections import namedtuple
@@ -767,6 +775,161 @@ def _converse_stream_guardrail():
     return Synthetic(200, _stream_headers(40), body, usage(28, 22))
 
 
+# --- hostile upstreams: what AWS should never send, sent anyway --------------
+#
+# The gateway must pass each one to the client as it came, count the
+# request once (with the error and its type where there is one), and stay
+# ready for the next request.  The usage is what it can rightly read.
+
+def _html_500():
+    """A 500 whose body is an HTML page: no x-amzn-ErrorType, no JSON."""
+    return Synthetic(500, [("Content-Type", "text/html"),
+                           ("x-amzn-RequestId", _request_id(50))],
+                     b"<html><body><h1>500 Internal Server Error</h1>"
+                     b"</body></html>\n", usage(), "InternalServerException")
+
+
+def _text_503():
+    """A 503 in plain text, as a load balancer in front may send it."""
+    return Synthetic(503, [("Content-Type", "text/plain")],
+                     b"Service Unavailable\r\n",
+                     usage(), "ServiceUnavailableException")
+
+
+def _json_type_garbage():
+    """A 400 whose x-amzn-ErrorType is garbage and whose JSON is cut."""
+    return Synthetic(400, [("Content-Type", "application/json"),
+                           ("x-amzn-ErrorType", "\"};{<script>:x")],
+                     b'{"message": "bad', usage(), "Script")
+
+
+def _converse_malformed():
+    """A 200 from Converse whose JSON breaks off inside "usage": the
+    input count before the break is read (partial)."""
+    return Synthetic(200, _json_headers(51),
+                     b'{"output":{"message":{"role":"assistant","content":'
+                     b'[{"text":"hi"}]}},"usage":{"inputTokens":12,"output',
+                     usage(12))
+
+
+def _converse_not_json():
+    """A 200 from Converse whose body is not JSON at all."""
+    return Synthetic(200, _json_headers(52),
+                     b"<html>\x00\xff\xfe not json at all</html>", usage())
+
+
+def _converse_counts(inp, out):
+    """Converse with these "usage" values, written as given (raw JSON
+    text: negative, fractional, absurd)."""
+    body = (b'{"output":{"message":{"role":"assistant","content":'
+            b'[{"text":"hi"}]}},"stopReason":"end_turn","usage":'
+            b'{"inputTokens":%s,"outputTokens":%s,"totalTokens":3}}'
+            % (inp.encode(), out.encode()))
+    return body
+
+
+def _invoke_counts(inp, out):
+    """InvokeModel with these token-count headers, written as given."""
+    hs = [("Content-Type", "application/json"),
+          ("X-Amzn-Bedrock-Input-Token-Count", inp),
+          ("X-Amzn-Bedrock-Output-Token-Count", out),
+          ("X-Amzn-Bedrock-Invocation-Latency", "5"),
+          ("x-amzn-RequestId", _request_id(53))]
+    return hs, _json({"completion": "hi", "stop_reason": "end_turn"})
+
+
+def _converse_stream_bad_crc():
+    """ConverseStream whose metadata event (the usage) has a wrong
+    message CRC: that event does not count, the others pass."""
+    meta = bytearray(event("metadata", {"usage": {
+        "inputTokens": 54, "outputTokens": 18, "totalTokens": 72}}))
+    meta[-1] ^= 0xff
+    body = b"".join(_converse_start()) + event(
+        "messageStop", {"stopReason": "end_turn"}) + bytes(meta)
+    return Synthetic(200, _stream_headers(54), body, usage())
+
+
+def _converse_stream_bad_prelude():
+    """A message whose prelude CRC is wrong after the first events: the
+    framing is lost, nothing after it counts (the usage came after)."""
+    bad = bytearray(event("metadata", {"usage": {
+        "inputTokens": 54, "outputTokens": 18, "totalTokens": 72}}))
+    bad[9] ^= 0x55
+    body = b"".join(_converse_start()) + bytes(bad)
+    return Synthetic(200, _stream_headers(55), body, usage())
+
+
+def _converse_stream_oversized():
+    """After the usage (metadata first), a prelude that announces a
+    message of 2 GiB (past the 16 MiB bound, with a correct prelude CRC),
+    then 64 KiB of its bytes: the usage that came before stands."""
+    prelude = struct.pack(">II", 0x7ffffff0, 64)
+    prelude += struct.pack(">I", zlib.crc32(prelude) & 0xffffffff)
+    body = event("metadata", {"usage": {
+        "inputTokens": 54, "outputTokens": 18, "totalTokens": 72}}) + \
+        b"".join(_converse_start()) + prelude + b"\xa5" * 65536
+    return Synthetic(200, _stream_headers(56), body, usage(54, 18))
+
+
+def _anthropic_stream_huge_headers_len():
+    """A message whose headers length is past the 128 KiB bound (prelude
+    CRC correct) after message_start: message_start's counts stand."""
+    prelude = struct.pack(">II", 300000, 200000)
+    prelude += struct.pack(">I", zlib.crc32(prelude) & 0xffffffff)
+    body = _anthropic_start(25) + prelude + b"\x00" * 4096
+    return Synthetic(200, _stream_headers(57, ANTHROPIC_BEDROCK), body,
+                     usage(25, 1))
+
+
+def _huge_header():
+    """A 200 with a 16 KB response header: past nginx's proxy_buffer_size,
+    so nginx answers 502 itself."""
+    return Synthetic(200, _json_headers(59, [("X-Padding", "p" * 16384)]),
+                     _converse_counts("12", "7"), usage(),
+                     "ServiceUnavailableException")
+
+
+def _no_content():
+    """A 204 to Converse: no body, no usage, and nothing cut."""
+    return Synthetic(204, [("x-amzn-RequestId", _request_id(60))], b"",
+                     usage())
+
+
+HOSTILE = {
+    "hostile-huge-header": _huge_header,
+    "hostile-204": _no_content,
+    "hostile-html-500": _html_500,
+    "hostile-text-503": _text_503,
+    "hostile-json-type-garbage": _json_type_garbage,
+    "hostile-converse-malformed": _converse_malformed,
+    "hostile-converse-not-json": _converse_not_json,
+    "hostile-converse-stream-bad-crc": _converse_stream_bad_crc,
+    "hostile-converse-stream-bad-prelude": _converse_stream_bad_prelude,
+    "hostile-converse-stream-oversized": _converse_stream_oversized,
+    "hostile-anthropic-stream-huge-headers-len":
+        _anthropic_stream_huge_headers_len,
+}
+
+
+def hostile_counts(where, inp, out):
+    """
+    "hostile-converse-counts:<in>:<out>" or
+    "hostile-invoke-counts:<in>:<out>": Converse (the counts in the body's
+    "usage", as raw JSON text) or InvokeModel (in the token headers) with
+    these token counts written as given: "-5", "1e3", "10000000000000000000".
+    The usage given is what the counts say when both are plain integers
+    the gateway may take (0 to 100,000,000), else none.
+    """
+    def plain(v):
+        return v.isdigit() and int(v) <= 100000000
+    u = usage(int(inp), int(out)) if plain(inp) and plain(out) else usage()
+    if where == "converse":
+        return Synthetic(200, _json_headers(58), _converse_counts(inp, out),
+                         u)
+    hs, body = _invoke_counts(inp, out)
+    return Synthetic(200, hs, body, u)
+
+
 FIXED = {
     "anthropic-stream-throttled": _anthropic_throttled,
     "anthropic-stream-model-error": _anthropic_model_stream_error,
@@ -805,7 +968,9 @@ FIXED = {
     "converse-stream-guardrail": _converse_stream_guardrail,
 }
 
+# the well-formed ones (the hostile ones are built on demand too)
 NAMES = sorted(FIXED)
+FIXED.update(HOSTILE)
 
 _cache = {}
 
@@ -837,6 +1002,13 @@ def build(name):
                 re.match(r"^-?[0-9][0-9.eE+-]{0,40}$", p) for p in parts[1:]):
             return None
         return anthropic_invoke_usage(parts[1], parts[2])
+    elif name.startswith(("hostile-converse-counts:",
+                          "hostile-invoke-counts:")):
+        kind, inp, out = name.split(":", 2)
+        if not re.match(r"^[-+0-9.eE]{1,40}$", inp) or not re.match(
+                r"^[-+0-9.eE]{1,40}$", out):
+            return None
+        out = hostile_counts(kind.split("-")[1], inp, out)
     else:
         return None
     _cache[name] = out

@@ -44,6 +44,14 @@ must pass through unchanged, so a proxy test can steer the mock):
     X-Mock-Drop-Headers: <name>,...  replay a capture (or send a
                                synthetic response) without these response
                                headers
+    X-Mock-Delay: <seconds>    wait that long before the status line (a
+                               very slow first byte)
+    X-Mock-Fault: <kind>       break the framing of the body after its
+                               first piece, then close the connection:
+                               "chunk-short" (a chunk announces more bytes
+                               than follow), "chunk-garbage" (a chunk-size
+                               line that is not hex), "length-short"
+                               (Content-Length says more than is sent)
 """
 
 import argparse
@@ -547,6 +555,15 @@ class MockHandler(BaseHTTPRequestHandler):
     def _send(self, status, headers, body, chunking=None, stream=False,
               hold=None, record=None):
         pieces, chunked = split_body(body, chunking, stream)
+        delay = self.headers.get("X-Mock-Delay") if record is not None \
+            else None
+        if delay:
+            time.sleep(float(delay))
+        fault = self.headers.get("X-Mock-Fault") if record is not None \
+            else None
+        if fault:
+            return self._send_broken(status, headers, pieces, fault,
+                                     record)
         if hold:
             chunked = True
         cut = self.headers.get("X-Mock-Cut-After")
@@ -584,6 +601,38 @@ class MockHandler(BaseHTTPRequestHandler):
         if cut and record is not None:
             return self._cut_connection(record["cut"]["rst"])
         self.wfile.write(b"0\r\n\r\n")
+
+    def _send_broken(self, status, headers, pieces, fault, record):
+        """The headers and the first piece of the body, then the framing
+        broken as X-Mock-Fault says, then the connection closed."""
+        first = pieces[0] if pieces else b""
+        record["fault"] = fault
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        if fault == "length-short":
+            self.send_header("Content-Length", str(len(first) + 100))
+            self.end_headers()
+            self.wfile.write(first)
+            self.wfile.flush()
+            time.sleep(0.2)
+        elif fault in ("chunk-short", "chunk-garbage"):
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            if first:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(first), first))
+            # a moment for the proxy to pass the headers and the piece on
+            # (a break in its first read would be a different case)
+            self.wfile.flush()
+            time.sleep(0.2)
+            if fault == "chunk-short":
+                self.wfile.write(b"%x\r\n%s" % (1000, b"z" * 10))
+            else:
+                self.wfile.write(b"zz-not-hex\r\n" + b"z" * 10 + b"\r\n")
+        else:
+            raise ValueError("unknown X-Mock-Fault %r" % fault)
+        self.wfile.flush()
+        return self._cut_connection(False)
 
     def _cut_connection(self, rst):
         """Ends the response short: close (FIN) or reset (RST); the

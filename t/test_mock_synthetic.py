@@ -2,14 +2,17 @@
 The mock's synthetic responses on their own (no nginx): every event stream
 decodes with botocore's own decoder (prelude and message CRCs, header
 types), the raw model bytes reassembled from the PayloadParts say the
-usage the tests expect, and X-Mock-Cut-After cuts where it says; the
-captures' synthetic stand-ins state their usage and cover every
+usage the tests expect, X-Mock-Cut-After cuts where it says, X-Mock-Fault
+and X-Mock-Delay do what they say, the hostile answers hold what they
+say; the captures' synthetic stand-ins state their usage and cover every
 operation.
 """
 
 import base64
 import http.client
 import json
+import socket
+import time
 
 import pytest
 from botocore.eventstream import EventStreamBuffer
@@ -138,6 +141,84 @@ def test_cut_after(mock, cut):
     [rec] = mock.requests()
     assert rec["cut"] == {"after": 100, "rst": cut.endswith("rst")}
     assert not rec.get("completed")
+
+
+def raw_mock_request(mock, headers):
+    """Everything the mock sends for a request, until it closes."""
+    path = "/model/x.y/converse"
+    req = "POST %s HTTP/1.1\r\n" % path + "".join(
+        "%s: %s\r\n" % kv for kv in signed_post(mock, path, headers)) + \
+        "Content-Length: 2\r\n\r\n{}"
+    s = socket.create_connection(("127.0.0.1", mock.port), 10)
+    s.sendall(req.encode())
+    out = b""
+    while True:
+        piece = s.recv(65536)
+        if not piece:
+            break
+        out += piece
+    s.close()
+    return out
+
+
+@pytest.mark.parametrize("fault,tail", [
+    ("chunk-short", b"\r\n3e8\r\nzzzzzzzzzz"),
+    ("chunk-garbage", b"\r\nzz-not-hex\r\nzzzzzzzzzz\r\n"),
+    ("length-short", None),
+])
+def test_fault(mock, fault, tail):
+    """X-Mock-Fault: the first piece, then the framing broken, then the
+    connection closed; the request is not answered in full."""
+    body = ms.build("converse").body
+    out = raw_mock_request(mock, [("X-Mock-Synthetic", "converse"),
+                                  ("X-Mock-Fault", fault)])
+    head, _, rest = out.partition(b"\r\n\r\n")
+    head += b"\r\n"
+    if tail is None:
+        assert b"\r\nContent-Length: %d\r\n" % (len(body) + 100) in head
+        assert rest == body
+    else:
+        assert b"\r\nTransfer-Encoding: chunked\r\n" in head
+        assert rest == b"%x\r\n" % len(body) + body + tail
+    [rec] = mock.requests()
+    assert rec["fault"] == fault
+    assert not rec.get("completed")
+
+
+def test_delay(mock):
+    t0 = time.monotonic()
+    out = raw_mock_request(mock, [("X-Mock-Synthetic", "converse"),
+                                  ("X-Mock-Delay", "0.3"),
+                                  ("Connection", "close")])
+    assert time.monotonic() - t0 >= 0.3
+    assert out.startswith(b"HTTP/1.1 200 ")
+    assert out.endswith(ms.build("converse").body)
+
+
+@pytest.mark.parametrize("name,usage", [
+    ("hostile-invoke-counts:12:7", (12, 7)),
+    ("hostile-converse-counts:100000000:0", (100000000, 0)),
+    ("hostile-converse-counts:100000001:7", (0, 0)),
+    ("hostile-invoke-counts:-5:7", (0, 0)),
+    ("hostile-converse-counts:1e3:7", (0, 0)),
+])
+def test_hostile_counts(name, usage):
+    s = ms.build(name)
+    assert (s.usage["input_tokens"], s.usage["output_tokens"]) == usage
+    inp, out = name.split(":")[1:]
+    if name.startswith("hostile-invoke"):
+        assert h.header_get(s.headers, "X-Amzn-Bedrock-Input-Token-Count") \
+            == inp
+    else:
+        assert b'"inputTokens":%s,"outputTokens":%s' % (
+            inp.encode(), out.encode()) in s.body
+    assert ms.build("hostile-invoke-counts:1;x:2") is None
+
+
+def test_hostile_names_are_apart():
+    assert ms.HOSTILE and not set(ms.HOSTILE) & set(ms.NAMES)
+    for name in ms.HOSTILE:
+        assert ms.build(name) is not None
 
 
 # --- the captures' stand-ins ------------------------------------------------

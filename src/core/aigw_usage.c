@@ -1388,6 +1388,10 @@ aigw_usage_finish(aigw_usage_parser_t *up, int complete)
             switch (aigw_json_finish(&up->outer)) {
 
             case AIGW_JSON_OK:
+                if (up->body_seen) {
+                    /* the whole document came: its usage is final */
+                    cut = 0;
+                }
                 break;
 
             case AIGW_JSON_INCOMPLETE:

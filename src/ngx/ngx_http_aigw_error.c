@@ -70,6 +70,10 @@ static ngx_http_aigw_error_t  ngx_http_aigw_errors[] = {
     { NGX_HTTP_INTERNAL_SERVER_ERROR, ngx_string("InternalServerException"),
       "internal gateway error" },
 
+    /* nginx's answer to a Transfer-Encoding other than chunked */
+    { NGX_HTTP_NOT_IMPLEMENTED, ngx_string("ValidationException"),
+      "unsupported Transfer-Encoding" },
+
     { NGX_HTTP_BAD_GATEWAY, ngx_string("ServiceUnavailableException"),
       "the gateway could not get an answer from AWS" },
 
@@ -157,6 +161,13 @@ ngx_http_aigw_send_error(ngx_http_request_t *r, ngx_uint_t status,
 
     ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
     return NGX_DONE;
+}
+
+
+ngx_str_t *
+ngx_http_aigw_error_type(ngx_uint_t status)
+{
+    return &ngx_http_aigw_error_find(status)->type;
 }
 
 

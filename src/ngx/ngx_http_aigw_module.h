@@ -208,6 +208,8 @@ ngx_int_t ngx_http_aigw_error_init(ngx_conf_t *cf);
 /* sends a JSON error in Bedrock's shape and finalizes the request */
 ngx_int_t ngx_http_aigw_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *message);
+/* the gateway's error type of a status ("ServiceUnavailableException") */
+ngx_str_t *ngx_http_aigw_error_type(ngx_uint_t status);
 
 
 extern ngx_module_t  ngx_http_aigw_module;

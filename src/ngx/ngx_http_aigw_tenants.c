@@ -28,6 +28,7 @@ static ngx_int_t ngx_http_aigw_billing_prefix(ngx_http_request_t *r,
 static ngx_int_t ngx_http_aigw_authorize_target(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx, ngx_table_elt_t *h, const char *kind,
     const char **reason);
+static ngx_uint_t ngx_http_aigw_same_key(ngx_str_t *a, ngx_str_t *b);
 
 
 /*
@@ -232,7 +233,19 @@ ngx_http_aigw_authenticate(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_aigw_module);
 
-    if (ngx_http_aigw_find_key(r, &key) != NGX_OK) {
+    switch (ngx_http_aigw_find_key(r, &key)) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_BUSY:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "aigw: conflicting API keys");
+        *reason = "conflicting API keys: send one key, in the x-api-key "
+                  "header or as Authorization: Bearer";
+        return NGX_HTTP_UNAUTHORIZED;
+
+    default:
         *reason = "missing API key: send it in the x-api-key header or as "
                   "Authorization: Bearer";
         return NGX_HTTP_UNAUTHORIZED;
@@ -270,13 +283,23 @@ ngx_http_aigw_authenticate(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
 }
 
 
+/*
+ * The request's key: NGX_OK; NGX_DECLINED when there is none (or it is
+ * empty); NGX_BUSY when the request carries two different ones (x-api-key
+ * twice, or x-api-key and a Bearer): which tenant it is would be a guess.
+ */
+
 static ngx_int_t
 ngx_http_aigw_find_key(ngx_http_request_t *r, ngx_str_t *key)
 {
     u_char           *p, *last;
-    ngx_uint_t        i;
+    ngx_str_t         bearer;
+    ngx_uint_t        i, found;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
+
+    found = 0;
+    ngx_str_null(key);
 
     part = &r->headers_in.headers.part;
     h = part->elts;
@@ -298,39 +321,53 @@ ngx_http_aigw_find_key(ngx_http_request_t *r, ngx_str_t *key)
                            sizeof("x-api-key") - 1)
                == 0)
         {
+            if (found && !ngx_http_aigw_same_key(key, &h[i].value)) {
+                return NGX_BUSY;
+            }
+
             *key = h[i].value;
-            return key->len ? NGX_OK : NGX_DECLINED;
+            found = 1;
         }
     }
 
-    if (r->headers_in.authorization == NULL) {
-        return NGX_DECLINED;
+    if (r->headers_in.authorization != NULL) {
+        p = r->headers_in.authorization->value.data;
+        last = p + r->headers_in.authorization->value.len;
+
+        if (last - p >= (ssize_t) sizeof("Bearer ")
+            && ngx_strncasecmp(p, (u_char *) "Bearer ", sizeof("Bearer ") - 1)
+               == 0)
+        {
+            p += sizeof("Bearer ") - 1;
+
+            while (p < last && *p == ' ') {
+                p++;
+            }
+
+            while (last > p && last[-1] == ' ') {
+                last--;
+            }
+
+            bearer.data = p;
+            bearer.len = last - p;
+
+            if (found && !ngx_http_aigw_same_key(key, &bearer)) {
+                return NGX_BUSY;
+            }
+
+            *key = bearer;
+            found = 1;
+        }
     }
 
-    p = r->headers_in.authorization->value.data;
-    last = p + r->headers_in.authorization->value.len;
+    return (found && key->len) ? NGX_OK : NGX_DECLINED;
+}
 
-    if (last - p < (ssize_t) sizeof("Bearer ")
-        || ngx_strncasecmp(p, (u_char *) "Bearer ", sizeof("Bearer ") - 1)
-           != 0)
-    {
-        return NGX_DECLINED;
-    }
 
-    p += sizeof("Bearer ") - 1;
-
-    while (p < last && *p == ' ') {
-        p++;
-    }
-
-    while (last > p && last[-1] == ' ') {
-        last--;
-    }
-
-    key->data = p;
-    key->len = last - p;
-
-    return key->len ? NGX_OK : NGX_DECLINED;
+static ngx_uint_t
+ngx_http_aigw_same_key(ngx_str_t *a, ngx_str_t *b)
+{
+    return a->len == b->len && ngx_memcmp(a->data, b->data, a->len) == 0;
 }
 
 

@@ -20,6 +20,7 @@ static ngx_int_t ngx_http_aigw_usage_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static void ngx_http_aigw_usage_finish(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx, ngx_uint_t complete);
+static void ngx_http_aigw_usage_set_error(aigw_usage_t *u, ngx_str_t *type);
 static void ngx_http_aigw_usage_log_anomalies(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx);
 
@@ -233,11 +234,49 @@ static void
 ngx_http_aigw_usage_finish(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
     ngx_uint_t complete)
 {
+    aigw_usage_t      *u;
+    ngx_connection_t  *c;
+
     ctx->usage_done = 1;
 
     aigw_usage_finish(ctx->usage, complete && !ctx->usage_unread);
 
+    u = &ctx->usage->usage;
+    c = r->connection;
+
+    if (!complete && ctx->metering && !c->error && !c->timedout) {
+
+        /*
+         * the body did not end, and not because of the client: the
+         * upstream closed or reset the connection, broke the framing or
+         * stopped sending (nginx cut the response after its header): a
+         * failed call, of the type nginx's 502 or 504 would have had
+         */
+
+        ngx_http_aigw_usage_set_error(u, ngx_http_aigw_error_type(
+                                             NGX_HTTP_BAD_GATEWAY));
+    }
+
+    if (u->error && u->error_type[0] == '\0') {
+
+        /* an error status without a type (an HTML or text body) */
+
+        ngx_http_aigw_usage_set_error(u, ngx_http_aigw_error_type(u->status));
+    }
+
     ngx_http_aigw_usage_log_anomalies(r, ctx);
+}
+
+
+static void
+ngx_http_aigw_usage_set_error(aigw_usage_t *u, ngx_str_t *type)
+{
+    u->error = 1;
+
+    if (u->error_type[0] == '\0' && type->len < sizeof(u->error_type)) {
+        ngx_memcpy(u->error_type, type->data, type->len);
+        u->error_type[type->len] = '\0';
+    }
 }
 
 

@@ -405,6 +405,11 @@ test_capture(const char *dir, const char *name)
         run(&in, NULL, 0, 1, text, sizeof(text), NULL);
         CHECK(strstr(text, "src=partial") != NULL);
         in.len = len;
+
+        /* the whole document, then the connection reset: it is final */
+        run(&in, NULL, 0, 0, text, sizeof(text), NULL);
+        short_text(text, got, sizeof(got));
+        CHECK_STR(got, want);
     }
 
     /* InvokeModel without the token headers: the body's own counts */
