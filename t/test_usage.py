@@ -890,6 +890,9 @@ def test_meter_reads_before_gzip(gateway, mock):
         e = n.wait_entry(tid)
         assert tokens(e) == c.usage, (name, e)
         assert e["aigw_usage_source"] == SOURCE[c.operation], e
+        # AWS is never asked to compress what the meter reads
+        assert all(k.lower() != "accept-encoding"
+                   for k, _ in mock.requests()[-1]["headers"]), name
 
 
 def test_keepalive_upstream_each_response_metered(nginx_factory, mock):
