@@ -7,7 +7,8 @@
 #   make test            build, then unit and integration tests
 #   make test-valgrind   the integration tests with nginx under memcheck
 #   make fuzz            the libFuzzer targets of t/fuzz, FUZZ_SECONDS
-#                        (60) each; make fuzz-smoke: 10 s each, for CI
+#                        (60) each; make fuzz-smoke: 10 s each, for CI;
+#                        make fuzz-deps: clang and its fuzzer runtime
 #   make clean
 #
 # The module is built against Debian's nginx-dev tree with the exact
@@ -56,7 +57,7 @@ CORE_LIBS      = -lcrypto -ljansson
 
 
 .PHONY: all module cli deps demo test unit integration test-valgrind clean \
-        FORCE fuzz fuzz-build fuzz-smoke \
+        FORCE fuzz fuzz-build fuzz-smoke fuzz-deps \
         bench bench-decode bench-gateway bench-sign
 
 all: module cli
@@ -186,6 +187,7 @@ test-valgrind: all
 # the shared test data when present (AIGW_TESTDATA, ../shared/testdata).
 # A crash, leak, report or oracle mismatch fails it; the input is saved
 # as build/fuzz/crashes/NAME-crash-* (or leak-, timeout-, oom-).
+FUZZ_PKGS       = clang libclang-rt-dev
 FUZZ_CC        ?= $(shell command -v clang-14 || command -v clang || echo clang)
 FUZZ_SECONDS   ?= 60
 FUZZ_ARGS      ?=
@@ -198,6 +200,8 @@ FUZZ_OBJS       = $(patsubst src/core/%.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRCS))
 FUZZ_BINS       = $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 
 $(BUILD)/fuzz/obj/%.o: src/core/%.c $(CORE_HDRS)
+	@command -v $(FUZZ_CC) >/dev/null || { \
+	    echo "no $(FUZZ_CC): make fuzz-deps ($(FUZZ_PKGS))"; exit 1; }
 	@mkdir -p $(BUILD)/fuzz/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
@@ -231,6 +235,11 @@ fuzz: fuzz-build
 
 fuzz-smoke:
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+
+fuzz-deps:
+	@if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q --no-install-recommends $(FUZZ_PKGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -122,7 +122,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void) aigw_price_image(price, isize, size_len, quality, quality_len,
                                 &pico);
 
+        /* a "WxH" size key and its quality price themselves ("larger"
+           and "default" are not sizes one asks for) */
         for (i = 0; i < price->nimages; i++) {
+            if (price->images[i].size.len == 0
+                || price->images[i].size.data[0] < '1'
+                || price->images[i].size.data[0] > '9')
+            {
+                continue;
+            }
+
             FUZZ_CHECK(aigw_price_image(price, price->images[i].size.data,
                                         price->images[i].size.len,
                                         price->images[i].quality.data,

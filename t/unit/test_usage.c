@@ -1291,6 +1291,7 @@ test_sagemaker_streams(void)
                     AIGW_USAGE_FORMAT_TGI,
                     "in=1 out=7 cr=0 cw=0 img=0 has=3 src=stream"
                     " err=0 thr=0 type= size= q= w=0 h=0 req=0");
+
     check_sm_stream("tgi sse", tgi_sse, AIGW_USAGE_FORMAT_AUTO,
                     "in=0 out=3 cr=0 cw=0 img=0 has=2 src=stream"
                     " err=0 thr=0 type= size= q= w=0 h=0 req=0");
