@@ -205,8 +205,8 @@ $(BUILD)/fuzz/obj/%.o: src/core/%.c $(CORE_HDRS)
 	@mkdir -p $(BUILD)/fuzz/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(BUILD)/fuzz/fuzz_%: t/fuzz/fuzz_%.c $(wildcard t/fuzz/*.h) t/unit/es_test_util.h \
-                      $(FUZZ_OBJS)
+$(BUILD)/fuzz/fuzz_%: t/fuzz/fuzz_%.c $(wildcard t/fuzz/*.h) \
+                      t/unit/es_test_util.h $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -It/unit -o $@ $< \
 	    $(FUZZ_OBJS) $(CORE_LIBS)
 
@@ -217,21 +217,28 @@ fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build
 	@mkdir -p $(BUILD)/fuzz/crashes
-	$(PYTHON) t/fuzz/seeds.py $(BUILD)/fuzz/testdata $(FUZZ_TARGETS)
-	@set -e; for t in $(FUZZ_TARGETS); do \
+	@$(PYTHON) t/fuzz/seeds.py $(BUILD)/fuzz/testdata $(FUZZ_TARGETS)
+	@failed=; for t in $(FUZZ_TARGETS); do \
 	    echo "== fuzz_$$t: $(FUZZ_SECONDS) s"; \
 	    mkdir -p $(BUILD)/fuzz/corpus/$$t $(BUILD)/fuzz/testdata/$$t; \
-	    $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	    if $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
 	        -timeout=30 -max_len=65536 -print_final_stats=1 \
 	        -artifact_prefix=$(BUILD)/fuzz/crashes/$$t- $(FUZZ_ARGS) \
 	        $(BUILD)/fuzz/corpus/$$t t/fuzz/seeds/$$t \
-	        $(BUILD)/fuzz/testdata/$$t 2>$(BUILD)/fuzz/$$t.log \
-	    || { tail -n 60 $(BUILD)/fuzz/$$t.log; \
-	         echo "fuzz_$$t failed: input in $(BUILD)/fuzz/crashes," \
-	              "log in $(BUILD)/fuzz/$$t.log"; exit 1; }; \
-	    grep -E "stat::number_of_executed_units|Done [0-9]+ runs" \
-	        $(BUILD)/fuzz/$$t.log | tail -n 1; \
-	done
+	        $(BUILD)/fuzz/testdata/$$t 2>$(BUILD)/fuzz/$$t.log; \
+	    then \
+	        sed -n 's/^stat::number_of_executed_units: */  runs: /p' \
+	            $(BUILD)/fuzz/$$t.log; \
+	    else \
+	        tail -n 40 $(BUILD)/fuzz/$$t.log; \
+	        echo "fuzz_$$t FAILED: log $(BUILD)/fuzz/$$t.log"; \
+	        failed="$$failed $$t"; \
+	    fi; \
+	done; \
+	if [ -n "$$failed" ]; then \
+	    echo "fuzz: failed:$$failed; inputs in $(BUILD)/fuzz/crashes"; \
+	    exit 1; \
+	fi
 
 fuzz-smoke:
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
