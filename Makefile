@@ -6,6 +6,9 @@
 #                        nginx, requests, the counters; then cleaned up
 #   make test            build, then unit and integration tests
 #   make test-valgrind   the integration tests with nginx under memcheck
+#   make fuzz            the libFuzzer targets of t/fuzz, FUZZ_SECONDS
+#                        (60) each; make fuzz-smoke: 10 s each, for CI;
+#                        make fuzz-deps: clang and its fuzzer runtime
 #   make clean
 #
 # The module is built against Debian's nginx-dev tree with the exact
@@ -54,7 +57,7 @@ CORE_LIBS      = -lcrypto -ljansson
 
 
 .PHONY: all module cli deps demo test unit integration test-valgrind clean \
-        FORCE \
+        FORCE fuzz fuzz-build fuzz-smoke fuzz-deps \
         bench bench-decode bench-gateway bench-sign
 
 all: module cli
@@ -176,6 +179,74 @@ integration: all
 test-valgrind: all
 	cd t && AIGW_BUILD=$(CURDIR)/$(BUILD) NGINX_BIN=$(NGINX_BIN) \
 	    AIGW_VALGRIND=1 $(PYTHON) -m pytest -q $(PYTEST_ARGS)
+
+# libFuzzer targets (clang, libclang-rt-dev), the core built with
+# AddressSanitizer and UndefinedBehaviorSanitizer, every report fatal.
+# Each target runs FUZZ_SECONDS on its corpus: build/fuzz/corpus/NAME
+# (what the runs found, kept), t/fuzz/seeds/NAME, and seeds made from
+# the shared test data when present (AIGW_TESTDATA, ../shared/testdata).
+# A crash, leak, report or oracle mismatch fails it; the input is saved
+# as build/fuzz/crashes/NAME-crash-* (or leak-, timeout-, oom-).
+FUZZ_PKGS       = clang libclang-rt-dev
+FUZZ_CC        ?= $(shell command -v clang-14 || command -v clang || echo clang)
+FUZZ_SECONDS   ?= 60
+FUZZ_ARGS      ?=
+FUZZ_TARGETS   ?= $(patsubst t/fuzz/fuzz_%.c,%,$(wildcard t/fuzz/fuzz_*.c))
+FUZZ_SAN        = -fsanitize=address,undefined -fno-sanitize-recover=all \
+                  -fno-omit-frame-pointer
+FUZZ_CFLAGS     = -g -O1 -std=gnu99 -Wall -Wextra -Wpointer-arith \
+                  -Wno-unused-parameter -Werror $(FUZZ_SAN) -Isrc/core
+FUZZ_OBJS       = $(patsubst src/core/%.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRCS))
+FUZZ_BINS       = $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+
+$(BUILD)/fuzz/obj/%.o: src/core/%.c $(CORE_HDRS)
+	@command -v $(FUZZ_CC) >/dev/null || { \
+	    echo "no $(FUZZ_CC): make fuzz-deps ($(FUZZ_PKGS))"; exit 1; }
+	@mkdir -p $(BUILD)/fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_%: t/fuzz/fuzz_%.c $(wildcard t/fuzz/*.h) \
+                      t/unit/es_test_util.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -It/unit -o $@ $< \
+	    $(FUZZ_OBJS) $(CORE_LIBS)
+
+# the core objects are kept for the next target
+.SECONDARY: $(FUZZ_OBJS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@mkdir -p $(BUILD)/fuzz/crashes
+	@$(PYTHON) t/fuzz/seeds.py $(BUILD)/fuzz/testdata $(FUZZ_TARGETS)
+	@failed=; for t in $(FUZZ_TARGETS); do \
+	    echo "== fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	    mkdir -p $(BUILD)/fuzz/corpus/$$t $(BUILD)/fuzz/testdata/$$t; \
+	    if $(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -timeout=30 -max_len=65536 -print_final_stats=1 \
+	        -artifact_prefix=$(BUILD)/fuzz/crashes/$$t- $(FUZZ_ARGS) \
+	        $(BUILD)/fuzz/corpus/$$t t/fuzz/seeds/$$t \
+	        $(BUILD)/fuzz/testdata/$$t 2>$(BUILD)/fuzz/$$t.log; \
+	    then \
+	        sed -n 's/^stat::number_of_executed_units: */  runs: /p' \
+	            $(BUILD)/fuzz/$$t.log; \
+	    else \
+	        tail -n 40 $(BUILD)/fuzz/$$t.log; \
+	        echo "fuzz_$$t FAILED: log $(BUILD)/fuzz/$$t.log"; \
+	        failed="$$failed $$t"; \
+	    fi; \
+	done; \
+	if [ -n "$$failed" ]; then \
+	    echo "fuzz: failed:$$failed; inputs in $(BUILD)/fuzz/crashes"; \
+	    exit 1; \
+	fi
+
+fuzz-smoke:
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+
+fuzz-deps:
+	@if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q --no-install-recommends $(FUZZ_PKGS)
 
 clean:
 	rm -rf $(BUILD)

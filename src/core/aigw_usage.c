@@ -1268,13 +1268,15 @@ aigw_usage_sse(aigw_usage_parser_t *up, const char *p, size_t len)
                 break;
             }
 
+            /* the reset clears pfx_n: the length is taken before it */
+            i = up->pfx_n - off;
+
             if (up->outer.error) {
                 aigw_usage_sse_reset(up);
             }
 
             up->sse_state = SSE_DATA;
-            aigw_usage_feed_json(up, &up->outer, up->pfx + off,
-                                 up->pfx_n - off);
+            aigw_usage_feed_json(up, &up->outer, up->pfx + off, i);
             break;
 
         case SSE_DATA:
@@ -1311,7 +1313,7 @@ aigw_usage_sse(aigw_usage_parser_t *up, const char *p, size_t len)
 static void
 aigw_usage_sse_line_end(aigw_usage_parser_t *up)
 {
-    size_t  off;
+    size_t  off, n;
 
     if (up->pfx_n == 0) {
         aigw_usage_sse_event_end(up);
@@ -1321,13 +1323,13 @@ aigw_usage_sse_line_end(aigw_usage_parser_t *up)
     if (up->pfx_n > 5 && memcmp(up->pfx, "data:", 5) == 0) {
         /* a short data line: "data: [DON", "data: 1" */
         off = (up->pfx[5] == ' ') ? 6 : 5;
+        n = up->pfx_n - off;
 
         if (up->outer.error) {
             aigw_usage_sse_reset(up);
         }
 
-        aigw_usage_feed_json(up, &up->outer, up->pfx + off,
-                             up->pfx_n - off);
+        aigw_usage_feed_json(up, &up->outer, up->pfx + off, n);
         aigw_usage_feed_json(up, &up->outer, "\n", 1);
     }
 

@@ -1272,6 +1272,31 @@ test_sagemaker_streams(void)
         "data: {\"usage\":{\"prompt_tokens\":1,,}\n\n"
         "data: {\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":3}}\n\n";
 
+    /*
+     * a broken data line, then a good one in the same event: the good
+     * line's value is read (the reset of the scanner once cleared the
+     * line's prefix before its length was taken: an unsigned wrap)
+     */
+    static const char  broken_line_sse[] =
+        "data: x\n"
+        "data: {\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":3}}\n\n";
+
+    /* the same where the good value (an array) begins with "data: [" */
+    static const char  broken_short_sse[] =
+        "data: x\n"
+        "data: [\n"
+        "data: {\"details\":{\"generated_tokens\":3,\"prefill\":[{}]}},\n"
+        "data: {\"details\":{\"generated_tokens\":4}}]\n\n";
+
+    check_sm_stream("broken line, same event", broken_line_sse,
+                    AIGW_USAGE_FORMAT_AUTO,
+                    "in=2 out=3 cr=0 cw=0 img=0 has=3 src=stream"
+                    " err=0 thr=0 type= size= q= w=0 h=0 req=0");
+    check_sm_stream("broken line, short line", broken_short_sse,
+                    AIGW_USAGE_FORMAT_TGI,
+                    "in=1 out=7 cr=0 cw=0 img=0 has=3 src=stream"
+                    " err=0 thr=0 type= size= q= w=0 h=0 req=0");
+
     check_sm_stream("tgi sse", tgi_sse, AIGW_USAGE_FORMAT_AUTO,
                     "in=0 out=3 cr=0 cw=0 img=0 has=2 src=stream"
                     " err=0 thr=0 type= size= q= w=0 h=0 req=0");
