@@ -38,6 +38,12 @@ NOVA = "amazon.nova-lite-v1:0"
 CONVERSE = "/model/amazon.nova-lite-v1%3A0/converse"
 CONVERSE_STREAM = "/model/amazon.nova-lite-v1%3A0/converse-stream"
 BODY = b'{"messages": [{"role": "user", "content": [{"text": "hi"}]}]}'
+INVOKE = "/model/amazon.nova-lite-v1%3A0/invoke"
+
+
+def padded(n):
+    """One Converse JSON object, BODY with n more bytes in a field."""
+    return BODY[:-1] + b', "pad": "' + b"y" * (n - 10) + b'"}'
 OTHER = "hostile-other"
 
 
@@ -208,16 +214,16 @@ BODIES = [
 
 def test_body_passes_as_sent(cgw, mock, redis):
     """
-    Malformed JSON, bytes that are not text, a content type AWS would
-    refuse, none at all: the gateway does not judge the body (AWS
-    answers it): it signs and forwards it unchanged, and counts what the
-    upstream answered, once each.
+    InvokeModel: malformed JSON, bytes that are not text, a content type
+    AWS would refuse, none at all: the gateway does not judge the body
+    (AWS answers it): it signs and forwards it unchanged, and counts what
+    the upstream answered, once each.
     """
     want = {(h.DEFAULT_TENANT, NOVA): counts(0)}
     for body, ctype in BODIES:
         mock.reset()
         headers = [("Content-Type", ctype)] if ctype else []
-        r = send(cgw.port, CONVERSE, body, headers)
+        r = send(cgw.port, INVOKE, body, headers)
         assert r.status == 200, (body, ctype, r)
         [rec] = mock.requests()
         assert rec["sig_ok"], rec["sig_error"]
@@ -227,6 +233,19 @@ def test_body_passes_as_sent(cgw, mock, redis):
         for k, v in default(body)[(h.DEFAULT_TENANT, NOVA)].items():
             want[(h.DEFAULT_TENANT, NOVA)][k] += v
     assert_counted(redis, want)
+
+
+def test_converse_body_not_one_json_value(cgw, mock, redis):
+    """
+    Converse reads its body (a service tier or latency there is
+    authorized): one that is not one JSON value is refused with 400
+    ValidationException, never forwarded, never counted.
+    """
+    for body, ctype in BODIES[:2] + [(BODY * 2, "application/json")]:
+        r = send(cgw.port, CONVERSE, body, [("Content-Type", ctype)])
+        assert_aws_error(r, 400, "ValidationException")
+    assert mock.requests() == []
+    assert_counted(redis, {})
 
 
 def test_malformed_json_to_an_image_model(cgw, mock, redis):
@@ -417,7 +436,7 @@ def test_slow_sender_times_out(cgw, mock, redis):
 def test_slow_sender_within_the_timeout(cgw, mock, redis):
     """A body trickled in ten pieces, each within client_body_timeout:
     read whole, forwarded unchanged, counted once."""
-    body = BODY * 20
+    body = padded(20 * len(BODY))
     s, f = connect(cgw.port)
     try:
         req = raw_request(CONVERSE, body)
@@ -471,7 +490,7 @@ def test_pipelined_requests(cgw, mock, redis, other_key):
         raw_request(CONVERSE, BODY, [("x-api-key", h.API_KEY),
                                      ("x-api-key", other_key[0])]),
         raw_request(CONVERSE, BODY, api_key=None),
-        raw_request(CONVERSE, BODY * 2, api_key=other_key[0]),
+        raw_request(CONVERSE, padded(len(BODY)), api_key=other_key[0]),
     ]
     s, f = connect(cgw.port)
     try:
@@ -490,7 +509,7 @@ def test_pipelined_requests(cgw, mock, redis, other_key):
     for k in ("input_tokens", "output_tokens", "cache_read_input_tokens",
               "cache_write_input_tokens"):
         want[(h.DEFAULT_TENANT, NOVA)][k] += stream.usage[k]
-    want.update(default(BODY * 2, tenant=OTHER))
+    want.update(default(padded(len(BODY)), tenant=OTHER))
     assert_counted(redis, want)
 
 

@@ -374,7 +374,9 @@ def test_error_not_json(hgw, redis, mock, name, error_type):
     e = entry_of(hgw, tid)
     assert e["aigw_error_type"] == error_type, e
     assert e["aigw_usage_source"] == "none", e
-    want = {NOVA: counts(errors=1, throttled=int(s.status == 429))}
+    # AWS's 400, 403 and 404 count under "_invalid" (README, "The keys")
+    model = "_invalid" if s.status in (400, 403, 404) else NOVA
+    want = {model: counts(errors=1, throttled=int(s.status == 429))}
     next_request_counts(hgw, redis, want)
 
 
