@@ -6,6 +6,8 @@
 #                        nginx, requests, the counters; then cleaned up
 #   make test            build, then unit and integration tests
 #   make test-valgrind   the integration tests with nginx under memcheck
+#   make test-asan       the integration tests with an nginx built from
+#                        Debian's source with ASan and UBSan, the module in
 #   make clean
 #
 # The module is built against Debian's nginx-dev tree with the exact
@@ -26,7 +28,7 @@ PYTEST_ARGS   ?=
 DEBIAN_PKGS    = build-essential nginx nginx-dev libssl-dev libjansson-dev \
                  libhiredis-dev libpcre2-dev zlib1g-dev redis-server \
                  python3-pytest python3-botocore wrk curl openssl valgrind \
-                 ca-certificates
+                 ca-certificates dpkg-dev xz-utils
 
 # Debian's hardening flags, as its nginx and its module packages use
 NGX_CC_OPT     = -g -O2 -fstack-protector-strong -Wformat \
@@ -54,6 +56,7 @@ CORE_LIBS      = -lcrypto -ljansson
 
 
 .PHONY: all module cli deps demo test unit integration test-valgrind clean \
+        asan test-asan \
         FORCE \
         bench bench-decode bench-gateway bench-sign
 
@@ -176,6 +179,40 @@ integration: all
 test-valgrind: all
 	cd t && AIGW_BUILD=$(CURDIR)/$(BUILD) NGINX_BIN=$(NGINX_BIN) \
 	    AIGW_VALGRIND=1 $(PYTHON) -m pytest -q $(PYTEST_ARGS)
+
+# nginx from Debian's source package of the installed version (fetched,
+# checked and configured once by t/asan/build-nginx.sh, which says how),
+# with AddressSanitizer and UndefinedBehaviorSanitizer, the module compiled
+# in; "make" in its tree rebuilds only what changed
+ASAN_BUILD     = $(BUILD)/asan
+ASAN_NGINX     = $(ASAN_BUILD)/sbin/nginx
+ASAN_NEEDS     = test -x /usr/sbin/nginx && command -v dpkg-source \
+                 && command -v apt-get && command -v xz \
+                 && test -f /usr/include/hiredis/async.h \
+                 && test -f /usr/include/jansson.h
+
+$(ASAN_BUILD)/.configured: t/asan/build-nginx.sh config $(BUILD)/sources.list
+	@( $(ASAN_NEEDS) ) >/dev/null 2>&1 || $(MAKE) deps
+	t/asan/build-nginx.sh $(CURDIR) $(ASAN_BUILD)
+	touch $@
+
+$(ASAN_NGINX): $(ASAN_BUILD)/.configured $(CORE_SRCS) $(CORE_HDRS) $(NGX_SRCS)
+	$(MAKE) -j$(shell nproc) -C $(ASAN_BUILD)/src/nginx -f objs/Makefile \
+	    >$(ASAN_BUILD)/make.log 2>&1 || { \
+	    grep -E -B2 -A10 'error|Error' $(ASAN_BUILD)/make.log | head -80; \
+	    exit 1; }
+	@mkdir -p $(ASAN_BUILD)/sbin
+	cp $(ASAN_BUILD)/src/nginx/objs/nginx $@.tmp
+	mv -f $@.tmp $@
+
+asan: $(ASAN_NGINX)
+
+# AIGW_ASAN: each nginx writes its sanitizers' reports into its prefix, and
+# a test whose nginx left one fails
+test-asan: $(ASAN_NGINX) cli
+	cd t && AIGW_BUILD=$(CURDIR)/$(BUILD) \
+	    NGINX_BIN=$(CURDIR)/$(ASAN_NGINX) AIGW_STATIC_MODULE=1 \
+	    AIGW_ASAN=1 $(PYTHON) -m pytest -q $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(BUILD)
