@@ -943,7 +943,8 @@ http {
                     raise AssertionError(
                         "nginx exited with %s at start:\n%s" % (
                             self.proc.returncode, self.read_error_log()[-4000:]
-                            + self.read_file("stdio.log")[-2000:]))
+                            + self.read_file("stdio.log")[-2000:]
+                            + "\n".join(self.sanitizer_problems())))
                 try:
                     socket.create_connection(("127.0.0.1", port), 0.5).close()
                     break
