@@ -8,6 +8,7 @@
 #   make test-valgrind   the integration tests with nginx under memcheck
 #   make test-asan       the integration tests with an nginx built from
 #                        Debian's source with ASan and UBSan, the module in
+#                        (make deps-asan: what that needs besides)
 #   make clean
 #
 # The module is built against Debian's nginx-dev tree with the exact
@@ -28,7 +29,11 @@ PYTEST_ARGS   ?=
 DEBIAN_PKGS    = build-essential nginx nginx-dev libssl-dev libjansson-dev \
                  libhiredis-dev libpcre2-dev zlib1g-dev redis-server \
                  python3-pytest python3-botocore wrk curl openssl valgrind \
-                 ca-certificates dpkg-dev xz-utils
+                 ca-certificates
+
+# what "make test-asan" needs besides: Debian's source package of nginx
+# (dpkg-source, xz) and clang with its sanitizers' runtime and symbolizer
+ASAN_PKGS      = dpkg-dev xz-utils clang libclang-rt-dev llvm
 
 # Debian's hardening flags, as its nginx and its module packages use
 NGX_CC_OPT     = -g -O2 -fstack-protector-strong -Wformat \
@@ -56,7 +61,7 @@ CORE_LIBS      = -lcrypto -ljansson
 
 
 .PHONY: all module cli deps demo test unit integration test-valgrind clean \
-        asan test-asan \
+        asan deps-asan test-asan \
         FORCE \
         bench bench-decode bench-gateway bench-sign
 
@@ -187,12 +192,19 @@ test-valgrind: all
 ASAN_BUILD     = $(BUILD)/asan
 ASAN_NGINX     = $(ASAN_BUILD)/sbin/nginx
 ASAN_NEEDS     = test -x /usr/sbin/nginx && command -v dpkg-source \
-                 && command -v apt-get && command -v xz \
+                 && command -v xz && command -v llvm-symbolizer \
                  && test -f /usr/include/hiredis/async.h \
-                 && test -f /usr/include/jansson.h
+                 && test -f /usr/include/jansson.h \
+                 && echo 'int main(void) { return 0; }' \
+                    | clang -fsanitize=address,undefined -x c - -o /dev/null
+
+deps-asan: deps
+	@if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q --no-install-recommends $(ASAN_PKGS)
 
 $(ASAN_BUILD)/.configured: t/asan/build-nginx.sh config $(BUILD)/sources.list
-	@( $(ASAN_NEEDS) ) >/dev/null 2>&1 || $(MAKE) deps
+	@( $(ASAN_NEEDS) ) >/dev/null 2>&1 || $(MAKE) deps-asan
 	t/asan/build-nginx.sh $(CURDIR) $(ASAN_BUILD)
 	touch $@
 
