@@ -22,7 +22,8 @@
 # them and applies Debian's patches (security backports, nginx as Debian
 # ships it).  If the mirror no longer (or not yet) serves the installed
 # revision, the newest revision it serves of the same nginx release not
-# newer than the installed one is used, and OUT/SOURCE says so.
+# newer than the installed one is used (its .orig must be the one the
+# index lists for the installed revision), and OUT/SOURCE says so.
 #
 # Configured with the installed nginx's own flags ("nginx -V") but its
 # compiler and linker options and its dynamic modules (they need libraries
@@ -41,12 +42,13 @@ out=$(cd "$2" && pwd)
 cc=${ASAN_CC:-clang}
 
 # the module's own files: every check of -fsanitize=undefined; nginx's: all
-# but three that nginx breaks by design, everywhere, and which would stop
-# it before it served anything: memcpy(p, NULL, 0) of an empty ngx_str_t
-# (nonnull-attribute), NULL + 0 as the pos of an empty buffer
-# (pointer-overflow), and the unaligned loads of its parsers on x86
-# (alignment).  NGX_DEBUG_PALLOC: every pool allocation is a malloc() of
-# its own, so that ASan sees an overflow past one.
+# but three that nginx breaks by design, everywhere: memcpy(p, NULL, 0) of
+# an empty ngx_str_t (nonnull-attribute: nginx stops at its start),
+# NULL + 0 as the pos of an empty buffer (pointer-overflow: at the first
+# request body written to a file), and the unaligned 16- and 32-bit loads
+# of its HTTP and HTTP/2 parsers on x86 (alignment, NGX_HAVE_NONALIGNED).
+# NGX_DEBUG_PALLOC: every pool allocation is a malloc() of its own, so
+# that ASan sees an overflow past one.
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 SAN_CFLAGS="-g -O1 -fno-omit-frame-pointer $SAN -DNGX_DEBUG_PALLOC=1"
 NGX_NO_SANITIZE="-fno-sanitize=nonnull-attribute,pointer-overflow,alignment"
@@ -69,7 +71,7 @@ if [ -f "$stamp" ] && [ "$(cut -d' ' -f1 "$stamp")" = "$want" ] \
     echo "== nginx $got: unpacked already in $src_dir"
 else
 
-# --- a private apt state with the deb-src entries of the system's mirrors -----
+# --- a private apt state: deb-src entries of the system's own mirrors ---
 
 apt_dir=$out/apt
 rm -rf "$apt_dir"
@@ -110,7 +112,7 @@ apt-get "${apt_opts[@]}" update >"$apt_dir/update.log" 2>&1 || {
     cat "$apt_dir/update.log" >&2; exit 1; }
 
 
-# --- the source package --------------------------------------------------------
+# --- the source package ---------------------------------------------------
 
 # the versions of the same nginx release the index lists, newest first, the
 # wanted one first of all
@@ -153,6 +155,24 @@ if ! grep -q "  nginx_$upstream\.orig\.tar\.gz\$" <<<"$sums"; then
 fi
 echo "== sha256sum -c (against $(basename "$dsc"))"
 (cd "$src_dir" && sha256sum -c --strict - <<<"$sums")
+
+# another revision than the wanted one: its .orig must be the very tarball
+# the index lists for the wanted one (the same nginx.org release)
+if [ "$got" != "$want" ]; then
+    orig=$(grep "  nginx_$upstream\.orig\.tar\.gz\$" <<<"$sums" | cut -d' ' -f1)
+    listed=$(apt-cache "${apt_opts[@]}" showsrc nginx | awk -v v="$want" \
+                 -v f="nginx_$upstream.orig.tar.gz" '
+             /^$/ { if (ver == v && sum) print sum; ver = ""; sum = "" }
+             /^Version: / { ver = $2 }
+             /^[^ ]/ { in_sums = ($1 == "Checksums-Sha256:") }
+             in_sums && /^ / && $3 == f { sum = $1 }
+             END { if (ver == v && sum) print sum }' | sort -u)
+    if [ -n "$listed" ] && [ "$listed" != "$orig" ]; then
+        echo "build-nginx.sh: the .orig of $got is not the one of $want" >&2
+        exit 1
+    fi
+    echo "${listed:+same .orig as $want, by the index}" > "$src_dir/.orig-of"
+fi
 
 echo "== dpkg-source -x (nginx.org's $upstream, Debian's patches of $got)"
 (cd "$src_dir" && dpkg-source -x "$dsc" nginx >dpkg-source.log 2>&1) || {
@@ -198,6 +218,7 @@ EOF
     else
         echo "NOT the installed version ($installed): the mirrors do not" \
              "serve its source; Debian's patches up to $got only"
+        cat "$src_dir/.orig-of" 2>/dev/null || true
     fi
     echo "orig: $(sha256sum "$src_dir/nginx_$upstream.orig.tar.gz" \
                   | cut -d' ' -f1) (checked against the .dsc)"
