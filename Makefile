@@ -6,6 +6,9 @@
 #                        nginx, requests, the counters; then cleaned up
 #   make test            build, then unit and integration tests
 #   make test-valgrind   the integration tests with nginx under memcheck
+#   make test-asan       the integration tests with an nginx built from
+#                        Debian's source with ASan and UBSan, the module in
+#                        (make deps-asan: what that needs besides)
 #   make fuzz            the libFuzzer targets of t/fuzz, FUZZ_SECONDS
 #                        (60) each; make fuzz-smoke: 10 s each, for CI;
 #                        make fuzz-deps: clang and its fuzzer runtime
@@ -29,7 +32,11 @@ PYTEST_ARGS   ?=
 DEBIAN_PKGS    = build-essential nginx nginx-dev libssl-dev libjansson-dev \
                  libhiredis-dev libpcre2-dev zlib1g-dev redis-server \
                  python3-pytest python3-botocore wrk curl openssl valgrind \
-                 ca-certificates
+                 ca-certificates $(FUZZ_PKGS) $(ASAN_PKGS)
+
+# what "make test-asan" needs besides: Debian's source package of nginx
+# (dpkg-source, xz) and clang with its sanitizers' runtime and symbolizer
+ASAN_PKGS      = dpkg-dev xz-utils clang libclang-rt-dev llvm
 
 # Debian's hardening flags, as its nginx and its module packages use
 NGX_CC_OPT     = -g -O2 -fstack-protector-strong -Wformat \
@@ -58,6 +65,7 @@ CORE_LIBS      = -lcrypto -ljansson
 
 .PHONY: all module cli deps demo test unit integration test-valgrind clean \
         FORCE fuzz fuzz-build fuzz-smoke fuzz-deps \
+        asan deps-asan test-asan \
         bench bench-decode bench-gateway bench-sign
 
 all: module cli
@@ -247,6 +255,47 @@ fuzz-deps:
 	@if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
 	$$sudo env DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -q --no-install-recommends $(FUZZ_PKGS)
+
+# nginx from Debian's source package of the installed version (fetched,
+# checked and configured once by t/asan/build-nginx.sh, which says how),
+# with AddressSanitizer and UndefinedBehaviorSanitizer, the module compiled
+# in; "make" in its tree rebuilds only what changed
+ASAN_BUILD     = $(BUILD)/asan
+ASAN_NGINX     = $(ASAN_BUILD)/sbin/nginx
+ASAN_NEEDS     = test -x /usr/sbin/nginx && command -v dpkg-source \
+                 && command -v xz && command -v llvm-symbolizer \
+                 && test -f /usr/include/hiredis/async.h \
+                 && test -f /usr/include/jansson.h \
+                 && echo 'int main(void) { return 0; }' \
+                    | clang -fsanitize=address,undefined -x c - -o /dev/null
+
+deps-asan: deps
+	@if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q --no-install-recommends $(ASAN_PKGS)
+
+$(ASAN_BUILD)/.configured: t/asan/build-nginx.sh config $(BUILD)/sources.list
+	@( $(ASAN_NEEDS) ) >/dev/null 2>&1 || $(MAKE) deps-asan
+	t/asan/build-nginx.sh $(CURDIR) $(ASAN_BUILD)
+	touch $@
+
+$(ASAN_NGINX): $(ASAN_BUILD)/.configured $(CORE_SRCS) $(CORE_HDRS) $(NGX_SRCS)
+	$(MAKE) -j$(shell nproc) -C $(ASAN_BUILD)/src/nginx -f objs/Makefile \
+	    >$(ASAN_BUILD)/make.log 2>&1 || { \
+	    grep -E -B2 -A10 'error|Error' $(ASAN_BUILD)/make.log | head -80; \
+	    exit 1; }
+	@mkdir -p $(ASAN_BUILD)/sbin
+	cp $(ASAN_BUILD)/src/nginx/objs/nginx $@.tmp
+	mv -f $@.tmp $@
+
+asan: $(ASAN_NGINX)
+
+# AIGW_ASAN: each nginx writes its sanitizers' reports into its prefix, and
+# a test whose nginx left one fails
+test-asan: $(ASAN_NGINX) cli
+	cd t && AIGW_BUILD=$(CURDIR)/$(BUILD) \
+	    NGINX_BIN=$(CURDIR)/$(ASAN_NGINX) AIGW_STATIC_MODULE=1 \
+	    AIGW_ASAN=1 $(PYTHON) -m pytest -q $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -6,6 +6,10 @@ Environment (the Makefile sets the first two):
     NGINX_BIN       nginx to load it into (default /usr/sbin/nginx)
     AIGW_TESTDATA   shared test data (default <repo>/../shared/testdata)
     AIGW_VALGRIND=1 run nginx under valgrind memcheck, one process
+    AIGW_ASAN=1     NGINX_BIN is built with ASan and UBSan: a report fails
+                    the test (make test-asan)
+    AIGW_STATIC_MODULE=1  the module is compiled into NGINX_BIN: no
+                    load_module, no .so needed
 """
 
 import shutil
@@ -21,11 +25,22 @@ import mock_upstream as mu                              # noqa: E402
 
 
 def pytest_report_header(config):
-    return ["aigw: module %s%s, nginx %s, testdata %s%s" % (
-        h.module_path(), "" if h.module_path().is_file() else " (MISSING)",
-        h.nginx_bin(), h.testdata_dir(),
-        "" if h.testdata_dir().is_dir() else " (MISSING)")] + (
-        ["aigw: nginx runs under valgrind"] if h.VALGRIND else [])
+    if h.STATIC_MODULE:
+        module = "compiled into nginx"
+    else:
+        module = "%s%s" % (h.module_path(), "" if h.module_path().is_file()
+                           else " (MISSING)")
+    out = ["aigw: module %s, nginx %s, testdata %s%s" % (
+        module, h.nginx_bin(), h.testdata_dir(),
+        "" if h.testdata_dir().is_dir() else " (MISSING)")]
+    if h.VALGRIND:
+        out.append("aigw: nginx runs under valgrind")
+    if h.ASAN:
+        source = Path(h.nginx_bin()).parent.parent / "SOURCE"
+        out.append("aigw: nginx is built with ASan and UBSan%s" % (
+            ": " + source.read_text().splitlines()[0]
+            if source.is_file() else ""))
+    return out
 
 
 # --- locations ---------------------------------------------------------------
@@ -49,7 +64,7 @@ def captures(testdata):
 
 def skip_without_module():
     so = h.module_path()
-    if not so.is_file():
+    if h.module_needed() and not so.is_file():
         pytest.skip("module not built: %s missing (run make, or set "
                     "AIGW_BUILD)" % so)
     if not Path(h.nginx_bin()).is_file():
@@ -229,7 +244,8 @@ def gateway(nginx_factory, mock):
 @pytest.fixture
 def nginx_t(launcher):
     """nginx_t(http_conf, env=None) -> (returncode, output) of nginx -t;
-    the test fails if its logs hold key material."""
+    the test fails if its logs hold key material, or a sanitizer reported
+    an error of it."""
     ran = []
 
     def run(http_conf, env=None, main_extra=""):
@@ -242,6 +258,7 @@ def nginx_t(launcher):
     problems = []
     for n in ran:
         problems += key_material_problems(n)
+        problems += n.sanitizer_problems()
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
 

@@ -1,7 +1,8 @@
 """
 Helpers of aigw's integration tests: paths, a raw HTTP client, curl for
 HTTP/2, a SigV4 signer for talking to the mock directly, test certificates,
-and the nginx process wrapper (plain or under valgrind).
+and the nginx process wrapper (plain, under valgrind, or built with
+ASan and UBSan).
 """
 
 import base64
@@ -40,6 +41,27 @@ TEMP_AKID, TEMP_SECRET, TEMP_TOKEN = mu.TEMP_AKID, mu.TEMP_SECRET, \
     mu.TEMP_TOKEN
 
 VALGRIND = os.environ.get("AIGW_VALGRIND") == "1"
+
+# nginx built with AddressSanitizer and UndefinedBehaviorSanitizer ("make
+# test-asan"): each nginx writes their reports into its prefix, and any
+# report fails the test
+ASAN = os.environ.get("AIGW_ASAN") == "1"
+
+# the module is compiled into NGINX_BIN: no load_module
+STATIC_MODULE = os.environ.get("AIGW_STATIC_MODULE") == "1"
+
+# the sanitizers' options: reports to <prefix>/sanitizer.<pid>, the first
+# error ends the process.  Leaks are looked for when the master and the
+# workers of a running nginx exit, not in the short commands (nginx -t, -s
+# reload, -s quit): those exit holding the configuration they read, by
+# nginx's design.  t/asan/lsan.supp: OpenSSL's allocations (the sessions
+# nginx's proxy keeps).
+ASAN_OPTIONS = ("detect_leaks=0:halt_on_error=1"
+                ":detect_stack_use_after_return=1")
+ASAN_SERVER_OPTIONS = "detect_leaks=1"
+LSAN_OPTIONS = "suppressions=%s:print_suppressions=0" % (
+    T_DIR / "asan" / "lsan.supp")
+UBSAN_OPTIONS = "print_stacktrace=1:halt_on_error=1"
 
 # how long the mock holds a response back for X-Mock-Hold (a test that
 # waits for nginx to forward an event gives up well before that)
@@ -220,6 +242,12 @@ def build_dir():
 
 def module_path():
     return build_dir() / "ngx_http_aigw_module.so"
+
+
+def module_needed():
+    """Whether the tests need the module's .so (not when it is compiled
+    into the nginx they run)."""
+    return not STATIC_MODULE
 
 
 def nginx_bin():
@@ -854,6 +882,14 @@ class Nginx:
         self.ports = list(ports)
         self.port = self.ports[0] if self.ports else None
         self.env = nginx_env(dict({"HOME": str(self.prefix)}, **(env or {})))
+        if ASAN:
+            # AIGW_ASAN_OPTIONS: more, or other, ASan options (the last
+            # of an option wins)
+            self.env["ASAN_OPTIONS"] = self.asan_options(server=False)
+            self.env["UBSAN_OPTIONS"] = "%s:log_path=%s" % (
+                UBSAN_OPTIONS, self.prefix / "sanitizer")
+            self.env["LSAN_OPTIONS"] = LSAN_OPTIONS
+        self.sanitizer_seen = set()
         self.valgrind = valgrind
         self.proc = None
         self.error_log = self.prefix / "error.log"
@@ -867,8 +903,9 @@ class Nginx:
     def config_text(self, http_conf, main_extra=""):
         p = self.prefix
         user = "user root root;" if os.geteuid() == 0 else ""
+        load = "" if STATIC_MODULE else "load_module %s;" % module_path()
         return """
-load_module %(so)s;
+%(load)s
 %(user)s
 worker_processes 1;
 pid %(p)s/nginx.pid;
@@ -889,8 +926,17 @@ http {
 
 %(http_conf)s
 }
-""" % dict(so=module_path(), user=user, p=p, main_extra=main_extra,
+""" % dict(load=load, user=user, p=p, main_extra=main_extra,
            log_format=LOG_FORMAT, http_conf=http_conf)
+
+    def asan_options(self, server):
+        """ASAN_OPTIONS of the nginx server (server=True) or of a command
+        (nginx -t, -s); then AIGW_ASAN_OPTIONS (the last of an option
+        wins)."""
+        return ":".join(filter(None, [
+            ASAN_OPTIONS, ASAN_SERVER_OPTIONS if server else "",
+            os.environ.get("AIGW_ASAN_OPTIONS"),
+            "log_path=%s" % (self.prefix / "sanitizer")]))
 
     def base_cmd(self):
         return [nginx_bin(), "-p", str(self.prefix), "-c", str(self.conf),
@@ -904,7 +950,7 @@ http {
 
     @property
     def start_timeout(self):
-        return 120 if self.valgrind else 15
+        return 120 if self.valgrind else 30 if ASAN else 15
 
     def start(self):
         if self.valgrind:
@@ -916,8 +962,11 @@ http {
                 ["-g", "daemon off; master_process off;"]
         else:
             cmd = self.base_cmd() + ["-g", "daemon off; master_process on;"]
+        env = self.env
+        if ASAN:
+            env = dict(env, ASAN_OPTIONS=self.asan_options(server=True))
         self.stdio = open(self.prefix / "stdio.log", "wb")
-        self.proc = subprocess.Popen(cmd, env=self.env, stdout=self.stdio,
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.stdio,
                                      stderr=subprocess.STDOUT,
                                      start_new_session=True)
         deadline = time.monotonic() + self.start_timeout
@@ -927,7 +976,8 @@ http {
                     raise AssertionError(
                         "nginx exited with %s at start:\n%s" % (
                             self.proc.returncode, self.read_error_log()[-4000:]
-                            + self.read_file("stdio.log")[-2000:]))
+                            + self.read_file("stdio.log")[-2000:]
+                            + "\n".join(self.sanitizer_problems())))
                 try:
                     socket.create_connection(("127.0.0.1", port), 0.5).close()
                     break
@@ -939,6 +989,15 @@ http {
                                 port, self.start_timeout,
                                 self.read_error_log()[-4000:]))
                     time.sleep(0.02)
+        # the master listens before its worker runs (a slower worker, as
+        # under ASan, starts noticeably later): the tests that look at the
+        # worker find it
+        while not self.valgrind and self.ports and not self.worker_pids():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(
+                    "nginx started no worker within %ss:\n%s" % (
+                        self.start_timeout, self.read_error_log()[-4000:]))
+            time.sleep(0.02)
         return self
 
     def worker_pids(self):
@@ -992,9 +1051,9 @@ http {
         """Stops nginx gracefully; returns a list of problems."""
         problems = []
         if self.proc is None:
-            return problems
+            return problems + self.sanitizer_problems()
         if self.proc.poll() is None:
-            quit_timeout = 90 if self.valgrind else 10
+            quit_timeout = 90 if self.valgrind else 30 if ASAN else 10
             # A signal that lands between nginx's check of its flags and
             # its epoll_wait() is only seen at the next event: one process
             # (valgrind mode) has no master to resend it, so repeat it.
@@ -1022,7 +1081,19 @@ http {
             problems += self.valgrind_problems(rc)
         elif rc not in (0, None) and rc != -signal.SIGQUIT:
             problems.append("nginx exited with %s" % rc)
-        return problems
+        return problems + self.sanitizer_problems()
+
+    def sanitizer_problems(self):
+        """The reports ASan or UBSan wrote into the prefix (one file a
+        process: sanitizer.<pid>) that were not returned before."""
+        out = []
+        for f in sorted(self.prefix.glob("sanitizer.*")):
+            if f.name in self.sanitizer_seen:
+                continue
+            self.sanitizer_seen.add(f.name)
+            text = f.read_text(errors="replace")
+            out.append("sanitizer report %s:\n%s" % (f, text[:12000]))
+        return out
 
     def valgrind_problems(self, rc):
         out = []

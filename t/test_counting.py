@@ -422,8 +422,9 @@ def test_good_parameters(nginx_t, tmp_path, args):
 
 # --- commands per request at load ------------------------------------------------
 
-@pytest.mark.skipif(h.VALGRIND, reason="a figure of speed: under valgrind "
-                    "the worker is the bottleneck and batches are small")
+@pytest.mark.skipif(h.VALGRIND or h.ASAN, reason="a figure of speed: under "
+                    "valgrind or ASan the worker is the bottleneck and "
+                    "batches are small")
 def test_commands_per_request(gw_redis, redis, mock):
     """
     ~1,000 requests from 16 concurrent clients: the module sends its

@@ -420,7 +420,11 @@ ngx_http_aigw_creds_set(ngx_http_aigw_creds_source_t *src,
 
     src->creds.session_token.data = (char *) p;
     src->creds.session_token.len = creds->session_token.len;
-    ngx_memcpy(p, creds->session_token.data, creds->session_token.len);
+
+    /* no token: its data may be NULL, which memcpy() must not be given */
+    if (creds->session_token.len) {
+        ngx_memcpy(p, creds->session_token.data, creds->session_token.len);
+    }
 
     return NGX_OK;
 }
