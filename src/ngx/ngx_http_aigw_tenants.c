@@ -666,7 +666,11 @@ ngx_http_aigw_authorize_body(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    ngx_memcpy(p, ctx->billing_prefix.data, ctx->billing_prefix.len);
+    if (ctx->billing_prefix.len) {
+        /* the default tier and latency have none (data NULL) */
+        ngx_memcpy(p, ctx->billing_prefix.data, ctx->billing_prefix.len);
+    }
+
     ngx_memcpy(p + ctx->billing_prefix.len,
                ctx->billing_model.data + ctx->billing_model.len - base, base);
 
