@@ -32,7 +32,7 @@ PYTEST_ARGS   ?=
 DEBIAN_PKGS    = build-essential nginx nginx-dev libssl-dev libjansson-dev \
                  libhiredis-dev libpcre2-dev zlib1g-dev redis-server \
                  python3-pytest python3-botocore wrk curl openssl valgrind \
-                 ca-certificates $(FUZZ_PKGS) $(ASAN_PKGS)
+                 ca-certificates $(sort $(FUZZ_PKGS) $(ASAN_PKGS))
 
 # what "make test-asan" needs besides: Debian's source package of nginx
 # (dpkg-source, xz) and clang with its sanitizers' runtime and symbolizer
