@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import helpers as h                                     # noqa: E402
 import mock_upstream as mu                              # noqa: E402
+import redisd                                           # noqa: E402
 
 
 def pytest_report_header(config):
@@ -97,6 +98,22 @@ def default_tenants(tmp_path_factory):
                            "tenants.json", h.tenants_doc(h.default_tenant()))
     h.set_default_tenants_file(path)
     return path
+
+
+# --- Redis -------------------------------------------------------------------
+
+@pytest.fixture
+def redis(tmp_path):
+    """
+    A fresh redis-server, running, for the test's own nginx (a module
+    that shares one across its tests defines its own "redis").
+    """
+    if not redisd.redis_server_bin():
+        pytest.skip("redis-server not installed (make deps installs it)")
+    r = redisd.RedisServer(tmp_path / "redis")
+    r.start()
+    yield r
+    r.stop()
 
 
 # --- the mock upstream ------------------------------------------------------

@@ -64,22 +64,11 @@ class RawPeer:
         self.sock.close()
 
 
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    r = redisd.RedisServer(tmp_path_factory.mktemp("redis-hostile"),
-                           unix=True)
-    r.start()
-    yield r
-    r.stop()
-
-
 @pytest.fixture
-def redis(redis_server):
-    if not redis_server.running():
-        redis_server.start()
-    redis_server.flush()
-    put_usage(redis_server, DAY, "team-a", HAIKU, {"requests": 1})
-    return redis_server
+def redis(redis):
+    """conftest's fresh Redis, with one day of usage to export."""
+    put_usage(redis, DAY, "team-a", HAIKU, {"requests": 1})
+    return redis
 
 
 def export_to(peer, redis, *extra):

@@ -35,14 +35,6 @@ CLAUDE = "anthropic.claude-3-haiku-20240307-v1:0"
 INVOKE_CLAUDE = "/model/anthropic.claude-3-haiku-20240307-v1%3A0/invoke"
 
 
-@pytest.fixture
-def redis(tmp_path):
-    r = redisd.RedisServer(tmp_path / "redis")
-    r.start()
-    yield r
-    r.stop()
-
-
 def gateway(nginx_factory, mock, redis_address, journal, extra=""):
     port = h.free_port()
     conf = h.aigw_http(mock.url, extra="aigw_redis %s journal=%s%s;" % (

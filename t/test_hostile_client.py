@@ -66,14 +66,6 @@ def other_key(tmp_path_factory):
 
 
 @pytest.fixture
-def redis(tmp_path):
-    r = redisd.RedisServer(tmp_path / "redis")
-    r.start()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
 def cgw(nginx_factory, mock, redis, certs, other_key, tmp_path):
     """
     nginx counting into the test's Redis: ports[0] plain HTTP/1.1,

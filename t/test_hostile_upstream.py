@@ -64,15 +64,6 @@ def nova(op):
 # --- the gateway -------------------------------------------------------------
 
 @pytest.fixture
-def redis(tmp_path):
-    """A fresh redis-server for the one nginx of the test."""
-    r = redisd.RedisServer(tmp_path / "redis")
-    r.start()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
 def hgw(nginx_factory, mock, redis, tmp_path):
     """
     An nginx counting into the test's Redis with two gateway servers:

@@ -352,21 +352,10 @@ ngx_http_aigw_upstream(ngx_http_request_t *r, ngx_http_aigw_loc_conf_t *alcf,
      * prefix of a differently priced service tier or latency
      */
 
-    ctx->billing_model = ctx->model;
-
-    if (ctx->billing_prefix.len) {
-        len = ctx->billing_prefix.len + ctx->model.len;
-
-        p = ngx_pnalloc(r->pool, len);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        ctx->billing_model.data = p;
-        ctx->billing_model.len = len;
-
-        p = ngx_cpymem(p, ctx->billing_prefix.data, ctx->billing_prefix.len);
-        ngx_memcpy(p, ctx->model.data, ctx->model.len);
+    if (ngx_http_aigw_billing_model(r, ctx, ctx->model.data, ctx->model.len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     if (ctx->op->service == AIGW_SERVICE_BEDROCK) {

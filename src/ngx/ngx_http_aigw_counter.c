@@ -94,7 +94,7 @@ static ngx_uint_t ngx_http_aigw_drain_transient(redisReply *reply);
 static void ngx_http_aigw_drain_refused(ngx_http_aigw_drain_t *d,
     redisReply *reply);
 static void ngx_http_aigw_drain_dead(ngx_http_aigw_drain_t *d,
-    redisReply *reply, ngx_uint_t all, const char *why);
+    redisReply *reply, const char *why);
 static ngx_uint_t ngx_http_aigw_drain_held(ngx_http_aigw_drain_t *d);
 static void ngx_http_aigw_drain_give_up(ngx_http_aigw_drain_t *d);
 static ngx_int_t ngx_http_aigw_drain_spill(ngx_http_aigw_drain_t *d);
@@ -454,7 +454,6 @@ ngx_http_aigw_drain_tick(ngx_event_t *ev)
                                   "aigw: Redis is away and the journal "
                                   "cannot be written: the usage left in "
                                   "the queue is lost when nginx stops");
-                    break;
                 }
 
                 break;
@@ -923,7 +922,7 @@ ngx_http_aigw_drain_reply(redisReply *reply, void *data)
             }
         }
 
-        ngx_http_aigw_drain_dead(d, reply, 0, "refused");
+        ngx_http_aigw_drain_dead(d, reply, "refused");
     }
 
     ngx_http_aigw_drain_done(d);
@@ -1022,21 +1021,21 @@ ngx_http_aigw_drain_refused(ngx_http_aigw_drain_t *d, redisReply *reply)
 
     d->refused = 0;
 
-    ngx_http_aigw_drain_dead(d, NULL, 1, "refused twice");
+    ngx_http_aigw_drain_dead(d, NULL, "refused twice");
     ngx_http_aigw_drain_done(d);
 }
 
 
 /*
- * Writes records of the batch in d->buf to a dead-letter file: all of
- * them, or those the script's reply names.  They get a stream of their
- * own, numbered from 1, so that the file, renamed to ".aigwj", is counted
- * once, whatever the marks of their old streams.
+ * Writes records of the batch in d->buf to a dead-letter file: those the
+ * script's reply names, or all of them ("reply" NULL).  They get a
+ * stream of their own, numbered from 1, so that the file, renamed to
+ * ".aigwj", is counted once, whatever the marks of their old streams.
  */
 
 static void
 ngx_http_aigw_drain_dead(ngx_http_aigw_drain_t *d, redisReply *reply,
-    ngx_uint_t all, const char *why)
+    const char *why)
 {
     u_char         *out, *p;
     size_t          off, size, i, n;
@@ -1044,8 +1043,6 @@ ngx_http_aigw_drain_dead(ngx_http_aigw_drain_t *d, redisReply *reply,
     ngx_uint_t      pick;
     aigw_record_t   rec;
     u_char          stream[AIGW_STREAM_ID_LEN];
-
-    p = NULL;
 
     out = ngx_alloc(d->len, d->log);
     if (out == NULL || RAND_bytes(stream, AIGW_STREAM_ID_LEN) != 1) {
@@ -1065,7 +1062,7 @@ ngx_http_aigw_drain_dead(ngx_http_aigw_drain_t *d, redisReply *reply,
 
         off += size;
 
-        pick = all;
+        pick = (reply == NULL);
 
         for (i = 1; !pick && i + 1 < reply->elements; i += 2) {
             if (reply->element[i]->type == REDIS_REPLY_INTEGER

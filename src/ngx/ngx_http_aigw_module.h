@@ -173,6 +173,8 @@ ngx_int_t ngx_http_aigw_authenticate(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx, const char **reason);
 ngx_int_t ngx_http_aigw_authorize(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx, const char **reason);
+ngx_int_t ngx_http_aigw_billing_model(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx, u_char *model, size_t len);
 ngx_int_t ngx_http_aigw_authorize_body(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx, const char **reason);
 

@@ -586,7 +586,7 @@ ngx_int_t
 ngx_http_aigw_authorize_body(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
     const char **reason)
 {
-    u_char                *p;
+    u_char                *model;
     size_t                 base;
     ngx_int_t              rc;
     aigw_converse_opts_t  *o;
@@ -655,27 +655,44 @@ ngx_http_aigw_authorize_body(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
     /* counted under the new prefix and the same model */
 
     base = ctx->billing_model.len - ctx->billing_prefix.len;
+    model = ctx->billing_model.data + ctx->billing_prefix.len;
 
     rc = ngx_http_aigw_billing_prefix(r, ctx, base, reason);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    p = ngx_pnalloc(r->pool, ctx->billing_prefix.len + base);
+    return ngx_http_aigw_billing_model(r, ctx, model, base);
+}
+
+
+/*
+ * ctx->billing_model: the model usage counts under, after the prefix of
+ * its service tier and latency, if any
+ */
+
+ngx_int_t
+ngx_http_aigw_billing_model(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
+    u_char *model, size_t len)
+{
+    u_char  *p;
+
+    if (ctx->billing_prefix.len == 0) {
+        ctx->billing_model.data = model;
+        ctx->billing_model.len = len;
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, ctx->billing_prefix.len + len);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    if (ctx->billing_prefix.len) {
-        /* the default tier and latency have none (data NULL) */
-        ngx_memcpy(p, ctx->billing_prefix.data, ctx->billing_prefix.len);
-    }
-
-    ngx_memcpy(p + ctx->billing_prefix.len,
-               ctx->billing_model.data + ctx->billing_model.len - base, base);
-
     ctx->billing_model.data = p;
-    ctx->billing_model.len = ctx->billing_prefix.len + base;
+    ctx->billing_model.len = ctx->billing_prefix.len + len;
+
+    p = ngx_cpymem(p, ctx->billing_prefix.data, ctx->billing_prefix.len);
+    ngx_memcpy(p, model, len);
 
     return NGX_OK;
 }
