@@ -64,6 +64,25 @@
  * at most 128 and AIGW_CC_TOKEN_MAX bytes: nothing from a peer can reach
  * a header line it was not meant for.  Error messages never contain a
  * secret, a token or a web identity token.
+ *
+ * The operator's own keys (the environment's, a profile's static keys,
+ * the static source's) are checked the same way but for the key id's
+ * alphabet and length: printable ASCII without spaces, 1 to 128 bytes
+ * (test keys such as "AKIDEXAMPLE" work).  Credentials that expire
+ * within AIGW_CC_EXPIRY_MARGIN seconds of "now" when they arrive are an
+ * error.  A container authorization token may hold spaces but no control
+ * character; a line break in it is an error.
+ *
+ * Defaults: STS 10 s, the container endpoint 2 s, IMDS 1 s per request,
+ * a credential_process 30 s.  The STS region is checked ([a-z0-9-], at
+ * most 31 bytes) with any endpoint: it is part of the signature.  The
+ * default session name is "aigw-" and the Unix time.  A profile with
+ * role_arn but none of source_profile, credential_source and
+ * web_identity_token_file, or more than one of them, is an error.  In a
+ * chain, a profile that exists but holds no credential setting (a
+ * config file's "[default]" with a region alone) is skipped, as the SDKs
+ * do; a profile named (the conf's, AWS_PROFILE) that does not exist is
+ * an error; the default profile not existing is not.
  */
 
 #ifndef AIGW_CREDCHAIN_H
@@ -112,7 +131,8 @@ typedef struct {
     aigw_creds_t         keys;          /* static */
 
     /* the region of STS's endpoint; NULL: AWS_REGION, AWS_DEFAULT_REGION,
-     * the profile's region, else us-east-1 */
+     * the profile's region (when the profiles were read: the file
+     * source), else us-east-1 */
     const char          *region;
 
     /* STS's URL; NULL: AWS_ENDPOINT_URL_STS, else the regional one */
@@ -142,7 +162,13 @@ typedef struct {
     const char           *host;         /* no brackets: connect, SNI, verify */
     unsigned              port;
     const char           *target;       /* "/path?query", as sent */
-    const aigw_header_t  *headers;      /* Host among them */
+    /*
+     * every header to send, Host among them, but Content-Length and
+     * Connection, which are the transport's: when "body" is not NULL the
+     * caller sends "Content-Length: body_len" (IMDS's PUT has body ""
+     * and body_len 0); values printable, no CR or LF
+     */
+    const aigw_header_t  *headers;
     size_t                nheaders;
     const char           *body;         /* NULL: none */
     size_t                body_len;

@@ -9,19 +9,47 @@
  */
 
 
+#include <stddef.h>
 #include <string.h>
 
 #include "aigw_creds.h"
 
 
 static const char  *aigw_ini_unsupported[] = {
-    "role_arn",
-    "credential_process",
+    "mfa_serial",
     "sso_session",
     "sso_start_url",
     "sso_account_id",
-    "web_identity_token_file",
+    "sso_role_name",
+    "sso_region",
+    "sso_registration_scopes",
+    "login_session",
     NULL
+};
+
+
+typedef struct {
+    const char  *key;
+    size_t       offset;
+} aigw_ini_key_t;
+
+
+#define aigw_ini_field(f)  offsetof(aigw_profile_t, f)
+
+static const aigw_ini_key_t  aigw_ini_keys[] = {
+    { "aws_access_key_id", aigw_ini_field(access_key) },
+    { "aws_secret_access_key", aigw_ini_field(secret_key) },
+    { "aws_session_token", aigw_ini_field(session_token) },
+    { "region", aigw_ini_field(region) },
+    { "role_arn", aigw_ini_field(role_arn) },
+    { "source_profile", aigw_ini_field(source_profile) },
+    { "credential_source", aigw_ini_field(credential_source) },
+    { "web_identity_token_file", aigw_ini_field(web_identity_token_file) },
+    { "role_session_name", aigw_ini_field(role_session_name) },
+    { "external_id", aigw_ini_field(external_id) },
+    { "duration_seconds", aigw_ini_field(duration_seconds) },
+    { "credential_process", aigw_ini_field(credential_process) },
+    { NULL, 0 }
 };
 
 
@@ -37,10 +65,13 @@ aigw_ini_profile(const char *text, size_t len, aigw_ini_kind_e kind,
     const char *name, size_t name_len, aigw_profile_t *profile,
     unsigned *err_line)
 {
-    int          found, in_profile;
-    size_t       klen;
-    unsigned     line;
-    const char  *p, *end, *eol, *last, *k, *klast, *v, *vlast, *d, **u;
+    int                     found, in_profile;
+    size_t                  klen;
+    unsigned                line;
+    aigw_str_t             *s;
+    const char             *p, *end, *eol, *last, *k, *klast, *v, *vlast,
+                           *d, **u;
+    const aigw_ini_key_t   *ik;
 
     memset(profile, 0, sizeof(aigw_profile_t));
 
@@ -111,23 +142,16 @@ aigw_ini_profile(const char *text, size_t len, aigw_ini_kind_e kind,
         vlast = last;
         aigw_ini_trim(&v, &vlast);
 
-        if (aigw_ini_key_is(k, klen, "aws_access_key_id")) {
-            profile->access_key.data = v;
-            profile->access_key.len = vlast - v;
+        for (ik = aigw_ini_keys; ik->key; ik++) {
+            if (aigw_ini_key_is(k, klen, ik->key)) {
+                s = (aigw_str_t *) ((char *) profile + ik->offset);
+                s->data = v;
+                s->len = vlast - v;
+                break;
+            }
+        }
 
-        } else if (aigw_ini_key_is(k, klen, "aws_secret_access_key")) {
-            profile->secret_key.data = v;
-            profile->secret_key.len = vlast - v;
-
-        } else if (aigw_ini_key_is(k, klen, "aws_session_token")) {
-            profile->session_token.data = v;
-            profile->session_token.len = vlast - v;
-
-        } else if (aigw_ini_key_is(k, klen, "region")) {
-            profile->region.data = v;
-            profile->region.len = vlast - v;
-
-        } else if (profile->unsupported.len == 0) {
+        if (ik->key == NULL && profile->unsupported.len == 0) {
             for (u = aigw_ini_unsupported; *u; u++) {
                 if (aigw_ini_key_is(k, klen, *u)) {
                     profile->unsupported.data = *u;
@@ -139,6 +163,33 @@ aigw_ini_profile(const char *text, size_t len, aigw_ini_kind_e kind,
     }
 
     return found;
+}
+
+
+aigw_str_t
+aigw_ini_needs_chain(const aigw_profile_t *profile)
+{
+    aigw_str_t  s;
+
+    s.data = NULL;
+    s.len = 0;
+
+    if (profile->role_arn.len) {
+        s.data = "role_arn";
+
+    } else if (profile->web_identity_token_file.len) {
+        s.data = "web_identity_token_file";
+
+    } else if (profile->credential_process.len) {
+        s.data = "credential_process";
+
+    } else {
+        return profile->unsupported;
+    }
+
+    s.len = strlen(s.data);
+
+    return s;
 }
 
 

@@ -20,10 +20,20 @@ typedef struct {
     aigw_str_t   session_token;         /* aws_session_token */
     aigw_str_t   region;                /* region */
 
+    /* the settings of the credentials chain (aigw_credchain.h) */
+    aigw_str_t   role_arn;
+    aigw_str_t   source_profile;
+    aigw_str_t   credential_source;
+    aigw_str_t   web_identity_token_file;
+    aigw_str_t   role_session_name;
+    aigw_str_t   external_id;
+    aigw_str_t   duration_seconds;
+    aigw_str_t   credential_process;
+
     /*
      * the first setting of the profile that needs a provider aigw does
-     * not have (role_arn, credential_process, sso_session, ...); len 0
-     * if none
+     * not have (mfa_serial, sso_session, sso_start_url, ...): a static
+     * string; len 0 if none
      */
     aigw_str_t   unsupported;
 } aigw_profile_t;
@@ -44,6 +54,14 @@ typedef enum {
 int aigw_ini_profile(const char *text, size_t len, aigw_ini_kind_e kind,
     const char *name, size_t name_len, aigw_profile_t *profile,
     unsigned *err_line);
+
+/*
+ * The first setting of "profile" that only the credentials chain can use
+ * (role_arn, web_identity_token_file, credential_process), else its
+ * unsupported setting: for the readers of static keys alone.  A static
+ * string; len 0 if none.
+ */
+aigw_str_t aigw_ini_needs_chain(const aigw_profile_t *profile);
 
 
 #endif /* AIGW_CREDS_H */

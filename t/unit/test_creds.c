@@ -104,11 +104,62 @@ test_config_file(void)
     CHECK_EQ(profile(text, AIGW_INI_CONFIG, "corp", &p, &line), 0);
 
     CHECK_EQ(profile(text, AIGW_INI_CONFIG, "assumed", &p, &line), 1);
-    CHECK_STR(p.unsupported.data, "role_arn");
+    CHECK_EQ_SIZE(p.unsupported.len, 0);
+    CHECK_MEM(p.role_arn.data, p.role_arn.len,
+              "arn:aws:iam::123456789012:role/x", 32);
+    CHECK_MEM(p.source_profile.data, p.source_profile.len, "default", 7);
+    CHECK_STR(aigw_ini_needs_chain(&p).data, "role_arn");
 
     CHECK_EQ(profile(text, AIGW_INI_CONFIG, "proc", &p, &line), 1);
-    CHECK_STR(p.unsupported.data, "credential_process");
+    CHECK_EQ_SIZE(p.unsupported.len, 0);
+    CHECK_MEM(p.credential_process.data, p.credential_process.len,
+              "/bin/creds", 10);
+    CHECK_STR(aigw_ini_needs_chain(&p).data, "credential_process");
     CHECK_MEM(p.access_key.data, p.access_key.len, "A", 1);
+}
+
+
+static void
+test_chain_settings(void)
+{
+    unsigned        line;
+    aigw_profile_t  p;
+
+    static const char  text[] =
+        "[profile web]\n"
+        "role_arn = arn:aws:iam::1:role/w\n"
+        "web_identity_token_file = /var/run/token\n"
+        "role_session_name = sess\n"
+        "external_id = ext\n"
+        "duration_seconds = 900\n"
+        "credential_source = Environment\n"
+        "region = eu-west-3\n"
+        "[profile mfa]\n"
+        "aws_access_key_id = A\n"
+        "mfa_serial = arn:aws:iam::1:mfa/u\n"
+        "sso_role_name = r\n"
+        "[profile sso]\n"
+        "sso_role_name = r\n"
+        "mfa_serial = arn:aws:iam::1:mfa/u\n";
+
+    CHECK_EQ(profile(text, AIGW_INI_CONFIG, "web", &p, &line), 1);
+    CHECK_MEM(p.role_arn.data, p.role_arn.len, "arn:aws:iam::1:role/w", 21);
+    CHECK_MEM(p.web_identity_token_file.data, p.web_identity_token_file.len,
+              "/var/run/token", 14);
+    CHECK_MEM(p.role_session_name.data, p.role_session_name.len, "sess", 4);
+    CHECK_MEM(p.external_id.data, p.external_id.len, "ext", 3);
+    CHECK_MEM(p.duration_seconds.data, p.duration_seconds.len, "900", 3);
+    CHECK_MEM(p.credential_source.data, p.credential_source.len,
+              "Environment", 11);
+    CHECK_MEM(p.region.data, p.region.len, "eu-west-3", 9);
+    CHECK_EQ_SIZE(p.unsupported.len, 0);
+
+    /* the first unsupported setting, by line */
+    CHECK_EQ(profile(text, AIGW_INI_CONFIG, "mfa", &p, &line), 1);
+    CHECK_STR(p.unsupported.data, "mfa_serial");
+    CHECK_STR(aigw_ini_needs_chain(&p).data, "mfa_serial");
+    CHECK_EQ(profile(text, AIGW_INI_CONFIG, "sso", &p, &line), 1);
+    CHECK_STR(p.unsupported.data, "sso_role_name");
 }
 
 
@@ -146,6 +197,7 @@ main(void)
 {
     test_credentials_file();
     test_config_file();
+    test_chain_settings();
     test_syntax_errors();
 
     return unit_done("test_creds");
