@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds nginx with AddressSanitizer and UndefinedBehaviorSanitizer and the
 # aigw module compiled in (statically), from Debian's source package of the
-# nginx installed on this machine ("make test-asan" runs it).
+# nginx installed on this machine ("make test-asan" runs it).  The test-only
+# module of t/fetch (t/test_fetch.py) is compiled in too: this nginx is for
+# the tests only.
 #
 #   t/asan/build-nginx.sh REPO OUT
 #
@@ -195,13 +197,13 @@ for a; do
 done
 
 echo "== configure (${#flags[@]} of the installed nginx's flags," \
-     "--add-module=$repo)"
+     "--add-module=$repo, the test-only $repo/t/fetch)"
 cd "$src_dir/nginx"
 rm -rf objs
 ./configure --with-cc="$cc" "${flags[@]}" \
     --with-cc-opt="$SAN_CFLAGS $NGX_NO_SANITIZE" \
     --with-ld-opt="$SAN_LDFLAGS" \
-    --add-module="$repo" >configure.log 2>&1 || {
+    --add-module="$repo" --add-module="$repo/t/fetch" >configure.log 2>&1 || {
     tail -30 configure.log >&2; exit 1; }
 
 # the module's objects (objs/addon/): every check again
