@@ -19,6 +19,10 @@ Errors are S3's XML: <Error><Code>SignatureDoesNotMatch</Code>...; a PUT
 signed for the wrong region gets 400 AuthorizationHeaderMalformed naming
 the bucket's <Region>, as S3 does.
 
+Keys: ``credentials`` {akid: {"secret", "token"}}, and any Mapping given to
+``trust()`` (mock_aws.KeyRegistry: the keys the AWS mocks issued, each
+accepted only within its window [not_before, not_after]).
+
 Switches: ``head_region_header`` (False: HEAD answers 403 without the
 header, so that a client must fall back to GetBucketLocation),
 ``chunked`` (bodies with Transfer-Encoding: chunked), ``fail_next`` (a
@@ -26,6 +30,7 @@ list of statuses answered, with SlowDown/InternalError bodies, to the next
 requests).
 """
 
+import collections
 import datetime
 import hashlib
 import hmac
@@ -41,6 +46,8 @@ from xml.sax.saxutils import escape
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
+from mock_upstream import key_window_error
 
 
 AKID = "AKIAAIGWS3TEST000001"
@@ -71,7 +78,7 @@ class _Verifier(S3SigV4Auth):
 
 
 def verify_s3_sigv4(method, target, headers, body_sha256, credentials,
-                    max_skew=900):
+                    max_skew=900, now=None):
     """
     (ok, error_code, message, info): the SigV4 signature of a received S3
     request, checked with botocore.  info: akid, region, service,
@@ -117,8 +124,13 @@ def verify_s3_sigv4(method, target, headers, body_sha256, credentials,
                     "signed header %s is not in the request" % h, info)
     if akid not in credentials:
         return (False, "InvalidAccessKeyId", "The AWS Access Key Id you "
-                "provided does not exist in our records.", info)
+                "provided does not exist in our records (signed with an "
+                "unknown key %s)." % akid, info)
     cred = credentials[akid]
+    window = key_window_error(cred, time.time() if now is None else now)
+    if window:
+        return (False, "ExpiredToken", "The provided token has expired "
+                "(%s %s)." % (window, akid), info)
     token = cred.get("token")
     tokens = lower.get("x-amz-security-token", [])
     if token and (tokens != [token] or
@@ -233,6 +245,7 @@ class _Handler(BaseHTTPRequestHandler):
         mock = self.server.mock
         target = self.path
         path, _, query = target.partition("?")
+        arrival = time.time()
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
         body_sha = hashlib.sha256(body).hexdigest()
@@ -244,8 +257,8 @@ class _Handler(BaseHTTPRequestHandler):
         key = urllib.parse.unquote(raw_key) if raw_key is not None else None
 
         ok, code, msg, info = verify_s3_sigv4(
-            self.command, target, headers, body_sha, mock.credentials,
-            mock.max_skew)
+            self.command, target, headers, body_sha, mock.keys(),
+            mock.max_skew, arrival)
         self.rec = {"method": self.command, "target": target, "path": path,
                     "query": query, "bucket": bucket, "key": key,
                     "raw_key": raw_key, "headers": headers,
@@ -341,6 +354,7 @@ class MockS3:
                  keyfile=None, host="127.0.0.1", port=0, max_skew=900):
         self.buckets = dict(buckets or {"aigw-usage": "eu-west-1"})
         self.credentials = dict(credentials or DEFAULT_CREDENTIALS)
+        self.key_sources = []
         self.max_skew = max_skew
         self.lock = threading.Lock()
         self.objects = {}
@@ -377,6 +391,20 @@ class MockS3:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+    def trust(self, keys):
+        """Accept signatures made with the keys of "keys" too (e.g.
+        mock_aws.KeyRegistry, its windows honoured); until untrust()."""
+        if not any(k is keys for k in self.key_sources):
+            self.key_sources.append(keys)
+
+    def untrust(self, keys):
+        self.key_sources = [k for k in self.key_sources if k is not keys]
+
+    def keys(self):
+        if not self.key_sources:
+            return self.credentials
+        return collections.ChainMap(self.credentials, *self.key_sources)
 
     def reset(self):
         with self.lock:

@@ -144,7 +144,7 @@ def test_s3_put_redirect_region_validated(redis):
                     b"a b\r\nContent-Length: %d\r\n\r\n%s"
                     % (len(body), body)])
     try:
-        r = export_to(peer, redis, "--region", "us-west-2")
+        r = export_to(peer, redis, "--s3-region", "us-west-2")
     finally:
         peer.close()
     assert r.returncode == 1, (r.returncode, r.stderr)

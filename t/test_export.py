@@ -102,10 +102,16 @@ WAIT = 120 if h.VALGRIND else 20
 # --- helpers -----------------------------------------------------------------
 
 def aigw(*args, env=None, home=None, check=None, timeout=120):
-    """Runs build/aigw with no AWS settings of the runner's."""
+    """
+    Runs build/aigw with no AWS settings of the runner's, and IMDS off
+    (never a request to 169.254.169.254): env may turn it on again by
+    giving AWS_EC2_METADATA_DISABLED None (a None value unsets).
+    """
     e = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     e["HOME"] = str(home) if home else "/nonexistent"
+    e["AWS_EC2_METADATA_DISABLED"] = "true"
     e.update(env or {})
+    e = {k: v for k, v in e.items() if v is not None}
     r = subprocess.run([str(AIGW), *map(str, args)], capture_output=True,
                        text=True, env=e, timeout=timeout)
     if check is not None:
@@ -575,7 +581,9 @@ def test_help():
     assert r.stdout.startswith("usage: aigw export")
     for opt in ("--date", "--from", "--to", "--redis", "--password", "--db",
                 "--prefix", "--pricing", "--tenants", "--out", "--region",
-                "--endpoint", "--strict"):
+                "--s3-region", "--endpoint", "--strict", "--verbose",
+                "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_WEB_IDENTITY_TOKEN",
+                "credential_process", "IMDSv2"):
         assert opt in r.stdout, opt
     r = aigw("usage", "--help", check=0)
     assert r.stdout.startswith("usage: aigw usage")
@@ -797,14 +805,14 @@ def test_s3_range_session_token_location_chunked(redis, s3):
     # an error body, chunked: the code still comes through
     r = aigw("export", "--date", "2024-12-31", "--redis", redis.address,
              "--out", "s3://aigw-usage", "--endpoint", s3.url,
-             "--region", "eu-west-1",
+             "--s3-region", "eu-west-1",
              env=dict(env, AWS_SESSION_TOKEN="wrong"), check=1)
     assert "HTTP 403 InvalidToken" in r.stderr, r.stderr
 
 
 def test_s3_region_given_redirect_and_retry(redis, s3, tmp_path):
     """
-    --region skips the HEAD; a wrong one is corrected from S3's answer
+    --s3-region skips the HEAD; a wrong one is corrected from S3's answer
     (400 AuthorizationHeaderMalformed with <Region>), once, and the next
     days go straight to the right region; a 503 is retried.  Credentials
     from a profile of the shared credentials file.
@@ -821,7 +829,7 @@ def test_s3_region_given_redirect_and_retry(redis, s3, tmp_path):
            "AWS_PROFILE": "finance"}
     r = aigw("export", "--from", "2024-04-30", "--to", DAY, "--redis",
              redis.address, "--out", "s3://aigw-usage/p/", "--endpoint",
-             s3.url, "--region", "us-west-2", env=env, check=0)
+             s3.url, "--s3-region", "us-west-2", env=env, check=0)
     assert [(q["method"], q["status"], q["region"]) for q in s3.requests] \
         == [("PUT", 400, "us-west-2"), ("PUT", 200, "eu-west-1"),
             ("PUT", 200, "eu-west-1")], r.stderr
@@ -832,18 +840,20 @@ def test_s3_region_given_redirect_and_retry(redis, s3, tmp_path):
     s3.fail_next = [503]
     r = aigw("export", "--date", DAY, "--redis", redis.address,
              "--out", "s3://east-bucket/", "--endpoint", s3.url,
-             "--region", "us-east-1", env=env, check=0)
+             "--s3-region", "us-east-1", env=env, check=0)
     assert [q["status"] for q in s3.requests] == [503, 200]
     assert list(s3.objects) == [("east-bucket",
                                  object_key("", DAY))]
 
     # a profile aigw cannot use
     creds.write_text("[finance]\nrole_arn = arn:aws:iam::1:role/x\n"
-                     "source_profile = default\n")
+                     "source_profile = default\n"
+                     "mfa_serial = arn:aws:iam::1:mfa/x\n")
     r = aigw("export", "--date", DAY, "--redis", redis.address,
              "--out", "s3://east-bucket/", "--endpoint", s3.url, env=env,
              check=1)
-    assert 'profile "finance" uses "role_arn"' in r.stderr, r.stderr
+    assert 'profile "finance"' in r.stderr, r.stderr
+    assert "mfa_serial" in r.stderr, r.stderr
 
 
 @pytest.mark.parametrize("bad", ["s3:/x", "s3://", "s3://ab/", "s3://a b/",

@@ -57,7 +57,7 @@ aigw_cli_opts(const char *cmd, const char *help, int argc, char **argv,
             }
         }
 
-        if (o->name == NULL || strncmp(arg, "--", 2) != 0) {
+        if (o->name == NULL) {
             fprintf(stderr, "aigw %s: unknown option \"%s\"\n"
                     "Run \"aigw %s --help\" for the options.\n", cmd, arg,
                     cmd);

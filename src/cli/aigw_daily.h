@@ -52,7 +52,8 @@ typedef struct {
 
 /*
  * Options: "--name VALUE" or "--name=VALUE"; a flag (value NULL) is
- * "--name" alone and sets *flag.  "-h"/"--help" prints "help" on stdout.
+ * "--name" alone and sets *flag; a name may be short ("-v").  "-h" and
+ * "--help" print "help" on stdout.
  */
 typedef struct {
     const char           *name;

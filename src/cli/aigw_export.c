@@ -86,8 +86,8 @@ static const char  aigw_export_help[] =
     "[--prefix P]\n"
     "                   [--pricing FILE] [--tenants FILE] [--region R]\n"
     "                   [--out PATH | - | s3://bucket/prefix/] "
-    "[--endpoint URL]\n"
-    "                   [--strict] [--verbose]\n"
+    "[--s3-region R]\n"
+    "                   [--endpoint URL] [--strict] [-v | --verbose]\n"
     "\n"
     "Exports the usage counted in Redis as a cost CSV: one row per day,\n"
     "team (tenant) and model, sorted, with the columns\n"
@@ -114,21 +114,33 @@ static const char  aigw_export_help[] =
     "  --pricing FILE   the pricing file (the aigw_pricing directive's)\n"
     "  --tenants FILE   the tenants file, for the project and department\n"
     "                   columns (empty without it, or for unknown tenants)\n"
-    "  --region R       the AWS region of the gateway: the pricing file's\n"
-    "                   \"regions\" overrides for R apply; also the bucket's\n"
-    "                   region to try first (else found by a HEAD Bucket)\n"
+    "  --region R       the AWS region of the gateway, whose prices apply:\n"
+    "                   the pricing file's \"regions\" overrides for R\n"
+    "                   (not the bucket's region: see --s3-region)\n"
     "  --out PATH       a file (written whole, then renamed into place),\n"
     "                   \"-\" for stdout (the default), or\n"
     "                   s3://bucket/prefix/: PUT of\n"
     "                   prefix/year=YYYY/month=MM/day=DD/usage.csv, signed\n"
-    "                   with SigV4 (credentials: AWS_ACCESS_KEY_ID and\n"
-    "                   AWS_SECRET_ACCESS_KEY, else the AWS_PROFILE profile\n"
-    "                   of ~/.aws/credentials and ~/.aws/config); a re-run\n"
-    "                   overwrites the object\n"
+    "                   with SigV4; a re-run overwrites the object.\n"
+    "                   Credentials: the AWS SDKs' chain, the gateway's\n"
+    "                   own: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY;\n"
+    "                   web identity (AWS_WEB_IDENTITY_TOKEN_FILE,\n"
+    "                   AWS_ROLE_ARN); the AWS_PROFILE profile of\n"
+    "                   ~/.aws/credentials and ~/.aws/config (keys,\n"
+    "                   role_arn, credential_process); the container\n"
+    "                   endpoint (AWS_CONTAINER_CREDENTIALS_*_URI); EC2\n"
+    "                   instance metadata (IMDSv2).  STS: the bucket's\n"
+    "                   region's, or AWS_ENDPOINT_URL_STS\n"
+    "  --s3-region R    the bucket's region; default: AWS_REGION, else\n"
+    "                   AWS_DEFAULT_REGION, else the profile's region in\n"
+    "                   ~/.aws/config, else asked of S3 (HEAD Bucket, then\n"
+    "                   GetBucketLocation)\n"
     "  --endpoint URL   an S3-compatible endpoint, http[s]://host[:port]\n"
     "                   (path-style requests); default: AWS S3 over HTTPS\n"
     "  --strict         exit 1 when a model has no price\n"
-    "  --verbose        log the S3 requests on stderr\n"
+    "  -v, --verbose    log where the credentials and the bucket's region\n"
+    "                   come from, and the requests, on stderr (never a\n"
+    "                   secret)\n"
     "  -h, --help       this help\n"
     "\n"
     "Exit status: 0 done, 1 an error (Redis, S3, a file; or a missing\n"
@@ -152,7 +164,7 @@ aigw_cmd_export(int argc, char **argv)
     aigw_export_ctx_t   ctx;
     aigw_redis_opts_t   ro;
     const char         *date, *dfrom, *dto, *pricing_path, *tenants_path;
-    const char         *region, *dest, *endpoint;
+    const char         *region, *dest, *endpoint, *s3_region;
     aigw_cli_opt_t      opts[] = {
         { "--date", &date, NULL },
         { "--from", &dfrom, NULL },
@@ -165,9 +177,11 @@ aigw_cmd_export(int argc, char **argv)
         { "--tenants", &tenants_path, NULL },
         { "--region", &region, NULL },
         { "--out", &dest, NULL },
+        { "--s3-region", &s3_region, NULL },
         { "--endpoint", &endpoint, NULL },
         { "--strict", NULL, &strict },
         { "--verbose", NULL, &verbose },
+        { "-v", NULL, &verbose },
         { NULL, NULL, NULL }
     };
 
@@ -179,6 +193,7 @@ aigw_cmd_export(int argc, char **argv)
     region = NULL;
     dest = NULL;
     endpoint = NULL;
+    s3_region = NULL;
     strict = 0;
     verbose = 0;
     memset(&ro, 0, sizeof(aigw_redis_opts_t));
@@ -253,8 +268,9 @@ aigw_cmd_export(int argc, char **argv)
         dest = "-";
     }
 
-    if (endpoint && strncmp(dest, "s3://", 5) != 0) {
-        fprintf(stderr, "aigw export: --endpoint is for --out s3://...\n");
+    if ((endpoint || s3_region) && strncmp(dest, "s3://", 5) != 0) {
+        fprintf(stderr, "aigw export: %s is for --out s3://...\n",
+                endpoint ? "--endpoint" : "--s3-region");
         return AIGW_EXIT_USAGE;
     }
 
@@ -288,9 +304,9 @@ aigw_cmd_export(int argc, char **argv)
     }
 
     if (strncmp(dest, "s3://", 5) == 0) {
-        if (aigw_s3_init(&s3, dest, endpoint, region, s3err, sizeof(s3err))
-            != 0
-            || aigw_s3_credentials(&s3, s3err, sizeof(s3err)) != 0)
+        if (aigw_s3_init(&s3, dest, endpoint, s3_region, s3err,
+                         sizeof(s3err))
+            != 0)
         {
             fprintf(stderr, "aigw export: %s\n", s3err);
             goto done;
@@ -298,9 +314,17 @@ aigw_cmd_export(int argc, char **argv)
 
         s3.verbose = verbose;
 
-        if (aigw_s3_region(&s3, s3err, sizeof(s3err)) != 0) {
+        if (aigw_s3_region_config(&s3, s3err, sizeof(s3err)) != 0
+            || aigw_s3_credentials(&s3, s3err, sizeof(s3err)) != 0
+            || aigw_s3_region(&s3, s3err, sizeof(s3err)) != 0)
+        {
             fprintf(stderr, "aigw export: %s\n", s3err);
             goto done;
+        }
+
+        if (verbose) {
+            fprintf(stderr, "aigw export: bucket \"%s\" in %s (%s)\n",
+                    s3.bucket, s3.region, s3.region_source);
         }
     }
 

@@ -17,13 +17,13 @@
 #include <sys/stat.h>
 
 #include "aigw_creds.h"
+#include "aigw_credchain.h"
 #include "aigw_sigv4.h"
 #include "aigw_util.h"
 #include "aigw_http.h"
 #include "aigw_s3.h"
 
 
-#define AIGW_S3_FILE_MAX        (1024 * 1024)
 #define AIGW_S3_USER_AGENT      "aigw-export/1"
 #define AIGW_S3_DISCOVERY       "us-east-1"
 
@@ -31,7 +31,6 @@
 static int aigw_s3_bucket_valid(const char *b, size_t len);
 static int aigw_s3_endpoint(aigw_s3_t *s3, const char *url, char *err,
     size_t err_size);
-static char *aigw_s3_file(const char *env, const char *dflt, char **path);
 static int aigw_s3_request(aigw_s3_t *s3, const char *method,
     const char *region, const char *key, const char *query,
     const char *body, size_t len, const char *content_type,
@@ -107,11 +106,20 @@ aigw_s3_init(aigw_s3_t *s3, const char *url, const char *endpoint,
     }
 
     if (region && *region) {
+        if (!aigw_s3_region_valid(region, strlen(region))) {
+            snprintf(err, err_size, "--s3-region \"%.64s\" is not a region "
+                     "name ([a-z0-9-], at most 63)", region);
+            return -1;
+        }
+
         s3->region = strdup(region);
         if (s3->region == NULL) {
             snprintf(err, err_size, "out of memory");
             return -1;
         }
+
+        snprintf(s3->region_source, sizeof(s3->region_source),
+                 "--s3-region");
     }
 
     if (endpoint && *endpoint) {
@@ -131,8 +139,7 @@ aigw_s3_free(aigw_s3_t *s3)
     free(s3->ep_host);
     free(s3->ep_hostport);
     free(s3->ep_path);
-    free(s3->creds_text[0]);
-    free(s3->creds_text[1]);
+    aigw_cli_credentials_free(&s3->chain);
 
     memset(s3, 0, sizeof(aigw_s3_t));
 }
@@ -284,137 +291,84 @@ invalid:
 }
 
 
-/* --- credentials ---------------------------------------------------------- */
+/* --- credentials and the region ----------------------------------------- */
 
 
 int
 aigw_s3_credentials(aigw_s3_t *s3, char *err, size_t err_size)
 {
-    int              i, found;
-    char            *path[2];
-    const char      *akid, *secret, *token, *profile;
+    char            why[AIGW_S3_ERR_LEN];
+    aigw_cc_conf_t  conf;
+
+    memset(&conf, 0, sizeof(aigw_cc_conf_t));
+    conf.source = AIGW_CC_CHAIN;
+
+    /* STS's region: the bucket's when configured, else the chain's own */
+    conf.region = s3->region;
+
+    if (aigw_cli_credentials(&conf, &s3->chain, "aigw export", s3->verbose,
+                             why, sizeof(why))
+        != 0)
+    {
+        snprintf(err, err_size, "%s", why);
+        return -1;
+    }
+
+    s3->creds = s3->chain.creds;
+
+    return 0;
+}
+
+
+int
+aigw_s3_region_config(aigw_s3_t *s3, char *err, size_t err_size)
+{
+    int              rc, found;
+    char            *path, *text;
+    size_t           len, i;
     unsigned         line;
-    aigw_profile_t   prof, merged;
+    const char      *v, *home, *profile;
+    struct passwd   *pw;
+    aigw_profile_t   prof;
+    static const char  *const envs[] = {
+        "AWS_REGION", "AWS_DEFAULT_REGION", NULL
+    };
 
-    akid = getenv("AWS_ACCESS_KEY_ID");
-    secret = getenv("AWS_SECRET_ACCESS_KEY");
-    token = getenv("AWS_SESSION_TOKEN");
-
-    if (akid && *akid && secret && *secret) {
-        s3->creds.access_key.data = akid;
-        s3->creds.access_key.len = strlen(akid);
-        s3->creds.secret_key.data = secret;
-        s3->creds.secret_key.len = strlen(secret);
-
-        if (token && *token) {
-            s3->creds.session_token.data = token;
-            s3->creds.session_token.len = strlen(token);
-        }
-
-        snprintf(s3->creds_source, sizeof(s3->creds_source),
-                 "the environment (AWS_ACCESS_KEY_ID)");
+    if (s3->region) {
         return 0;
     }
+
+    for (i = 0; envs[i]; i++) {
+        v = getenv(envs[i]);
+
+        if (v == NULL || *v == '\0') {
+            continue;
+        }
+
+        if (!aigw_s3_region_valid(v, strlen(v))) {
+            snprintf(err, err_size, "%s \"%.64s\" is not a region name "
+                     "([a-z0-9-], at most 63)", envs[i], v);
+            return -1;
+        }
+
+        s3->region = strdup(v);
+        snprintf(s3->region_source, sizeof(s3->region_source), "%s",
+                 envs[i]);
+
+        return s3->region ? 0 : -1;
+    }
+
+    /* the profile's "region" in the config file, as the SDKs read it */
 
     profile = getenv("AWS_PROFILE");
     if (profile == NULL || *profile == '\0') {
         profile = "default";
     }
 
-    memset(&merged, 0, sizeof(aigw_profile_t));
-    path[0] = NULL;
-    path[1] = NULL;
-
-    s3->creds_text[0] = aigw_s3_file("AWS_SHARED_CREDENTIALS_FILE",
-                                     "/.aws/credentials", &path[0]);
-    s3->creds_text[1] = aigw_s3_file("AWS_CONFIG_FILE", "/.aws/config",
-                                     &path[1]);
-
-    for (i = 0; i < 2; i++) {
-        if (s3->creds_text[i] == NULL) {
-            continue;
-        }
-
-        found = aigw_ini_profile(s3->creds_text[i],
-                                 strlen(s3->creds_text[i]),
-                                 i ? AIGW_INI_CONFIG : AIGW_INI_CREDENTIALS,
-                                 profile, strlen(profile), &prof, &line);
-
-        if (found < 0) {
-            snprintf(err, err_size, "syntax error in \"%s\" line %u",
-                     path[i], line);
-            goto failed;
-        }
-
-        if (found == 0) {
-            continue;
-        }
-
-        if (merged.access_key.len == 0 && prof.access_key.len) {
-            merged.access_key = prof.access_key;
-            merged.secret_key = prof.secret_key;
-            merged.session_token = prof.session_token;
-            snprintf(s3->creds_source, sizeof(s3->creds_source),
-                     "profile \"%s\" of \"%s\"", profile, path[i]);
-        }
-
-        if (merged.unsupported.len == 0) {
-            merged.unsupported = prof.unsupported;
-        }
-    }
-
-    if (merged.access_key.len == 0 && merged.unsupported.len) {
-        snprintf(err, err_size, "AWS profile \"%s\" uses \"%.*s\", which "
-                 "aigw cannot use: give the profile static keys, or set "
-                 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", profile,
-                 (int) merged.unsupported.len, merged.unsupported.data);
-        goto failed;
-    }
-
-    if (merged.access_key.len == 0 || merged.secret_key.len == 0) {
-        snprintf(err, err_size, "no AWS credentials: AWS_ACCESS_KEY_ID and "
-                 "AWS_SECRET_ACCESS_KEY are not set, and profile \"%s\" has "
-                 "no keys in \"%s\" or \"%s\"", profile,
-                 path[0] ? path[0] : "~/.aws/credentials",
-                 path[1] ? path[1] : "~/.aws/config");
-        goto failed;
-    }
-
-    s3->creds.access_key = merged.access_key;
-    s3->creds.secret_key = merged.secret_key;
-    s3->creds.session_token = merged.session_token;
-
-    free(path[0]);
-    free(path[1]);
-
-    return 0;
-
-failed:
-
-    free(path[0]);
-    free(path[1]);
-
-    return -1;
-}
-
-
-/* the text of a credentials file, NUL-terminated; NULL if unreadable */
-
-static char *
-aigw_s3_file(const char *env, const char *dflt, char **path)
-{
-    int             fd;
-    char           *text;
-    size_t          len;
-    ssize_t         n, got;
-    const char     *v, *home;
-    struct stat     st;
-    struct passwd  *pw;
-
-    v = getenv(env);
+    v = getenv("AWS_CONFIG_FILE");
 
     if (v && *v) {
-        *path = strdup(v);
+        path = strdup(v);
 
     } else {
         home = getenv("HOME");
@@ -424,56 +378,62 @@ aigw_s3_file(const char *env, const char *dflt, char **path)
             home = pw ? pw->pw_dir : "/";
         }
 
-        len = strlen(home) + strlen(dflt) + 1;
-        *path = malloc(len);
+        len = strlen(home) + sizeof("/.aws/config");
+        path = malloc(len);
 
-        if (*path) {
-            snprintf(*path, len, "%s%s", home, dflt);
+        if (path) {
+            snprintf(path, len, "%s/.aws/config", home);
         }
     }
 
-    if (*path == NULL) {
-        return NULL;
+    if (path == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
     }
 
-    fd = open(*path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return NULL;
+    rc = aigw_cli_read_file(path, AIGW_CC_FILE_MAX, &text, &len);
+
+    if (rc == ENOENT || rc == ENOTDIR) {
+        free(path);
+        return 0;
     }
 
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)
-        || st.st_size > AIGW_S3_FILE_MAX)
-    {
-        close(fd);
-        return NULL;
+    if (rc != 0) {
+        snprintf(err, err_size, "cannot read \"%s\": %s", path,
+                 rc == EFBIG ? "over 1 MiB" : strerror(rc));
+        free(path);
+        return -1;
     }
 
-    text = malloc((size_t) st.st_size + 1);
-    if (text == NULL) {
-        close(fd);
-        return NULL;
+    found = aigw_ini_profile(text, len, AIGW_INI_CONFIG, profile,
+                             strlen(profile), &prof, &line);
+
+    if (found < 0) {
+        snprintf(err, err_size, "syntax error in \"%s\" line %u", path,
+                 line);
+        rc = -1;
+
+    } else if (found == 0 || prof.region.len == 0) {
+        rc = 0;
+
+    } else if (!aigw_s3_region_valid(prof.region.data, prof.region.len)) {
+        snprintf(err, err_size, "profile \"%s\" of \"%s\": region \"%.*s\" "
+                 "is not a region name ([a-z0-9-], at most 63)", profile,
+                 path, (int) (prof.region.len > 64 ? 64 : prof.region.len),
+                 prof.region.data);
+        rc = -1;
+
+    } else {
+        s3->region = aigw_strndup(prof.region.data, prof.region.len);
+        snprintf(s3->region_source, sizeof(s3->region_source),
+                 "profile \"%s\" of \"%s\"", profile, path);
+        rc = s3->region ? 0 : -1;
     }
 
-    for (got = 0; got < st.st_size; got += n) {
-        n = read(fd, text + got, (size_t) (st.st_size - got));
+    free(text);
+    free(path);
 
-        if (n < 0 && errno == EINTR) {
-            n = 0;
-            continue;
-        }
-
-        if (n <= 0) {
-            break;
-        }
-    }
-
-    close(fd);
-
-    text[got] = '\0';
-
-    /* a NUL inside would cut the text: the parser sees the part before */
-
-    return text;
+    return rc;
 }
 
 
@@ -504,6 +464,8 @@ aigw_s3_region(aigw_s3_t *s3, char *err, size_t err_size)
 
     if (h && aigw_s3_region_valid(h->data, h->len)) {
         s3->region = aigw_strndup(h->data, h->len);
+        snprintf(s3->region_source, sizeof(s3->region_source),
+                 "HEAD Bucket");
         aigw_http_response_free(&resp);
         return s3->region ? 0 : -1;
     }
@@ -528,7 +490,7 @@ aigw_s3_region(aigw_s3_t *s3, char *err, size_t err_size)
     if (resp.status != 200) {
         aigw_s3_describe(&resp, why, sizeof(why));
         snprintf(err, err_size, "bucket \"%s\": cannot find its region "
-                 "(GetBucketLocation: %s); give it with --region",
+                 "(GetBucketLocation: %s); give it with --s3-region",
                  s3->bucket, why);
         aigw_http_response_free(&resp);
         return -1;
@@ -546,7 +508,7 @@ aigw_s3_region(aigw_s3_t *s3, char *err, size_t err_size)
 
     } else if (!aigw_s3_region_valid(loc, strlen(loc))) {
         snprintf(err, err_size, "bucket \"%s\": GetBucketLocation named "
-                 "no valid region; give it with --region", s3->bucket);
+                 "no valid region; give it with --s3-region", s3->bucket);
         aigw_http_response_free(&resp);
         return -1;
     }
@@ -554,6 +516,8 @@ aigw_s3_region(aigw_s3_t *s3, char *err, size_t err_size)
     aigw_http_response_free(&resp);
 
     s3->region = strdup(loc);
+    snprintf(s3->region_source, sizeof(s3->region_source),
+             "GetBucketLocation");
 
     return s3->region ? 0 : -1;
 }
@@ -587,6 +551,8 @@ aigw_s3_put(aigw_s3_t *s3, const char *key, const char *body, size_t len,
                 /* the next objects go there at once */
                 free(s3->region);
                 s3->region = strdup(region);
+                snprintf(s3->region_source, sizeof(s3->region_source),
+                         "S3's redirect");
             }
 
             return 0;
