@@ -47,6 +47,13 @@ NGX_LD_OPT     = -Wl,-z,relro -Wl,-z,now -fPIC
 NGX_BUILD      = $(BUILD)/nginx
 MODULE         = $(BUILD)/ngx_http_aigw_module.so
 
+# test-only: "aigw_fetch_test", the fetches of ngx_http_aigw_fetch.c one
+# per request (t/test_fetch.py); loaded after the module, whose code it
+# runs; built in the same nginx tree, never part of the module
+FETCH_TEST_DIR = t/fetch
+FETCH_TEST     = $(BUILD)/test-fetch/ngx_http_aigw_fetch_test_module.so
+FETCH_TEST_SRCS = $(wildcard $(FETCH_TEST_DIR)/*.c) $(FETCH_TEST_DIR)/config
+
 CORE_SRCS      = $(wildcard src/core/*.c)
 CORE_HDRS      = $(wildcard src/core/*.h)
 NGX_SRCS       = $(wildcard src/ngx/*.c src/ngx/*.h)
@@ -64,6 +71,7 @@ CORE_LIBS      = -lcrypto -ljansson
 
 
 .PHONY: all module cli deps demo test unit integration test-valgrind clean \
+        fetch-test \
         FORCE fuzz fuzz-build fuzz-smoke fuzz-deps \
         asan deps-asan test-asan \
         bench bench-decode bench-gateway bench-sign
@@ -82,10 +90,12 @@ cli: $(BUILD)/aigw
 # again when a file is added or removed, not when one changes
 $(BUILD)/sources.list: FORCE
 	@mkdir -p $(BUILD)
-	@echo $(sort $(CORE_SRCS) $(CORE_HDRS) $(NGX_SRCS)) > $@.new
+	@echo $(sort $(CORE_SRCS) $(CORE_HDRS) $(NGX_SRCS) \
+	    $(FETCH_TEST_SRCS)) > $@.new
 	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 
-$(NGX_BUILD)/.configured: config Makefile $(BUILD)/sources.list
+$(NGX_BUILD)/.configured: config $(FETCH_TEST_DIR)/config Makefile \
+                          $(BUILD)/sources.list
 	@test -f $(NGINX_SRC)/auto/module || { \
 	    echo "no nginx build tree at $(NGINX_SRC): run 'make deps'" \
 	         "(Debian's nginx-dev) or set NGINX_SRC"; exit 1; }
@@ -97,10 +107,12 @@ $(NGX_BUILD)/.configured: config Makefile $(BUILD)/sources.list
 	    . ./conf_flags; \
 	    ./configure "$${NGX_CONF_FLAGS[@]}" \
 	        --with-cc-opt="$(NGX_CC_OPT)" --with-ld-opt="$(NGX_LD_OPT)" \
-	        --add-dynamic-module=$(CURDIR) >configure.log; \
+	        --add-dynamic-module=$(CURDIR) \
+	        --add-dynamic-module=$(CURDIR)/$(FETCH_TEST_DIR) >configure.log; \
 	else \
 	    ./configure $(NGINX_CONFIGURE_ARGS) \
-	        --add-dynamic-module=$(CURDIR) >configure.log; \
+	        --add-dynamic-module=$(CURDIR) \
+	        --add-dynamic-module=$(CURDIR)/$(FETCH_TEST_DIR) >configure.log; \
 	fi || { cat $(CURDIR)/$(NGX_BUILD)/configure.log; exit 1; }
 	touch $@
 
@@ -110,6 +122,14 @@ $(MODULE): $(NGX_BUILD)/.configured $(CORE_SRCS) $(CORE_HDRS) $(NGX_SRCS)
 	cp $(NGX_BUILD)/objs/ngx_http_aigw_module.so $@.tmp
 	mv -f $@.tmp $@
 
+fetch-test: $(FETCH_TEST)
+
+$(FETCH_TEST): $(MODULE) $(FETCH_TEST_SRCS) src/ngx/ngx_http_aigw_fetch.h
+	$(MAKE) -C $(NGX_BUILD) -f objs/Makefile modules
+	@mkdir -p $(dir $@)
+	cp $(NGX_BUILD)/objs/ngx_http_aigw_fetch_test_module.so $@.tmp
+	mv -f $@.tmp $@
+
 
 $(BUILD)/aigw: $(CLI_SRCS) $(CLI_HDRS) $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(BUILD)
@@ -117,7 +137,7 @@ $(BUILD)/aigw: $(CLI_SRCS) $(CLI_HDRS) $(CORE_SRCS) $(CORE_HDRS)
 	    $(CORE_LIBS) -lssl -lhiredis
 
 
-$(BUILD)/unit/%: t/unit/%.c t/unit/unit.h $(CORE_SRCS) $(CORE_HDRS)
+$(BUILD)/unit/%: t/unit/%.c $(wildcard t/unit/*.h) $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(BUILD)/unit
 	$(CC) $(AIGW_CFLAGS) -It/unit -o $@ $< $(CORE_SRCS) $(CORE_LIBS)
 
@@ -180,11 +200,11 @@ bench-sign: t/bench/bench_sign.c $(CORE_SRCS) $(CORE_HDRS)
 	               f, $$4 / n }'; \
 	done
 
-integration: all
+integration: all fetch-test
 	cd t && AIGW_BUILD=$(CURDIR)/$(BUILD) NGINX_BIN=$(NGINX_BIN) \
 	    $(PYTHON) -m pytest -q $(PYTEST_ARGS)
 
-test-valgrind: all
+test-valgrind: all fetch-test
 	cd t && AIGW_BUILD=$(CURDIR)/$(BUILD) NGINX_BIN=$(NGINX_BIN) \
 	    AIGW_VALGRIND=1 $(PYTHON) -m pytest -q $(PYTEST_ARGS)
 
@@ -277,12 +297,14 @@ deps-asan: deps
 	$$sudo env DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -q --no-install-recommends $(ASAN_PKGS)
 
-$(ASAN_BUILD)/.configured: t/asan/build-nginx.sh config $(BUILD)/sources.list
+$(ASAN_BUILD)/.configured: t/asan/build-nginx.sh config $(FETCH_TEST_DIR)/config \
+                           $(BUILD)/sources.list
 	@( $(ASAN_NEEDS) ) >/dev/null 2>&1 || $(MAKE) deps-asan
 	t/asan/build-nginx.sh $(CURDIR) $(ASAN_BUILD)
 	touch $@
 
-$(ASAN_NGINX): $(ASAN_BUILD)/.configured $(CORE_SRCS) $(CORE_HDRS) $(NGX_SRCS)
+$(ASAN_NGINX): $(ASAN_BUILD)/.configured $(CORE_SRCS) $(CORE_HDRS) $(NGX_SRCS) \
+               $(FETCH_TEST_SRCS)
 	$(MAKE) -j$(shell nproc) -C $(ASAN_BUILD)/src/nginx -f objs/Makefile \
 	    >$(ASAN_BUILD)/make.log 2>&1 || { \
 	    grep -E -B2 -A10 'error|Error' $(ASAN_BUILD)/make.log | head -80; \

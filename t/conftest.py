@@ -21,6 +21,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import helpers as h                                     # noqa: E402
+import mock_aws                                         # noqa: E402
 import mock_upstream as mu                              # noqa: E402
 import redisd                                           # noqa: E402
 
@@ -119,9 +120,10 @@ def redis(tmp_path):
 # --- the mock upstream ------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def mock_server():
+def mock_server(aws_registry):
     m = mu.MockUpstream(captures_dir=str(h.captures_dir() or ""),
                         hold_timeout=h.HOLD_WAIT).start()
+    m.trust(aws_registry)
     yield m
     m.stop()
 
@@ -135,11 +137,12 @@ def mock(mock_server):
 
 
 @pytest.fixture(scope="session")
-def mock_tls_server(certs):
+def mock_tls_server(certs, aws_registry):
     m = mu.MockUpstream(captures_dir=str(h.captures_dir() or ""),
                         certfile=str(certs["cert"]),
                         keyfile=str(certs["key"]),
                         hold_timeout=h.HOLD_WAIT).start()
+    m.trust(aws_registry)
     yield m
     m.stop()
 
@@ -149,6 +152,106 @@ def mock_tls(mock_tls_server):
     mock_tls_server.reset()
     yield mock_tls_server
     mock_tls_server.reset()
+
+
+# --- the AWS credential providers' mocks (t/mock_aws.py) --------------------
+
+@pytest.fixture(scope="session")
+def aws_registry():
+    """
+    The key pairs the mocks IMDS, container endpoint and STS issue, with
+    their windows; the mock upstreams (mock, mock_tls) trust it: they
+    accept a signature made with an issued key while it is valid.
+    """
+    return mock_aws.KeyRegistry()
+
+
+@pytest.fixture
+def aws_keys(aws_registry):
+    """The registry, emptied for the test."""
+    aws_registry.reset()
+    yield aws_registry
+    aws_registry.reset()
+
+
+def _aws_mock(server, keys):
+    """Resets a session's mock around a test (keys: already reset)."""
+    server.reset()
+    yield server
+    server.reset()
+
+
+@pytest.fixture(scope="session")
+def imds_server(aws_registry):
+    m = mock_aws.MockIMDS(aws_registry).start()
+    yield m
+    m.stop()
+
+
+@pytest.fixture
+def imds(imds_server, aws_keys):
+    """
+    The mock IMDS (IMDSv2 only), plain HTTP: point
+    AWS_EC2_METADATA_SERVICE_ENDPOINT at imds.url; its role is
+    imds.role (mock_aws.DEFAULT_ROLE).
+    """
+    yield from _aws_mock(imds_server, aws_keys)
+
+
+@pytest.fixture(scope="session")
+def container_server(aws_registry):
+    m = mock_aws.MockContainer(aws_registry,
+                               token=mock_aws.CONTAINER_TOKEN).start()
+    yield m
+    m.stop()
+
+
+@pytest.fixture
+def container(container_server, aws_keys):
+    """
+    The mock container credentials endpoint: GET container.url +
+    container.path with Authorization: container.token
+    (mock_aws.CONTAINER_TOKEN).
+    """
+    yield from _aws_mock(container_server, aws_keys)
+
+
+def _sts(registry, **kw):
+    return mock_aws.MockSTS(registry,
+                            web_identity_token=mock_aws.WEB_IDENTITY_TOKEN,
+                            credentials=mock_aws.SOURCE_CREDENTIALS,
+                            **kw).start()
+
+
+@pytest.fixture(scope="session")
+def sts_server(aws_registry):
+    m = _sts(aws_registry)
+    yield m
+    m.stop()
+
+
+@pytest.fixture
+def sts(sts_server, aws_keys):
+    """
+    The mock STS, plain HTTP: AssumeRoleWithWebIdentity with
+    mock_aws.WEB_IDENTITY_TOKEN, AssumeRole signed with a key of
+    mock_aws.SOURCE_CREDENTIALS or an issued one.
+    """
+    yield from _aws_mock(sts_server, aws_keys)
+
+
+@pytest.fixture(scope="session")
+def sts_tls_server(aws_registry, certs):
+    m = _sts(aws_registry, certfile=str(certs["cert"]),
+             keyfile=str(certs["key"]))
+    yield m
+    m.stop()
+
+
+@pytest.fixture
+def sts_tls(sts_tls_server, aws_keys):
+    """The mock STS over HTTPS, its certificate signed by certs["ca"]."""
+    yield from _aws_mock(sts_tls_server, aws_keys)
 
 
 # --- nginx --------------------------------------------------------------------

@@ -155,7 +155,7 @@ load_module %(so)s;
 error_log %(tmp)s/error.log notice;
 pid %(tmp)s/nginx.pid;
 worker_processes 2;
-events { worker_connections 256; }
+%(env)sevents { worker_connections 256; }
 http {
     include %(repo)s/conf-examples/aigw_log_format;
     access_log %(tmp)s/access.log aigw_json;
@@ -179,7 +179,10 @@ http {
 }
 """ % dict(so=BUILD / "ngx_http_aigw_module.so", tmp=tmp, repo=REPO,
            upstream=upstream, region=region, credentials=credentials,
-           rport=rport, port=port))
+           rport=rport, port=port,
+           env="".join("env %s;\n" % v for v in (
+               "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+               "AWS_SESSION_TOKEN")) if real else ""))
 
         subprocess.run([NGINX, "-p", str(tmp), "-c", str(conf)], check=True)
         nginx_started = True

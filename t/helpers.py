@@ -863,6 +863,11 @@ def params_with_ca(dest, ca):
     return Path(dest)
 
 
+def env_lines(*names):
+    """nginx's "env NAME;" lines: what its workers (and aigw) see."""
+    return "".join("env %s;\n" % n for n in names)
+
+
 def nginx_env(extra=None):
     """A clean environment for nginx: no AWS_* from the test runner."""
     env = {k: v for k, v in os.environ.items()
@@ -907,7 +912,7 @@ class Nginx:
         return """
 %(load)s
 %(user)s
-worker_processes 1;
+%(workers)s
 pid %(p)s/nginx.pid;
 error_log %(p)s/error.log info;
 %(main_extra)s
@@ -927,7 +932,9 @@ http {
 %(http_conf)s
 }
 """ % dict(load=load, user=user, p=p, main_extra=main_extra,
-           log_format=LOG_FORMAT, http_conf=http_conf)
+           log_format=LOG_FORMAT, http_conf=http_conf,
+           workers="" if "worker_processes" in main_extra
+           else "worker_processes 1;")
 
     def asan_options(self, server):
         """ASAN_OPTIONS of the nginx server (server=True) or of a command

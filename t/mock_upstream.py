@@ -13,7 +13,12 @@ Run as a script::
     /usr/bin/python3 t/mock_upstream.py --port 9000 \
         [--credentials creds.json] [--captures DIR] [--cert C --key K]
 
-or import it and use ``MockUpstream(...).start()``.
+or import it and use ``MockUpstream(...).start()``.  Signatures are
+checked against ``credentials`` and the Mappings given to ``trust()``
+(mock_aws.KeyRegistry: the keys the AWS credential mocks issued); an
+entry with "not_before"/"not_after" (epoch seconds) signs only within
+that window at the request's arrival ("signed with an expired key"),
+and a key in none is refused ("signed with an unknown key").
 
 Control endpoints (never signed):
 
@@ -56,6 +61,7 @@ must pass through unchanged, so a proxy test can steer the mock):
 
 import argparse
 import base64
+import collections
 import datetime
 import hashlib
 import hmac
@@ -147,6 +153,28 @@ class SigV4Verifier(SigV4Auth):
         return self._body_sha256
 
 
+def key_window_error(cred, now):
+    """
+    None if a credential entry may sign at "now" (epoch seconds): it has
+    no window, or not_before <= now < not_after; else why not ("signed
+    with an expired key", "signed with a key not valid yet").
+    """
+    nb = cred.get("not_before")
+    na = cred.get("not_after")
+    if na is not None and now >= na:
+        return ("signed with an expired key: it expired at %s, the request"
+                " came at %s" % (_utc(na), _utc(now)))
+    if nb is not None and now < nb:
+        return ("signed with a key not valid yet: it was issued at %s, the"
+                " request came at %s" % (_utc(nb), _utc(now)))
+    return None
+
+
+def _utc(t):
+    return datetime.datetime.fromtimestamp(
+        t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def verify_sigv4(method, target, headers, body_sha256, credentials,
                  expected_service=None, now=None, max_skew=900,
                  require_content_sha256=True):
@@ -156,7 +184,9 @@ def verify_sigv4(method, target, headers, body_sha256, credentials,
     method, target: the request line's method and raw request-target (path
     and query exactly as received); headers: list of (name, value) as
     received; body_sha256: hex SHA-256 of the received body; credentials:
-    {akid: {"secret": ..., "token": ...}}.
+    {akid: {"secret": ..., "token": ..., "not_before": ..., "not_after":
+    ...}} (any Mapping; the window, epoch seconds, is optional: a key
+    used outside it at "now", the request's arrival, fails).
 
     Returns a dict: ok, error, akid, region, service, date, signed_headers,
     signature, canonical_request, string_to_sign.
@@ -216,9 +246,15 @@ def verify_sigv4(method, target, headers, body_sha256, credentials,
     if akid not in credentials:
         return fail("UnrecognizedClientException",
                     "The security token included in the request is invalid"
-                    " (unknown access key %s)" % akid)
+                    " (signed with an unknown key %s)" % akid)
     cred = credentials[akid]
     token = cred.get("token")
+    now = now if now is not None else time.time()
+    window = key_window_error(cred, now)
+    if window:
+        return fail("ExpiredTokenException",
+                    "The security token included in the request is expired"
+                    " (%s %s)" % (window, akid))
 
     if expected_service is not None and service != expected_service:
         return fail("InvalidSignatureException",
@@ -243,7 +279,6 @@ def verify_sigv4(method, target, headers, body_sha256, credentials,
         return fail("InvalidSignatureException",
                     "credential scope date %s is not X-Amz-Date's day %s"
                     % (date, amz_date))
-    now = now if now is not None else time.time()
     if abs(ts.timestamp() - now) > max_skew:
         return fail("InvalidSignatureException",
                     "Signature expired: %s is now earlier than or later"
@@ -669,6 +704,7 @@ class MockHandler(BaseHTTPRequestHandler):
             return self._control(path)
 
         headers = list(self.headers.items())
+        arrival = time.time()
         body_len, body_sha, body = self._read_body()
 
         service = op = model = None
@@ -683,11 +719,11 @@ class MockHandler(BaseHTTPRequestHandler):
             model, op = m.group(1), m.group(2)
 
         sig = verify_sigv4(self.command, target, headers, body_sha,
-                           mock.credentials, expected_service=service,
-                           max_skew=mock.max_skew)
+                           mock.keys(), expected_service=service,
+                           now=arrival, max_skew=mock.max_skew)
         rec = {
             "seq": None,
-            "time": time.time(),
+            "time": arrival,
             "method": self.command,
             "path": target,
             "path_only": path,
@@ -823,6 +859,7 @@ class MockUpstream:
                  captures_dir=None, certfile=None, keyfile=None,
                  hold_timeout=10.0, max_skew=900, verbose=False):
         self.credentials = dict(credentials or DEFAULT_CREDENTIALS)
+        self.key_sources = []
         self.captures_dir = captures_dir
         self.hold_timeout = hold_timeout
         self.max_skew = max_skew
@@ -873,6 +910,23 @@ class MockUpstream:
                 ev.set()
 
     # -- state --
+
+    def trust(self, keys):
+        """Accept signatures made with the keys of "keys" too (a Mapping
+        like credentials, e.g. mock_aws.KeyRegistry: its entries' windows
+        are honoured); until untrust(keys)."""
+        if not any(k is keys for k in self.key_sources):
+            self.key_sources.append(keys)
+
+    def untrust(self, keys):
+        self.key_sources = [k for k in self.key_sources if k is not keys]
+
+    def keys(self):
+        """What signatures are verified against: credentials, then the
+        trusted sources."""
+        if not self.key_sources:
+            return self.credentials
+        return collections.ChainMap(self.credentials, *self.key_sources)
 
     def _record(self, rec):
         with self._lock:

@@ -128,7 +128,10 @@ def test_credentials_env(nginx_factory, mock):
                       h.gateway_server(port), [port], env={
                           "AWS_ACCESS_KEY_ID": h.TEMP_AKID,
                           "AWS_SECRET_ACCESS_KEY": h.TEMP_SECRET,
-                          "AWS_SESSION_TOKEN": h.TEMP_TOKEN})
+                          "AWS_SESSION_TOKEN": h.TEMP_TOKEN},
+                      main_extra=h.env_lines("AWS_ACCESS_KEY_ID",
+                                             "AWS_SECRET_ACCESS_KEY",
+                                             "AWS_SESSION_TOKEN"))
     r = h.post(n.port, CONVERSE, BODY)
     assert r.status == 200, r
     [rec] = mock.requests()
@@ -156,7 +159,9 @@ def test_credentials_file(nginx_factory, mock, tmp_path, profile):
     n = nginx_factory(h.aigw_http(mock.url, credentials=creds) +
                       h.gateway_server(port), [port],
                       env={"AWS_SHARED_CREDENTIALS_FILE": str(f),
-                           "AWS_CONFIG_FILE": str(tmp_path / "none")})
+                           "AWS_CONFIG_FILE": str(tmp_path / "none")},
+                      main_extra=h.env_lines("AWS_SHARED_CREDENTIALS_FILE",
+                                             "AWS_CONFIG_FILE"))
     r = h.post(n.port, CONVERSE, BODY)
     assert r.status == 200, r
     [rec] = mock.requests()
@@ -170,7 +175,10 @@ def test_credentials_chain_uses_env(nginx_factory, mock):
                       h.gateway_server(port), [port], env={
                           "AWS_ACCESS_KEY_ID": h.AKID,
                           "AWS_SECRET_ACCESS_KEY": h.SECRET,
-                          "AWS_EC2_METADATA_DISABLED": "true"})
+                          "AWS_EC2_METADATA_DISABLED": "true"},
+                      main_extra=h.env_lines("AWS_ACCESS_KEY_ID",
+                                             "AWS_SECRET_ACCESS_KEY",
+                                             "AWS_EC2_METADATA_DISABLED"))
     r = h.post(n.port, CONVERSE, BODY)
     assert r.status == 200, r
     [rec] = mock.requests()

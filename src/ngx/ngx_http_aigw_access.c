@@ -662,9 +662,9 @@ ngx_http_aigw_sign(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx)
     ctx->content_sha256.data = p;
     ctx->content_sha256.len = AIGW_SHA256_HEX_LEN;
 
-    creds = ngx_http_aigw_creds_get(amcf->creds, r->connection->log);
+    creds = ngx_http_aigw_creds_get(amcf->creds, r->connection->log,
+                                    &ctx->reason);
     if (creds == NULL) {
-        ctx->reason = "AWS credentials are unavailable";
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 

@@ -2,131 +2,142 @@
 /*
  * ngx_http_aigw_module: where the AWS credentials come from.
  *
- * A credentials chain is a list of sources, each run by a provider.  A
- * provider loads its credentials at configuration time, in the master
- * process, where the environment and the files are readable; it may also
- * refresh them in each worker, from a timer, never on the request path.
- * A refresh must not block: network providers start their request on
- * nginx's event loop, return NGX_AGAIN and hand the answer to
- * ngx_http_aigw_creds_set() when it arrives.  The request path only
- * reads the active source's current snapshot.
+ * The chain itself (which source, in which order, STS, the container
+ * endpoint, IMDS, profiles) is the core's (aigw_credchain.h), the same
+ * the CLI runs; this file runs it on nginx's terms:
+ *
+ *   - the environment the chain sees is the workers' one, as nginx's
+ *     "env" directives make it, in the master as in the workers; a
+ *     variable the master has and the workers are not given is named at
+ *     start-up with the "env" line that passes it;
+ *   - at configuration time, in the master, the chain runs as far as it
+ *     can without the network (variables, files): credentials found so
+ *     are there when the workers start; "nginx -t" never waits on the
+ *     network;
+ *   - in the workers, a timer looks once a second whether credentials
+ *     are missing, due for refresh (less than min(5 minutes, half their
+ *     lifetime) left) or, for keys from files, due for a look at the
+ *     files again (each minute); one worker takes the fetch (a lease in
+ *     shared memory) and runs the chain on the event loop
+ *     (ngx_http_aigw_fetch.c); the result goes to shared memory, where
+ *     every worker finds it;
+ *   - a failed fetch is logged once, retried after 1, 2, 4 ... 60
+ *     seconds with jitter, and the current credentials stay in use until
+ *     they expire; a request is never signed with credentials in their
+ *     last AIGW_CC_EXPIRY_MARGIN seconds: without credentials, it gets
+ *     503 and nothing is logged per request.
+ *
+ * "static" keys need none of this: they are the configuration's.
  */
 
 
 #include <pwd.h>
 
 #include "ngx_http_aigw_module.h"
-#include "aigw_creds.h"
+#include "ngx_http_aigw_fetch.h"
+#include "aigw_credchain.h"
 
 
-/* how often workers look for new credentials, and how early before expiry */
-#define NGX_HTTP_AIGW_CREDS_CHECK      60000
-#define NGX_HTTP_AIGW_CREDS_EARLY      300
+#define NGX_HTTP_AIGW_CREDS_TICK       1000
+#define NGX_HTTP_AIGW_CREDS_RECHECK    60       /* s: keys from files */
+#define NGX_HTTP_AIGW_CREDS_LEASE      120      /* s: a fetch is stale */
+#define NGX_HTTP_AIGW_CREDS_BACKOFF    60       /* s: the longest wait */
+#define NGX_HTTP_AIGW_CREDS_QUIET      300      /* s: a repeated error */
 
-#define NGX_HTTP_AIGW_CREDS_FILE_MAX   (1024 * 1024)
+#define NGX_HTTP_AIGW_CREDS_AKID_MAX   128
+#define NGX_HTTP_AIGW_CREDS_SECRET_MAX 128
+#define NGX_HTTP_AIGW_CREDS_ORIGIN_MAX 256
 
 
-typedef struct ngx_http_aigw_creds_source_s  ngx_http_aigw_creds_source_t;
-
-
-typedef struct {
-    ngx_str_t                       name;
-
-    /* NGX_OK: loaded, NGX_DECLINED: nothing there, NGX_ERROR: bad config */
-    ngx_int_t                     (*load)(ngx_conf_t *cf,
-                                      ngx_http_aigw_creds_source_t *src);
-
-    /* NGX_OK: done, NGX_AGAIN: in progress, NGX_ERROR: failed; may be NULL */
-    ngx_int_t                     (*refresh)(ngx_http_aigw_creds_source_t *src,
-                                      ngx_log_t *log);
-} ngx_http_aigw_creds_provider_t;
-
+/* what the workers share; written by the holder of the lease only */
 
 typedef struct {
-    ngx_str_t                       path;
-    time_t                          mtime;
-    off_t                           size;
-} ngx_http_aigw_creds_file_t;
+    ngx_atomic_t                    seq;        /* odd: being written */
+    ngx_atomic_t                    lease;      /* the fetching pid */
+    time_t                          lease_time;
 
+    size_t                          akid_len;   /* 0: none yet */
+    size_t                          secret_len;
+    size_t                          token_len;
+    time_t                          expiration; /* 0: does not */
+    time_t                          obtained;
+    time_t                          refresh_at; /* 0: never */
+    time_t                          recheck;    /* 0: never */
+    ngx_uint_t                      source;
 
-struct ngx_http_aigw_creds_source_s {
-    ngx_http_aigw_creds_provider_t *provider;
-    ngx_http_aigw_creds_t          *chain;
-    ngx_str_t                       args[3];
-    ngx_uint_t                      nargs;
+    ngx_uint_t                      failures;
+    time_t                          next_try;
+    time_t                          error_logged;
+    uint32_t                        error_crc;
 
-    aigw_creds_t                    creds;      /* len 0: none */
-    u_char                         *mem;        /* holds the strings */
-    size_t                          mem_size;
-    time_t                          expiration; /* 0: does not expire */
-
-    /* the "file" provider */
-    ngx_str_t                       profile;
-    ngx_http_aigw_creds_file_t      files[2];   /* credentials, config */
-};
+    u_char                          origin[NGX_HTTP_AIGW_CREDS_ORIGIN_MAX];
+    u_char                          akid[NGX_HTTP_AIGW_CREDS_AKID_MAX];
+    u_char                          secret[NGX_HTTP_AIGW_CREDS_SECRET_MAX];
+    u_char                          token[AIGW_CC_TOKEN_MAX];
+} ngx_http_aigw_creds_shm_t;
 
 
 struct ngx_http_aigw_creds_s {
-    ngx_array_t                     sources;
-    ngx_http_aigw_creds_source_t   *active;
+    aigw_cc_source_e                source;
+    ngx_str_t                       profile;    /* NUL-terminated, or 0 */
+    aigw_creds_t                    keys;       /* static */
+    ngx_str_t                       region;     /* NUL-terminated */
+    ngx_str_t                       sts;        /* NUL-terminated, or 0 */
+    ngx_str_t                       home;       /* NUL-terminated */
+
+    ngx_shm_zone_t                 *zone;       /* NULL: static */
+    ngx_http_aigw_creds_shm_t      *sh;         /* in the zone */
+    ngx_core_conf_t                *ccf;        /* its "env" lines */
+    ngx_str_t                       missing;    /* "env A; env B;" */
+    ngx_resolver_t                 *resolver;
+    ngx_msec_t                      resolver_timeout;
+    ngx_http_aigw_fetch_conf_t      fetch;
+
+    /* in each worker */
     ngx_event_t                     timer;
-    unsigned                        chain:1;
+    aigw_cc_t                      *cc;         /* a fetch in progress */
+    ngx_pool_t                     *pool;       /* its memory */
+    ngx_http_aigw_fetch_t          *op;
+    ngx_uint_t                      op_process;
+
+    ngx_atomic_uint_t               seq;        /* of the copy below */
+    aigw_creds_t                    creds;      /* len 0: none */
+    u_char                         *mem;
+    size_t                          mem_size;
+    time_t                          expiration;
 };
 
 
 static ngx_http_aigw_creds_t *ngx_http_aigw_creds_create(ngx_conf_t *cf,
-    ngx_str_t *name, ngx_str_t *args, ngx_uint_t nargs);
-static ngx_int_t ngx_http_aigw_creds_add(ngx_conf_t *cf,
-    ngx_http_aigw_creds_t *creds, ngx_str_t *name, ngx_str_t *args,
-    ngx_uint_t nargs);
-static ngx_http_aigw_creds_provider_t *ngx_http_aigw_creds_provider(
-    ngx_str_t *name);
-static ngx_int_t ngx_http_aigw_creds_set(ngx_http_aigw_creds_source_t *src,
-    const aigw_creds_t *creds, time_t expiration, ngx_log_t *log);
-static void ngx_http_aigw_creds_select(ngx_http_aigw_creds_t *creds);
-static void ngx_http_aigw_creds_cleanup(void *data);
+    ngx_str_t *value, ngx_uint_t n);
+static ngx_int_t ngx_http_aigw_creds_zone_init(ngx_shm_zone_t *shm_zone,
+    void *data);
+static const char *ngx_http_aigw_creds_getenv(void *data, const char *name);
+static void ngx_http_aigw_creds_cc_conf(ngx_http_aigw_creds_t *creds,
+    aigw_cc_conf_t *conf);
+static ngx_uint_t ngx_http_aigw_creds_env_missing(
+    ngx_http_aigw_creds_t *creds, const char *name);
+static ngx_int_t ngx_http_aigw_creds_env_check(ngx_cycle_t *cycle,
+    ngx_http_aigw_creds_t *creds);
+static void ngx_http_aigw_creds_read_file(ngx_http_aigw_creds_t *creds,
+    const char *path);
 static void ngx_http_aigw_creds_timer(ngx_event_t *ev);
-
-static ngx_int_t ngx_http_aigw_creds_static_load(ngx_conf_t *cf,
-    ngx_http_aigw_creds_source_t *src);
-static ngx_int_t ngx_http_aigw_creds_env_load(ngx_conf_t *cf,
-    ngx_http_aigw_creds_source_t *src);
-static ngx_int_t ngx_http_aigw_creds_file_load(ngx_conf_t *cf,
-    ngx_http_aigw_creds_source_t *src);
-static ngx_int_t ngx_http_aigw_creds_file_refresh(
-    ngx_http_aigw_creds_source_t *src, ngx_log_t *log);
-static ngx_int_t ngx_http_aigw_creds_file_read(
-    ngx_http_aigw_creds_source_t *src, ngx_pool_t *pool, ngx_log_t *log,
-    ngx_uint_t fatal);
-static ngx_int_t ngx_http_aigw_creds_file_path(ngx_conf_t *cf,
-    ngx_str_t *path, const char *env, const char *dflt);
-
-
-static ngx_http_aigw_creds_provider_t  ngx_http_aigw_creds_providers[] = {
-
-    { ngx_string("static"),
-      ngx_http_aigw_creds_static_load,
-      NULL },
-
-    { ngx_string("env"),
-      ngx_http_aigw_creds_env_load,
-      NULL },
-
-    { ngx_string("file"),
-      ngx_http_aigw_creds_file_load,
-      ngx_http_aigw_creds_file_refresh },
-
-    { ngx_null_string, NULL, NULL }
-};
-
-
-/* the providers of "chain", in the order the AWS SDKs try them */
-
-static ngx_str_t  ngx_http_aigw_creds_chain[] = {
-    ngx_string("env"),
-    ngx_string("file"),
-    ngx_null_string
-};
+static void ngx_http_aigw_creds_start(ngx_http_aigw_creds_t *creds);
+static void ngx_http_aigw_creds_step(ngx_http_aigw_creds_t *creds);
+static void ngx_http_aigw_creds_fetched(void *data, ngx_int_t status,
+    ngx_str_t *body, const char *error);
+static void ngx_http_aigw_creds_done(ngx_http_aigw_creds_t *creds,
+    const aigw_cc_result_t *res);
+static void ngx_http_aigw_creds_failed(ngx_http_aigw_creds_t *creds,
+    const aigw_cc_result_t *res);
+static void ngx_http_aigw_creds_finish(ngx_http_aigw_creds_t *creds);
+static ngx_int_t ngx_http_aigw_creds_publish(ngx_http_aigw_creds_shm_t *sh,
+    const aigw_cc_result_t *res, time_t now);
+static ngx_int_t ngx_http_aigw_creds_sync(ngx_http_aigw_creds_t *creds,
+    ngx_log_t *log);
+static ngx_int_t ngx_http_aigw_creds_set(ngx_http_aigw_creds_t *creds,
+    const aigw_creds_t *c, ngx_log_t *log);
+static void ngx_http_aigw_creds_cleanup(void *data);
 
 
 char *
@@ -134,16 +145,12 @@ ngx_http_aigw_credentials(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_aigw_main_conf_t *amcf = conf;
 
-    ngx_str_t  *value;
-
     if (amcf->creds) {
         return "is duplicate";
     }
 
-    value = cf->args->elts;
-
-    amcf->creds = ngx_http_aigw_creds_create(cf, &value[1], &value[2],
-                                             cf->args->nelts - 2);
+    amcf->creds = ngx_http_aigw_creds_create(cf, cf->args->elts,
+                                             cf->args->nelts);
     if (amcf->creds == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -152,182 +159,609 @@ ngx_http_aigw_credentials(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* "aigw_credentials NAME [ARGS]", value[0] the directive's name */
+
 static ngx_http_aigw_creds_t *
-ngx_http_aigw_creds_create(ngx_conf_t *cf, ngx_str_t *name, ngx_str_t *args,
-    ngx_uint_t nargs)
+ngx_http_aigw_creds_create(ngx_conf_t *cf, ngx_str_t *value, ngx_uint_t n)
 {
-    ngx_uint_t              i, max;
+    int                     source;
+    ngx_uint_t              max, min;
+    ngx_pool_cleanup_t     *cln;
     ngx_http_aigw_creds_t  *creds;
+
+    source = aigw_cc_source((char *) value[1].data, value[1].len);
+
+    if (source < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown credentials provider \"%V\", it must be "
+                           "\"chain\", \"env\", \"file [PROFILE]\", "
+                           "\"web_identity\", \"ecs\", \"imds\" or "
+                           "\"static AKID SECRET [TOKEN]\"", &value[1]);
+        return NULL;
+    }
+
+    switch (source) {
+
+    case AIGW_CC_STATIC:
+        min = 2;
+        max = 3;
+        break;
+
+    case AIGW_CC_FILE:
+        min = 0;
+        max = 1;
+        break;
+
+    default:
+        min = 0;
+        max = 0;
+    }
+
+    if (n - 2 < min || n - 2 > max) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid number of arguments in "
+                           "\"aigw_credentials %V\"", &value[1]);
+        return NULL;
+    }
 
     creds = ngx_pcalloc(cf->pool, sizeof(ngx_http_aigw_creds_t));
     if (creds == NULL) {
         return NULL;
     }
 
-    if (ngx_array_init(&creds->sources, cf->pool, 4,
-                       sizeof(ngx_http_aigw_creds_source_t))
-        != NGX_OK)
-    {
-        return NULL;
+    creds->source = source;
+
+    if (source == AIGW_CC_FILE && n == 3) {
+        creds->profile = value[2];
     }
 
-    if (name->len == 5 && ngx_strncmp(name->data, "chain", 5) == 0) {
-        if (nargs != 0) {
-            goto invalid;
+    if (source == AIGW_CC_STATIC) {
+        creds->keys.access_key.data = (char *) value[2].data;
+        creds->keys.access_key.len = value[2].len;
+        creds->keys.secret_key.data = (char *) value[3].data;
+        creds->keys.secret_key.len = value[3].len;
+
+        if (n == 5) {
+            creds->keys.session_token.data = (char *) value[4].data;
+            creds->keys.session_token.len = value[4].len;
         }
 
-        creds->chain = 1;
-
-        for (i = 0; ngx_http_aigw_creds_chain[i].len; i++) {
-            if (ngx_http_aigw_creds_add(cf, creds,
-                                        &ngx_http_aigw_creds_chain[i],
-                                        NULL, 0)
-                != NGX_OK)
-            {
-                return NULL;
-            }
-        }
-
-        return creds;
-    }
-
-    if (ngx_http_aigw_creds_provider(name) == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "unknown credentials provider \"%V\", it must be "
-                           "\"chain\", \"env\", \"file [PROFILE]\" or "
-                           "\"static AKID SECRET [TOKEN]\"", name);
-        return NULL;
-    }
-
-    if (name->len == 6 && ngx_strncmp(name->data, "static", 6) == 0) {
-        if (nargs < 2 || nargs > 3) {
-            goto invalid;
-        }
-
-    } else {
-        max = (name->len == 4) ? 1 : 0;         /* "file [PROFILE]" */
-
-        if (nargs > max) {
-            goto invalid;
+        if (ngx_http_aigw_creds_set(creds, &creds->keys, cf->log) != NGX_OK)
+        {
+            return NULL;
         }
     }
 
-    if (ngx_http_aigw_creds_add(cf, creds, name, args, nargs) != NGX_OK) {
-        return NULL;
-    }
-
-    return creds;
-
-invalid:
-
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid number of arguments in "
-                       "\"aigw_credentials %V\"", name);
-    return NULL;
-}
-
-
-static ngx_int_t
-ngx_http_aigw_creds_add(ngx_conf_t *cf, ngx_http_aigw_creds_t *creds,
-    ngx_str_t *name, ngx_str_t *args, ngx_uint_t nargs)
-{
-    ngx_uint_t                     i;
-    ngx_pool_cleanup_t            *cln;
-    ngx_http_aigw_creds_source_t  *src;
-
-    src = ngx_array_push(&creds->sources);
-    if (src == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memzero(src, sizeof(ngx_http_aigw_creds_source_t));
-
-    src->provider = ngx_http_aigw_creds_provider(name);
-    src->chain = creds;
-    src->nargs = nargs;
-
-    for (i = 0; i < nargs; i++) {
-        src->args[i] = args[i];
-    }
-
-    /* the strings are on the heap: a refresh in a worker replaces them */
+    /* the worker's copy is on the heap: a refresh replaces it */
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     cln->handler = ngx_http_aigw_creds_cleanup;
-    cln->data = src;
+    cln->data = creds;
 
-    return NGX_OK;
-}
-
-
-static ngx_http_aigw_creds_provider_t *
-ngx_http_aigw_creds_provider(ngx_str_t *name)
-{
-    ngx_http_aigw_creds_provider_t  *p;
-
-    for (p = ngx_http_aigw_creds_providers; p->name.len; p++) {
-        if (p->name.len == name->len
-            && ngx_strncmp(p->name.data, name->data, name->len) == 0)
-        {
-            return p;
-        }
-    }
-
-    return NULL;
+    return creds;
 }
 
 
 ngx_int_t
 ngx_http_aigw_creds_init_conf(ngx_conf_t *cf, ngx_http_aigw_main_conf_t *amcf)
 {
-    ngx_int_t                      rc;
-    ngx_str_t                      chain;
-    ngx_uint_t                     i;
-    ngx_http_aigw_creds_t         *creds;
-    ngx_http_aigw_creds_source_t  *src;
+    u_char                     *p;
+    char                       *home;
+    size_t                      size;
+    uint32_t                    crc;
+    ngx_str_t                   name, chain[2];
+    struct passwd              *pw;
+    ngx_http_aigw_creds_t      *creds;
+    ngx_http_aigw_loc_conf_t   *alcf;
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_aigw_endpoint_t   *sts;
 
     if (amcf->creds == NULL) {
 
         /* the default: "aigw_credentials chain" */
 
-        ngx_str_set(&chain, "chain");
+        ngx_str_set(&chain[0], "aigw_credentials");
+        ngx_str_set(&chain[1], "chain");
 
-        amcf->creds = ngx_http_aigw_creds_create(cf, &chain, NULL, 0);
+        amcf->creds = ngx_http_aigw_creds_create(cf, chain, 2);
         if (amcf->creds == NULL) {
             return NGX_ERROR;
         }
     }
 
     creds = amcf->creds;
-    src = creds->sources.elts;
 
-    for (i = 0; i < creds->sources.nelts; i++) {
+    if (creds->source == AIGW_CC_STATIC) {
+        return NGX_OK;
+    }
 
-        rc = src[i].provider->load(cf, &src[i]);
+    /* what the chain needs that only the configuration knows */
 
-        if (rc == NGX_ERROR) {
+    alcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_aigw_module);
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (alcf->region.len) {
+        creds->region.data = ngx_pnalloc(cf->pool, alcf->region.len + 1);
+        if (creds->region.data == NULL) {
             return NGX_ERROR;
         }
 
-        if (rc == NGX_DECLINED && !creds->chain) {
+        creds->region.len = alcf->region.len;
+        ngx_memcpy(creds->region.data, alcf->region.data, alcf->region.len);
+        creds->region.data[creds->region.len] = '\0';
+    }
+
+    sts = &alcf->endpoints[NGX_HTTP_AIGW_ENDPOINT_STS];
+
+    if (sts->url.len) {
+        creds->sts.data = ngx_pnalloc(cf->pool, sts->url.len + 1);
+        if (creds->sts.data == NULL) {
             return NGX_ERROR;
         }
+
+        creds->sts.len = sts->url.len;
+        ngx_memcpy(creds->sts.data, sts->url.data, sts->url.len);
+        creds->sts.data[creds->sts.len] = '\0';
     }
 
-    ngx_http_aigw_creds_select(creds);
+    if (creds->profile.len) {
+        creds->profile.data = (u_char *) ngx_pstrdup(cf->pool,
+                                                     &creds->profile);
+        if (creds->profile.data == NULL) {
+            return NGX_ERROR;
+        }
 
-    if (creds->active == NULL) {
-        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
-                      "aigw: no AWS credentials found (environment, "
-                      "shared credentials and config files); gateway "
-                      "requests get 503 until they appear");
+        p = ngx_pnalloc(cf->pool, creds->profile.len + 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(p, creds->profile.data, creds->profile.len);
+        p[creds->profile.len] = '\0';
+        creds->profile.data = p;
     }
+
+    /*
+     * ~/.aws is the master's, as nginx was started: the workers may run
+     * as another user, with no HOME at all
+     */
+
+    home = getenv("HOME");
+
+    if (home == NULL || *home == '\0') {
+        pw = getpwuid(getuid());
+        home = pw ? pw->pw_dir : "/";
+    }
+
+    creds->home.len = ngx_strlen(home);
+    creds->home.data = ngx_pnalloc(cf->pool, creds->home.len + 1);
+    if (creds->home.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(creds->home.data, home, creds->home.len + 1);
+
+    creds->resolver = clcf->resolver;
+    creds->resolver_timeout = clcf->resolver_timeout;
+
+    /*
+     * One zone per configuration of the chain: a reload that keeps it
+     * keeps the credentials fetched; one that changes it starts afresh,
+     * and the old workers keep theirs until they exit.
+     */
+
+    ngx_crc32_init(crc);
+    ngx_crc32_update(&crc, (u_char *) aigw_cc_source_name(creds->source),
+                     ngx_strlen(aigw_cc_source_name(creds->source)));
+    ngx_crc32_update(&crc, (u_char *) "|", 1);
+    ngx_crc32_update(&crc, creds->profile.data, creds->profile.len);
+    ngx_crc32_update(&crc, (u_char *) "|", 1);
+    ngx_crc32_update(&crc, creds->region.data, creds->region.len);
+    ngx_crc32_update(&crc, (u_char *) "|", 1);
+    ngx_crc32_update(&crc, creds->sts.data, creds->sts.len);
+    ngx_crc32_update(&crc, (u_char *) "|", 1);
+    ngx_crc32_update(&crc, creds->home.data, creds->home.len);
+    ngx_crc32_final(crc);
+
+    name.data = ngx_pnalloc(cf->pool, sizeof("aigw_credentials_") - 1 + 8);
+    if (name.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    name.len = ngx_sprintf(name.data, "aigw_credentials_%08xD", crc)
+               - name.data;
+
+    size = 8 * ngx_pagesize
+           + ngx_align(sizeof(ngx_http_aigw_creds_shm_t), ngx_pagesize);
+
+    creds->zone = ngx_shared_memory_add(cf, &name, size,
+                                        &ngx_http_aigw_module);
+    if (creds->zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    creds->zone->init = ngx_http_aigw_creds_zone_init;
+    creds->zone->data = creds;
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_aigw_creds_zone_init(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_aigw_creds_t  *creds = shm_zone->data;
+
+    ngx_slab_pool_t  *shpool;
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (data || shm_zone->shm.exists) {
+        /* a reload with the same chain: what was fetched stays */
+        creds->sh = shpool->data;
+        return NGX_OK;
+    }
+
+    creds->sh = ngx_slab_calloc(shpool, sizeof(ngx_http_aigw_creds_shm_t));
+    if (creds->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    shpool->data = creds->sh;
+
+    return NGX_OK;
+}
+
+
+/*
+ * In the master, once the whole configuration is read (the "env" lines
+ * may follow http{}): the workers' environment, the lines it lacks, the
+ * TLS context of STS, and the chain run as far as it goes without the
+ * network.
+ */
+
+ngx_int_t
+ngx_http_aigw_creds_init_module(ngx_cycle_t *cycle,
+    ngx_http_aigw_creds_t *creds)
+{
+    const char                 *ca;
+    ngx_str_t                   ca_file;
+    ngx_uint_t                  explicit;
+    ngx_conf_t                  cf;
+    aigw_cc_t                  *cc;
+    aigw_cc_conf_t              conf;
+    aigw_cc_action_t            act;
+    const aigw_cc_result_t     *res;
+    ngx_http_aigw_creds_shm_t  *sh;
+
+    if (creds->source == AIGW_CC_STATIC) {
+        return NGX_OK;
+    }
+
+    creds->ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx,
+                                                  ngx_core_module);
+
+    if (ngx_http_aigw_creds_env_check(cycle, creds) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+#if (NGX_SSL)
+    ngx_memzero(&cf, sizeof(ngx_conf_t));
+    cf.cycle = cycle;
+    cf.pool = cycle->pool;
+    cf.temp_pool = cycle->pool;
+    cf.log = cycle->log;
+
+    ca = ngx_http_aigw_creds_getenv(creds, "AWS_CA_BUNDLE");
+
+    ca_file.data = (u_char *) (ca ? ca : "");
+    ca_file.len = ngx_strlen(ca_file.data);
+
+    if (ngx_http_aigw_fetch_ssl(&cf, &creds->fetch.ssl, &ca_file) != NGX_OK) {
+        return NGX_ERROR;
+    }
+#endif
+
+    creds->fetch.resolver = creds->resolver;
+    creds->fetch.resolver_timeout = creds->resolver_timeout;
+
+    explicit = (creds->source != AIGW_CC_CHAIN);
+
+    ngx_http_aigw_creds_cc_conf(creds, &conf);
+
+    creds->pool = ngx_create_pool(4096, cycle->log);
+    if (creds->pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    cc = aigw_cc_create(&conf);
+    if (cc == NULL) {
+        ngx_destroy_pool(creds->pool);
+        creds->pool = NULL;
+        return NGX_ERROR;
+    }
+
+    creds->cc = cc;
+
+    for ( ;; ) {
+        aigw_cc_next(cc, ngx_time(), &act);
+
+        if (act.step == AIGW_CC_READ_FILE) {
+            ngx_http_aigw_creds_read_file(creds, act.path);
+            continue;
+        }
+
+        break;
+    }
+
+    res = aigw_cc_result(cc);
+    sh = creds->sh;
+
+    switch (act.step) {
+
+    case AIGW_CC_DONE:
+
+        if (sh && ngx_atomic_cmp_set(&sh->lease, 0, ngx_pid)) {
+            (void) ngx_http_aigw_creds_publish(sh, res, ngx_time());
+            (void) ngx_atomic_cmp_set(&sh->lease, ngx_pid, 0);
+        }
+
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "aigw: AWS credentials from %s", res->origin);
+        break;
+
+    case AIGW_CC_FAILED:
+
+        if (explicit) {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                          "aigw_credentials %s: %s%V",
+                          aigw_cc_source_name(creds->source), res->error,
+                          &creds->missing);
+            goto failed;
+        }
+
+        if (!res->not_found) {
+            ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                          "aigw_credentials chain: %s%V", res->error,
+                          &creds->missing);
+            break;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "aigw: no AWS credentials found (%s)%V; gateway "
+                      "requests get 503 until they appear", res->error,
+                      &creds->missing);
+        break;
+
+    default:
+        /* the network is the workers' */
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "aigw: AWS credentials of \"%s\" are fetched by the "
+                      "workers", aigw_cc_source_name(creds->source));
+        break;
+    }
+
+    aigw_cc_destroy(cc);
+    creds->cc = NULL;
+    ngx_destroy_pool(creds->pool);
+    creds->pool = NULL;
+
+    return NGX_OK;
+
+failed:
+
+    aigw_cc_destroy(cc);
+    creds->cc = NULL;
+    ngx_destroy_pool(creds->pool);
+    creds->pool = NULL;
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * The workers' environment: a variable named by an "env" line, with the
+ * line's value or the master's; nothing else (nginx clears the rest).
+ * In a worker, getenv() gives the same answer.
+ */
+
+static const char *
+ngx_http_aigw_creds_getenv(void *data, const char *name)
+{
+    ngx_http_aigw_creds_t *creds = data;
+
+    size_t       len;
+    ngx_str_t   *var;
+    ngx_uint_t   i;
+
+    if (creds->ccf == NULL) {
+        return NULL;
+    }
+
+    len = ngx_strlen(name);
+    var = creds->ccf->env.elts;
+
+    for (i = 0; i < creds->ccf->env.nelts; i++) {
+
+        /* "env NAME=VALUE": the length is the name's, "=VALUE" follows */
+
+        if (var[i].len != len || ngx_strncmp(var[i].data, name, len) != 0) {
+            continue;
+        }
+
+        if (var[i].data[len] == '=') {
+            return (const char *) var[i].data + len + 1;
+        }
+
+        return getenv(name);
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_aigw_creds_cc_conf(ngx_http_aigw_creds_t *creds, aigw_cc_conf_t *conf)
+{
+    ngx_memzero(conf, sizeof(aigw_cc_conf_t));
+
+    conf->source = creds->source;
+    conf->profile = creds->profile.len ? (char *) creds->profile.data : NULL;
+    conf->region = creds->region.len ? (char *) creds->region.data : NULL;
+    conf->sts_endpoint = creds->sts.len ? (char *) creds->sts.data : NULL;
+    conf->getenv = ngx_http_aigw_creds_getenv;
+    conf->env_data = creds;
+    conf->home = (char *) creds->home.data;
+}
+
+
+/*
+ * A variable the chain would read that the master has and the workers do
+ * not; the region is not one when aigw_region gives it, nor HOME (~/.aws
+ * is the master's, given to the chain).
+ */
+
+static ngx_uint_t
+ngx_http_aigw_creds_env_missing(ngx_http_aigw_creds_t *creds,
+    const char *name)
+{
+    const char  *v;
+
+    if (ngx_strcmp(name, "HOME") == 0
+        || (creds->region.len
+            && (ngx_strcmp(name, "AWS_REGION") == 0
+                || ngx_strcmp(name, "AWS_DEFAULT_REGION") == 0)))
+    {
+        return 0;
+    }
+
+    v = getenv(name);
+
+    return v && *v && ngx_http_aigw_creds_getenv(creds, name) == NULL;
+}
+
+
+/* the variables the chain reads that the master has and workers do not */
+
+static ngx_int_t
+ngx_http_aigw_creds_env_check(ngx_cycle_t *cycle,
+    ngx_http_aigw_creds_t *creds)
+{
+    u_char              *p;
+    size_t               len;
+    const char *const   *name;
+
+    len = 0;
+
+    for (name = aigw_cc_env_names(creds->source); *name; name++) {
+
+        if (!ngx_http_aigw_creds_env_missing(creds, *name)) {
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "aigw: %s is set in nginx's environment, but nginx "
+                      "workers do not see it: add \"env %s;\" to the main "
+                      "context of nginx.conf", *name, *name);
+
+        len += sizeof(" env ;") - 1 + ngx_strlen(*name);
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    len += sizeof("; nginx.conf lacks") - 1;
+
+    p = ngx_pnalloc(cycle->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    creds->missing.data = p;
+    p = ngx_cpymem(p, "; nginx.conf lacks", sizeof("; nginx.conf lacks") - 1);
+
+    for (name = aigw_cc_env_names(creds->source); *name; name++) {
+        if (ngx_http_aigw_creds_env_missing(creds, *name)) {
+            p = ngx_sprintf(p, " env %s;", *name);
+        }
+    }
+
+    creds->missing.len = p - creds->missing.data;
+
+    return NGX_OK;
+}
+
+
+/* a small local file (a token, a profile): read whole, bounded */
+
+static void
+ngx_http_aigw_creds_read_file(ngx_http_aigw_creds_t *creds, const char *path)
+{
+    int              err;
+    u_char          *buf;
+    size_t           size, got;
+    ssize_t          n;
+    ngx_fd_t         fd;
+    ngx_file_info_t  fi;
+
+    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        aigw_cc_file_done(creds->cc, ngx_errno ? ngx_errno : EIO, NULL, 0);
+        return;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        err = ngx_errno ? ngx_errno : EIO;
+        goto failed;
+    }
+
+    if (ngx_file_size(&fi) > AIGW_CC_FILE_MAX) {
+        err = EFBIG;
+        goto failed;
+    }
+
+    size = (size_t) ngx_file_size(&fi);
+
+    buf = ngx_pnalloc(creds->pool, size + 1);
+    if (buf == NULL) {
+        err = ENOMEM;
+        goto failed;
+    }
+
+    for (got = 0; got < size; got += n) {
+        n = read(fd, buf + got, size - got);
+
+        if (n == -1) {
+            if (ngx_errno == NGX_EINTR) {
+                n = 0;
+                continue;
+            }
+
+            err = ngx_errno ? ngx_errno : EIO;
+            goto failed;
+        }
+
+        if (n == 0) {
+            break;
+        }
+    }
+
+    (void) ngx_close_file(fd);
+
+    aigw_cc_file_done(creds->cc, 0, (char *) buf, got);
+
+    return;
+
+failed:
+
+    (void) ngx_close_file(fd);
+    aigw_cc_file_done(creds->cc, err, NULL, 0);
 }
 
 
@@ -335,129 +769,45 @@ ngx_int_t
 ngx_http_aigw_creds_init_worker(ngx_cycle_t *cycle,
     ngx_http_aigw_creds_t *creds)
 {
-    ngx_uint_t                     i;
-    ngx_http_aigw_creds_source_t  *src;
-
-    src = creds->sources.elts;
-
-    for (i = 0; i < creds->sources.nelts; i++) {
-        if (src[i].provider->refresh) {
-            break;
-        }
-    }
-
-    if (i == creds->sources.nelts) {
+    if (creds->zone == NULL) {
         return NGX_OK;
     }
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    creds->fetch.log = cycle->log;
 
     creds->timer.handler = ngx_http_aigw_creds_timer;
     creds->timer.data = creds;
     creds->timer.log = cycle->log;
     creds->timer.cancelable = 1;
 
-    ngx_add_timer(&creds->timer, NGX_HTTP_AIGW_CREDS_CHECK);
+    /* the first look at once: a worker may start with nothing */
+
+    ngx_add_timer(&creds->timer, 1);
 
     return NGX_OK;
 }
 
 
-const aigw_creds_t *
-ngx_http_aigw_creds_get(ngx_http_aigw_creds_t *creds, ngx_log_t *log)
+void
+ngx_http_aigw_creds_exit_worker(ngx_http_aigw_creds_t *creds)
 {
-    ngx_http_aigw_creds_source_t  *src;
-
-    src = creds->active;
-
-    if (src == NULL) {
-        ngx_log_error(NGX_LOG_ERR, log, 0, "aigw: no AWS credentials");
-        return NULL;
+    if (creds == NULL || creds->zone == NULL) {
+        return;
     }
 
-    if (src->expiration && src->expiration <= ngx_time()) {
-        ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "aigw: AWS credentials of \"%V\" expired",
-                      &src->provider->name);
-        return NULL;
+    if (creds->op) {
+        ngx_http_aigw_fetch_cancel(creds->op);
+        creds->op = NULL;
     }
 
-    return &src->creds;
-}
-
-
-static ngx_int_t
-ngx_http_aigw_creds_set(ngx_http_aigw_creds_source_t *src,
-    const aigw_creds_t *creds, time_t expiration, ngx_log_t *log)
-{
-    u_char  *mem, *p;
-    size_t   size;
-
-    size = creds->access_key.len + creds->secret_key.len
-           + creds->session_token.len;
-
-    mem = ngx_alloc(size, log);
-    if (mem == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (src->mem) {
-        ngx_explicit_memzero(src->mem, src->mem_size);
-        ngx_free(src->mem);
-    }
-
-    src->mem = mem;
-    src->mem_size = size;
-    src->expiration = expiration;
-
-    p = mem;
-
-    src->creds.access_key.data = (char *) p;
-    src->creds.access_key.len = creds->access_key.len;
-    p = ngx_cpymem(p, creds->access_key.data, creds->access_key.len);
-
-    src->creds.secret_key.data = (char *) p;
-    src->creds.secret_key.len = creds->secret_key.len;
-    p = ngx_cpymem(p, creds->secret_key.data, creds->secret_key.len);
-
-    src->creds.session_token.data = (char *) p;
-    src->creds.session_token.len = creds->session_token.len;
-
-    /* no token: its data may be NULL, which memcpy() must not be given */
-    if (creds->session_token.len) {
-        ngx_memcpy(p, creds->session_token.data, creds->session_token.len);
-    }
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_aigw_creds_select(ngx_http_aigw_creds_t *creds)
-{
-    ngx_uint_t                     i;
-    ngx_http_aigw_creds_source_t  *src;
-
-    src = creds->sources.elts;
-
-    for (i = 0; i < creds->sources.nelts; i++) {
-        if (src[i].creds.access_key.len) {
-            creds->active = &src[i];
-            return;
-        }
-    }
-
-    creds->active = NULL;
-}
-
-
-static void
-ngx_http_aigw_creds_cleanup(void *data)
-{
-    ngx_http_aigw_creds_source_t  *src = data;
-
-    if (src->mem) {
-        ngx_explicit_memzero(src->mem, src->mem_size);
-        ngx_free(src->mem);
-        src->mem = NULL;
+    if (creds->cc) {
+        ngx_http_aigw_creds_finish(creds);
     }
 }
 
@@ -467,343 +817,562 @@ ngx_http_aigw_creds_timer(ngx_event_t *ev)
 {
     ngx_http_aigw_creds_t *creds = ev->data;
 
-    ngx_uint_t                     i;
-    ngx_http_aigw_creds_source_t  *src;
-
-    src = creds->sources.elts;
-
-    for (i = 0; i < creds->sources.nelts; i++) {
-        if (src[i].provider->refresh) {
-            (void) src[i].provider->refresh(&src[i], ev->log);
-        }
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
     }
 
-    ngx_http_aigw_creds_select(creds);
-
-    if (!ngx_exiting) {
-        ngx_add_timer(ev, NGX_HTTP_AIGW_CREDS_CHECK);
+    if (creds->cc == NULL) {
+        ngx_http_aigw_creds_start(creds);
     }
+
+    ngx_add_timer(ev, NGX_HTTP_AIGW_CREDS_TICK);
 }
 
 
-static ngx_int_t
-ngx_http_aigw_creds_static_load(ngx_conf_t *cf,
-    ngx_http_aigw_creds_source_t *src)
+static ngx_uint_t
+ngx_http_aigw_creds_due(ngx_http_aigw_creds_shm_t *sh, time_t now)
 {
-    aigw_creds_t  creds;
+    if (now < sh->next_try) {
+        return 0;
+    }
 
-    creds.access_key.data = (char *) src->args[0].data;
-    creds.access_key.len = src->args[0].len;
-    creds.secret_key.data = (char *) src->args[1].data;
-    creds.secret_key.len = src->args[1].len;
-    creds.session_token.data = (char *) src->args[2].data;
-    creds.session_token.len = (src->nargs == 3) ? src->args[2].len : 0;
-
-    return ngx_http_aigw_creds_set(src, &creds, 0, cf->log);
+    return sh->akid_len == 0
+           || (sh->refresh_at && now >= sh->refresh_at)
+           || (sh->recheck && now >= sh->recheck);
 }
 
 
-static ngx_int_t
-ngx_http_aigw_creds_env_load(ngx_conf_t *cf, ngx_http_aigw_creds_source_t *src)
+static void
+ngx_http_aigw_creds_start(ngx_http_aigw_creds_t *creds)
 {
-    char          *akid, *secret, *token;
-    aigw_creds_t   creds;
+    time_t                      now;
+    ngx_atomic_uint_t           pid;
+    aigw_cc_conf_t              conf;
+    ngx_http_aigw_creds_shm_t  *sh;
 
-    akid = getenv("AWS_ACCESS_KEY_ID");
-    secret = getenv("AWS_SECRET_ACCESS_KEY");
-    token = getenv("AWS_SESSION_TOKEN");
+    sh = creds->sh;
+    now = ngx_time();
 
-    if (akid == NULL || *akid == '\0' || secret == NULL || *secret == '\0') {
-        if (!src->chain->chain) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "aigw_credentials env: AWS_ACCESS_KEY_ID and "
-                               "AWS_SECRET_ACCESS_KEY are not both set in "
-                               "nginx's environment");
-        }
-
-        return NGX_DECLINED;
+    if (!ngx_http_aigw_creds_due(sh, now)) {
+        return;
     }
 
-    creds.access_key.data = akid;
-    creds.access_key.len = ngx_strlen(akid);
-    creds.secret_key.data = secret;
-    creds.secret_key.len = ngx_strlen(secret);
-    creds.session_token.data = token;
-    creds.session_token.len = token ? ngx_strlen(token) : 0;
+    /* the lease: one fetch for all workers; a dead fetcher's goes stale */
 
-    return ngx_http_aigw_creds_set(src, &creds, 0, cf->log);
+    if (!ngx_atomic_cmp_set(&sh->lease, 0, ngx_pid)) {
+        pid = sh->lease;
+
+        if (now - sh->lease_time < NGX_HTTP_AIGW_CREDS_LEASE
+            || !ngx_atomic_cmp_set(&sh->lease, pid, ngx_pid))
+        {
+            return;
+        }
+    }
+
+    sh->lease_time = now;
+
+    /* another worker may have finished just now */
+
+    if (!ngx_http_aigw_creds_due(sh, now)) {
+        (void) ngx_atomic_cmp_set(&sh->lease, ngx_pid, 0);
+        return;
+    }
+
+    creds->pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (creds->pool == NULL) {
+        (void) ngx_atomic_cmp_set(&sh->lease, ngx_pid, 0);
+        return;
+    }
+
+    ngx_http_aigw_creds_cc_conf(creds, &conf);
+
+    creds->cc = aigw_cc_create(&conf);
+    if (creds->cc == NULL) {
+        ngx_destroy_pool(creds->pool);
+        creds->pool = NULL;
+        (void) ngx_atomic_cmp_set(&sh->lease, ngx_pid, 0);
+        return;
+    }
+
+    ngx_http_aigw_creds_step(creds);
 }
 
 
-static ngx_int_t
-ngx_http_aigw_creds_file_load(ngx_conf_t *cf,
-    ngx_http_aigw_creds_source_t *src)
+static void
+ngx_http_aigw_creds_step(ngx_http_aigw_creds_t *creds)
 {
-    char       *env;
-    ngx_int_t   rc;
+    ngx_int_t          rc;
+    aigw_cc_action_t   act;
 
-    if (src->nargs) {
-        src->profile = src->args[0];
+    for ( ;; ) {
+        aigw_cc_next(creds->cc, ngx_time(), &act);
 
-    } else {
-        env = getenv("AWS_PROFILE");
+        switch (act.step) {
 
-        if (env && *env) {
-            src->profile.len = ngx_strlen(env);
-            src->profile.data = (u_char *) env;
+        case AIGW_CC_READ_FILE:
+            ngx_http_aigw_creds_read_file(creds, act.path);
+            continue;
 
-        } else {
-            ngx_str_set(&src->profile, "default");
-        }
-
-        src->profile.data = ngx_pstrdup(cf->pool, &src->profile);
-        if (src->profile.data == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    if (ngx_http_aigw_creds_file_path(cf, &src->files[0].path,
-                                      "AWS_SHARED_CREDENTIALS_FILE",
-                                      "/.aws/credentials")
-        != NGX_OK
-        || ngx_http_aigw_creds_file_path(cf, &src->files[1].path,
-                                         "AWS_CONFIG_FILE", "/.aws/config")
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    rc = ngx_http_aigw_creds_file_read(src, cf->temp_pool, cf->log,
-                                       !src->chain->chain);
-
-    if (rc == NGX_DECLINED && !src->chain->chain) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "aigw_credentials file: no credentials for "
-                           "profile \"%V\" in \"%V\" or \"%V\"",
-                           &src->profile, &src->files[0].path,
-                           &src->files[1].path);
-    }
-
-    return rc;
-}
-
-
-static ngx_int_t
-ngx_http_aigw_creds_file_refresh(ngx_http_aigw_creds_source_t *src,
-    ngx_log_t *log)
-{
-    ngx_int_t         rc;
-    ngx_uint_t        i, changed;
-    ngx_pool_t       *pool;
-    ngx_file_info_t   fi;
-
-    changed = 0;
-
-    for (i = 0; i < 2; i++) {
-        if (ngx_file_info(src->files[i].path.data, &fi) == NGX_FILE_ERROR) {
-            if (src->files[i].mtime != 0) {
-                changed = 1;
+        case AIGW_CC_HTTP:
+            creds->op_process = 0;
+            rc = ngx_http_aigw_fetch_http(&creds->fetch, &act.http,
+                                          ngx_http_aigw_creds_fetched, creds,
+                                          &creds->op);
+            if (rc != NGX_OK) {
+                aigw_cc_http_done(creds->cc, 0, NULL, 0,
+                                  "could not start the request");
+                continue;
             }
 
-            continue;
+            return;
+
+        case AIGW_CC_PROCESS:
+            creds->op_process = 1;
+            rc = ngx_http_aigw_fetch_process(&creds->fetch, act.command,
+                                             act.timeout_ms,
+                                             ngx_http_aigw_creds_fetched,
+                                             creds, &creds->op);
+            if (rc != NGX_OK) {
+                aigw_cc_process_done(creds->cc, -1, NULL, 0,
+                                     "could not start the process");
+                continue;
+            }
+
+            return;
+
+        case AIGW_CC_DONE:
+            ngx_http_aigw_creds_done(creds, aigw_cc_result(creds->cc));
+            ngx_http_aigw_creds_finish(creds);
+            return;
+
+        default: /* AIGW_CC_FAILED */
+            ngx_http_aigw_creds_failed(creds, aigw_cc_result(creds->cc));
+            ngx_http_aigw_creds_finish(creds);
+            return;
         }
+    }
+}
 
-        if (ngx_file_mtime(&fi) != src->files[i].mtime
-            || ngx_file_size(&fi) != src->files[i].size)
-        {
-            changed = 1;
+
+static void
+ngx_http_aigw_creds_fetched(void *data, ngx_int_t status, ngx_str_t *body,
+    const char *error)
+{
+    ngx_http_aigw_creds_t *creds = data;
+
+    u_char  *p;
+    size_t   len;
+
+    creds->op = NULL;
+
+    if (creds->cc == NULL) {
+        return;
+    }
+
+    /* the body lives as long as the fetch: the chain may keep pointers */
+
+    p = NULL;
+    len = 0;
+
+    if (body && body->len) {
+        p = ngx_pnalloc(creds->pool, body->len + 1);
+        if (p == NULL) {
+            status = creds->op_process ? -1 : 0;
+            error = "out of memory";
+
+        } else {
+            ngx_memcpy(p, body->data, body->len);
+            p[body->len] = '\0';
+            len = body->len;
         }
     }
 
-    if (!changed) {
-        return NGX_OK;
+    if (creds->op_process) {
+        aigw_cc_process_done(creds->cc, (int) status, (char *) p, len, error);
+
+    } else {
+        aigw_cc_http_done(creds->cc, (int) status, (char *) p, len, error);
     }
 
-    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, log);
-    if (pool == NULL) {
-        return NGX_ERROR;
+    ngx_http_aigw_creds_step(creds);
+}
+
+
+static void
+ngx_http_aigw_creds_done(ngx_http_aigw_creds_t *creds,
+    const aigw_cc_result_t *res)
+{
+    time_t                      now;
+    ngx_int_t                   rc;
+    ngx_uint_t                  level, recovered;
+    ngx_http_aigw_creds_shm_t  *sh;
+
+    sh = creds->sh;
+    now = ngx_time();
+
+    recovered = (sh->failures != 0);
+
+    rc = ngx_http_aigw_creds_publish(sh, res, now);
+
+    if (rc == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "aigw: AWS credentials from %s are too long",
+                      res->origin);
+        return;
     }
 
-    rc = ngx_http_aigw_creds_file_read(src, pool, log, 0);
-
-    ngx_destroy_pool(pool);
-
-    if (rc == NGX_OK) {
-        ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                      "aigw: AWS credentials of profile \"%V\" reloaded",
-                      &src->profile);
+    if (rc == NGX_DECLINED && !recovered) {
+        /* the same keys, from files looked at again */
+        return;
     }
 
-    return rc;
+    level = (recovered || rc == NGX_OK) ? NGX_LOG_NOTICE : NGX_LOG_INFO;
+
+    if (res->expiration) {
+        ngx_log_error(level, ngx_cycle->log, 0,
+                      "aigw: AWS credentials from %s, valid for %T s%s",
+                      res->origin, res->expiration - now,
+                      recovered ? ", after failures" : "");
+
+    } else {
+        ngx_log_error(level, ngx_cycle->log, 0,
+                      "aigw: AWS credentials from %s%s", res->origin,
+                      recovered ? ", after failures" : "");
+    }
 }
 
 
 /*
- * Reads the profile from the credentials file, then the config file (the
- * credentials file wins, as in the SDKs).  NGX_DECLINED: no credentials.
+ * Writes a result; NGX_DECLINED: the keys are those already there (only
+ * the times move), NGX_OK: new keys.
  */
 
 static ngx_int_t
-ngx_http_aigw_creds_file_read(ngx_http_aigw_creds_source_t *src,
-    ngx_pool_t *pool, ngx_log_t *log, ngx_uint_t fatal)
+ngx_http_aigw_creds_publish(ngx_http_aigw_creds_shm_t *sh,
+    const aigw_cc_result_t *res, time_t now)
 {
-    int                          found;
-    ssize_t                      n;
-    unsigned                     line;
-    ngx_fd_t                     fd;
-    u_char                      *text;
-    ngx_uint_t                   i, level;
-    ngx_file_t                   file;
-    aigw_creds_t                 creds;
-    aigw_profile_t               profile, merged;
-    ngx_file_info_t              fi;
-    ngx_http_aigw_creds_file_t  *f;
+    ngx_int_t            rc;
+    const aigw_creds_t  *c;
 
-    level = fatal ? NGX_LOG_EMERG : NGX_LOG_WARN;
+    c = &res->creds;
 
-    ngx_memzero(&merged, sizeof(aigw_profile_t));
-
-    for (i = 0; i < 2; i++) {
-        f = &src->files[i];
-        f->mtime = 0;
-        f->size = 0;
-
-        fd = ngx_open_file(f->path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-
-        if (fd == NGX_INVALID_FILE) {
-            if (ngx_errno != NGX_ENOENT && ngx_errno != NGX_ENOTDIR) {
-                ngx_log_error(level, log, ngx_errno,
-                              "aigw: " ngx_open_file_n " \"%V\" failed",
-                              &f->path);
-                if (fatal) {
-                    return NGX_ERROR;
-                }
-            }
-
-            continue;
-        }
-
-        ngx_memzero(&file, sizeof(ngx_file_t));
-        file.fd = fd;
-        file.name = f->path;
-        file.log = log;
-
-        if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
-            || ngx_file_size(&fi) > NGX_HTTP_AIGW_CREDS_FILE_MAX)
-        {
-            ngx_log_error(level, log, 0,
-                          "aigw: \"%V\" is not a readable file of at most "
-                          "1 MB", &f->path);
-            (void) ngx_close_file(fd);
-            return NGX_ERROR;
-        }
-
-        f->mtime = ngx_file_mtime(&fi);
-        f->size = ngx_file_size(&fi);
-
-        file.info = fi;
-
-        text = ngx_pnalloc(pool, (size_t) f->size + 1);
-        if (text == NULL) {
-            (void) ngx_close_file(fd);
-            return NGX_ERROR;
-        }
-
-        n = ngx_read_file(&file, text, (size_t) f->size, 0);
-
-        (void) ngx_close_file(fd);
-
-        if (n != (ssize_t) f->size) {
-            ngx_log_error(level, log, 0,
-                          "aigw: could not read \"%V\"", &f->path);
-            return NGX_ERROR;
-        }
-
-        found = aigw_ini_profile((char *) text, n,
-                                 i ? AIGW_INI_CONFIG : AIGW_INI_CREDENTIALS,
-                                 (char *) src->profile.data, src->profile.len,
-                                 &profile, &line);
-
-        if (found < 0) {
-            ngx_log_error(level, log, 0,
-                          "aigw: syntax error in \"%V\" line %ud",
-                          &f->path, line);
-            return NGX_ERROR;
-        }
-
-        if (found == 0) {
-            continue;
-        }
-
-        if (merged.access_key.len == 0 && profile.access_key.len) {
-            merged.access_key = profile.access_key;
-            merged.secret_key = profile.secret_key;
-            merged.session_token = profile.session_token;
-        }
-
-        if (merged.unsupported.len == 0) {
-            merged.unsupported = profile.unsupported;
-        }
+    if (c->access_key.len > NGX_HTTP_AIGW_CREDS_AKID_MAX
+        || c->secret_key.len > NGX_HTTP_AIGW_CREDS_SECRET_MAX
+        || c->session_token.len > AIGW_CC_TOKEN_MAX)
+    {
+        /* the chain checks these bounds; they are the zone's too */
+        return NGX_ERROR;
     }
 
-    if (merged.unsupported.len) {
-        ngx_log_error(level, log, 0,
-                      "aigw: profile \"%V\" uses \"%s\", which aigw cannot "
-                      "use: give the profile static keys or use another "
-                      "\"aigw_credentials\" provider",
-                      &src->profile, merged.unsupported.data);
-        return fatal ? NGX_ERROR : NGX_DECLINED;
+    rc = NGX_OK;
+
+    if (sh->akid_len == c->access_key.len
+        && sh->secret_len == c->secret_key.len
+        && sh->token_len == c->session_token.len
+        && sh->expiration == res->expiration
+        && ngx_memcmp(sh->akid, c->access_key.data, sh->akid_len) == 0
+        && ngx_memcmp(sh->secret, c->secret_key.data, sh->secret_len) == 0
+        && (sh->token_len == 0
+            || ngx_memcmp(sh->token, c->session_token.data, sh->token_len)
+               == 0))
+    {
+        rc = NGX_DECLINED;
+
+    } else {
+        (void) ngx_atomic_fetch_add(&sh->seq, 1);
+        ngx_memory_barrier();
+
+        sh->akid_len = c->access_key.len;
+        ngx_memcpy(sh->akid, c->access_key.data, c->access_key.len);
+        sh->secret_len = c->secret_key.len;
+        ngx_memcpy(sh->secret, c->secret_key.data, c->secret_key.len);
+        sh->token_len = c->session_token.len;
+
+        if (c->session_token.len) {
+            ngx_memcpy(sh->token, c->session_token.data,
+                       c->session_token.len);
+        }
+
+        sh->expiration = res->expiration;
+
+        ngx_memory_barrier();
+        (void) ngx_atomic_fetch_add(&sh->seq, 1);
     }
 
-    if (merged.access_key.len == 0 || merged.secret_key.len == 0) {
-        return NGX_DECLINED;
+    sh->obtained = now;
+    sh->refresh_at = aigw_cc_refresh_at(now, res->expiration);
+    sh->source = res->source;
+    sh->recheck = (res->expiration == 0 && res->source == AIGW_CC_FILE)
+                  ? now + NGX_HTTP_AIGW_CREDS_RECHECK : 0;
+    sh->failures = 0;
+    sh->next_try = 0;
+    sh->error_crc = 0;
+
+    (void) ngx_cpystrn(sh->origin, (u_char *) res->origin,
+                       NGX_HTTP_AIGW_CREDS_ORIGIN_MAX);
+
+    return rc;
+}
+
+
+static void
+ngx_http_aigw_creds_failed(ngx_http_aigw_creds_t *creds,
+    const aigw_cc_result_t *res)
+{
+    time_t                      now, delay, left;
+    uint32_t                    crc;
+    ngx_uint_t                  level, shift;
+    ngx_http_aigw_creds_shm_t  *sh;
+
+    sh = creds->sh;
+    now = ngx_time();
+
+    sh->failures++;
+
+    shift = ngx_min(sh->failures - 1, 6);
+    delay = ngx_min((time_t) 1 << shift, NGX_HTTP_AIGW_CREDS_BACKOFF);
+
+    /* jitter: from 3/4 to 5/4 of it, so workers of many gateways spread */
+
+    delay = delay * 3 / 4 + (time_t) (ngx_random() % (delay / 2 + 1));
+    if (delay < 1) {
+        delay = 1;
     }
 
-    creds.access_key = merged.access_key;
-    creds.secret_key = merged.secret_key;
-    creds.session_token = merged.session_token;
+    sh->next_try = now + delay;
 
-    return ngx_http_aigw_creds_set(src, &creds, 0, log);
+    if (sh->recheck && sh->recheck < sh->next_try) {
+        sh->recheck = sh->next_try;
+    }
+
+    /* once per failure: an error the same as the last is not repeated */
+
+    crc = ngx_crc32_short((u_char *) res->error, ngx_strlen(res->error));
+
+    if (crc == sh->error_crc
+        && now - sh->error_logged < NGX_HTTP_AIGW_CREDS_QUIET)
+    {
+        return;
+    }
+
+    sh->error_crc = crc;
+    sh->error_logged = now;
+
+    left = 0;
+
+    if (sh->akid_len) {
+        left = sh->expiration ? sh->expiration - now : -1;
+    }
+
+    level = (left > AIGW_CC_EXPIRY_MARGIN || left == -1) ? NGX_LOG_WARN
+                                                         : NGX_LOG_ERR;
+
+    if (left == -1) {
+        ngx_log_error(level, ngx_cycle->log, 0,
+                      "aigw: AWS credentials: %s%V; the current ones stay "
+                      "in use; trying again in %T s", res->error,
+                      &creds->missing, delay);
+
+    } else if (left > AIGW_CC_EXPIRY_MARGIN) {
+        ngx_log_error(level, ngx_cycle->log, 0,
+                      "aigw: AWS credentials: %s%V; the current ones stay "
+                      "in use for %T s; trying again in %T s", res->error,
+                      &creds->missing, left - AIGW_CC_EXPIRY_MARGIN, delay);
+
+    } else {
+        ngx_log_error(level, ngx_cycle->log, 0,
+                      "aigw: AWS credentials: %s%V; gateway requests get "
+                      "503; trying again in %T s", res->error,
+                      &creds->missing, delay);
+    }
+}
+
+
+static void
+ngx_http_aigw_creds_finish(ngx_http_aigw_creds_t *creds)
+{
+    ngx_http_aigw_creds_shm_t  *sh;
+
+    sh = creds->sh;
+
+    if (creds->cc) {
+        aigw_cc_destroy(creds->cc);
+        creds->cc = NULL;
+    }
+
+    if (creds->pool) {
+        ngx_destroy_pool(creds->pool);
+        creds->pool = NULL;
+    }
+
+    (void) ngx_atomic_cmp_set(&sh->lease, ngx_pid, 0);
+}
+
+
+/*
+ * The request path: the worker's copy of the shared credentials, taken
+ * again when a fetch changed them; NULL (and *reason) when there are
+ * none that may sign now.
+ */
+
+const aigw_creds_t *
+ngx_http_aigw_creds_get(ngx_http_aigw_creds_t *creds, ngx_log_t *log,
+    const char **reason)
+{
+    if (creds->zone && ngx_http_aigw_creds_sync(creds, log) != NGX_OK) {
+        *reason = "AWS credentials are unavailable";
+        return NULL;
+    }
+
+    if (creds->creds.access_key.len == 0) {
+        *reason = "AWS credentials are not available yet";
+        return NULL;
+    }
+
+    if (creds->expiration
+        && creds->expiration - AIGW_CC_EXPIRY_MARGIN <= ngx_time())
+    {
+        *reason = "AWS credentials expired and could not be refreshed yet";
+        return NULL;
+    }
+
+    return &creds->creds;
 }
 
 
 static ngx_int_t
-ngx_http_aigw_creds_file_path(ngx_conf_t *cf, ngx_str_t *path,
-    const char *env, const char *dflt)
+ngx_http_aigw_creds_sync(ngx_http_aigw_creds_t *creds, ngx_log_t *log)
 {
-    char           *value, *home;
-    size_t          len;
-    struct passwd  *pw;
+    u_char                     *mem, *p;
+    size_t                      size;
+    time_t                      expiration;
+    ngx_uint_t                  tries;
+    aigw_creds_t                c;
+    ngx_atomic_uint_t           seq;
+    ngx_http_aigw_creds_shm_t  *sh;
 
-    value = getenv(env);
+    sh = creds->sh;
 
-    if (value && *value) {
-        len = ngx_strlen(value);
-        path->data = ngx_pnalloc(cf->pool, len + 1);
-        if (path->data == NULL) {
-            return NGX_ERROR;
-        }
-
-        path->len = len;
-        ngx_memcpy(path->data, value, len + 1);
+    if (sh->seq == creds->seq) {
         return NGX_OK;
     }
 
-    home = getenv("HOME");
+    size = NGX_HTTP_AIGW_CREDS_AKID_MAX + NGX_HTTP_AIGW_CREDS_SECRET_MAX
+           + AIGW_CC_TOKEN_MAX;
 
-    if (home == NULL || *home == '\0') {
-        pw = getpwuid(getuid());
-        home = pw ? pw->pw_dir : "/";
-    }
-
-    len = ngx_strlen(home) + ngx_strlen(dflt);
-
-    path->data = ngx_pnalloc(cf->pool, len + 1);
-    if (path->data == NULL) {
+    mem = ngx_alloc(size, log);
+    if (mem == NULL) {
         return NGX_ERROR;
     }
 
-    path->len = ngx_sprintf(path->data, "%s%s%Z", home, dflt) - path->data - 1;
+    /* a copy taken between two equal even numbers is whole */
+
+    for (tries = 0; tries < 100; tries++) {
+
+        seq = sh->seq;
+        ngx_memory_barrier();
+
+        if (seq & 1) {
+            ngx_cpu_pause();
+            continue;
+        }
+
+        c.access_key.len = ngx_min(sh->akid_len,
+                                   NGX_HTTP_AIGW_CREDS_AKID_MAX);
+        c.secret_key.len = ngx_min(sh->secret_len,
+                                   NGX_HTTP_AIGW_CREDS_SECRET_MAX);
+        c.session_token.len = ngx_min(sh->token_len, AIGW_CC_TOKEN_MAX);
+        expiration = sh->expiration;
+
+        p = mem;
+        c.access_key.data = (char *) p;
+        p = ngx_cpymem(p, sh->akid, c.access_key.len);
+        c.secret_key.data = (char *) p;
+        p = ngx_cpymem(p, sh->secret, c.secret_key.len);
+        c.session_token.data = (char *) p;
+        ngx_memcpy(p, sh->token, c.session_token.len);
+
+        ngx_memory_barrier();
+
+        if (sh->seq == seq) {
+            goto copied;
+        }
+    }
+
+    /* a writer in the middle of it: the copy we had, for this request */
+
+    ngx_explicit_memzero(mem, size);
+    ngx_free(mem);
 
     return NGX_OK;
+
+copied:
+
+    if (creds->mem) {
+        ngx_explicit_memzero(creds->mem, creds->mem_size);
+        ngx_free(creds->mem);
+    }
+
+    creds->mem = mem;
+    creds->mem_size = size;
+    creds->creds = c;
+    creds->expiration = expiration;
+    creds->seq = seq;
+
+    return NGX_OK;
+}
+
+
+/* the static keys, into the worker's copy */
+
+static ngx_int_t
+ngx_http_aigw_creds_set(ngx_http_aigw_creds_t *creds, const aigw_creds_t *c,
+    ngx_log_t *log)
+{
+    u_char  *mem, *p;
+    size_t   size;
+
+    size = c->access_key.len + c->secret_key.len + c->session_token.len;
+
+    mem = ngx_alloc(size ? size : 1, log);
+    if (mem == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = mem;
+
+    creds->creds.access_key.data = (char *) p;
+    creds->creds.access_key.len = c->access_key.len;
+    p = ngx_cpymem(p, c->access_key.data, c->access_key.len);
+
+    creds->creds.secret_key.data = (char *) p;
+    creds->creds.secret_key.len = c->secret_key.len;
+    p = ngx_cpymem(p, c->secret_key.data, c->secret_key.len);
+
+    creds->creds.session_token.data = (char *) p;
+    creds->creds.session_token.len = c->session_token.len;
+
+    /* no token: its data may be NULL, which memcpy() must not be given */
+    if (c->session_token.len) {
+        ngx_memcpy(p, c->session_token.data, c->session_token.len);
+    }
+
+    creds->mem = mem;
+    creds->mem_size = size ? size : 1;
+    creds->expiration = 0;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_aigw_creds_cleanup(void *data)
+{
+    ngx_http_aigw_creds_t  *creds = data;
+
+    if (creds->mem) {
+        ngx_explicit_memzero(creds->mem, creds->mem_size);
+        ngx_free(creds->mem);
+        creds->mem = NULL;
+    }
 }

@@ -47,8 +47,7 @@ static ngx_str_t  ngx_http_aigw_endpoint_names[] = {
     ngx_null_string,
     ngx_string("bedrock"),
     ngx_string("sagemaker"),
-    ngx_string("sts"),
-    ngx_string("s3")
+    ngx_string("sts")
 };
 
 
@@ -176,8 +175,15 @@ ngx_http_aigw_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (i == NGX_HTTP_AIGW_ENDPOINTS) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "unknown service \"%V\" in \"aigw_endpoint\", "
-                           "it must be \"bedrock\", \"sagemaker\", \"sts\" "
-                           "or \"s3\"", &value[1]);
+                           "it must be \"bedrock\", \"sagemaker\" or "
+                           "\"sts\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (i == NGX_HTTP_AIGW_ENDPOINT_STS && cf->cmd_type != NGX_HTTP_MAIN_CONF) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"aigw_endpoint sts\" is allowed only in http{}: "
+                           "the credentials are the same for all gateways");
         return NGX_CONF_ERROR;
     }
 
@@ -716,6 +722,12 @@ ngx_http_aigw_init_module(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    if (amcf->used && amcf->creds
+        && ngx_http_aigw_creds_init_module(cycle, amcf->creds) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     lp = amcf->gateway_logs.elts;
 
     for (i = 0; i < amcf->gateway_logs.nelts; i++) {
@@ -784,6 +796,14 @@ ngx_http_aigw_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_aigw_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_aigw_main_conf_t  *amcf;
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_aigw_module);
+
+    if (amcf) {
+        ngx_http_aigw_creds_exit_worker(amcf->creds);
+    }
+
     ngx_http_aigw_counter_exit_worker(cycle);
 
     /* the digest contexts and HMAC pads that hashing and signing keep */

@@ -21,8 +21,7 @@
 
 /* aigw_endpoint takes these besides the two runtimes */
 #define NGX_HTTP_AIGW_ENDPOINT_STS     3
-#define NGX_HTTP_AIGW_ENDPOINT_S3      4
-#define NGX_HTTP_AIGW_ENDPOINTS        5
+#define NGX_HTTP_AIGW_ENDPOINTS        4
 
 /* usage= of aigw_model: how a SageMaker endpoint reports tokens */
 #define NGX_HTTP_AIGW_USAGE_AUTO       0
@@ -157,16 +156,22 @@ typedef struct {
 } ngx_http_aigw_ctx_t;
 
 
-/* a static credential snapshot, valid until the next event-loop turn */
+/*
+ * the credentials to sign with now, valid until the next event-loop
+ * turn; NULL and a reason when there are none
+ */
 const aigw_creds_t *ngx_http_aigw_creds_get(ngx_http_aigw_creds_t *creds,
-    ngx_log_t *log);
+    ngx_log_t *log, const char **reason);
 
 char *ngx_http_aigw_credentials(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_aigw_creds_init_conf(ngx_conf_t *cf,
     ngx_http_aigw_main_conf_t *amcf);
+ngx_int_t ngx_http_aigw_creds_init_module(ngx_cycle_t *cycle,
+    ngx_http_aigw_creds_t *creds);
 ngx_int_t ngx_http_aigw_creds_init_worker(ngx_cycle_t *cycle,
     ngx_http_aigw_creds_t *creds);
+void ngx_http_aigw_creds_exit_worker(ngx_http_aigw_creds_t *creds);
 
 char *ngx_http_aigw_tenants(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_aigw_authenticate(ngx_http_request_t *r,
