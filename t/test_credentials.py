@@ -379,14 +379,15 @@ def test_one_fetch_for_all_workers(nginx_factory, mock, container):
 def test_rotation_under_load(nginx_factory, mock, container):
     """
     Credentials that live 30 seconds (refreshed when 15 remain), each
-    issue a new key pair, each fetch answered after 1.5 seconds; requests
+    issue a new key pair, each fetch answered after 3 seconds; requests
     flow for two minutes from four clients.  None fails, none is signed
     with an expired or unknown key (the upstream checks each signature
     against the pair valid when it arrives), and none waits for a fetch:
-    no request takes the fetch's 1.5 seconds, and those sent while a
-    fetch is under way are as fast as the others.
+    no request takes the fetch's 3 seconds, and those sent while a fetch
+    is under way are as fast as the others.  (The fetch is long so that a
+    request that waited for it stands out from a loaded machine's pauses.)
     """
-    delay = 1.5
+    delay = 3.0
     container.lifetime = 30
     container.fail(n=100000, how="slow", delay=delay)
     n = start(nginx_factory, mock, "ecs", {
@@ -436,7 +437,9 @@ def test_rotation_under_load(nginx_factory, mock, container):
     inside = sorted(took for _, sent, took in results if during(sent))
     outside = sorted(took for _, sent, took in results if not during(sent))
     assert inside and outside
-    assert max(inside + outside) < delay * 0.8, (inside[-3:], outside[-3:])
+    slow = sorted((round(sent % 1000, 3), round(took, 3))
+                  for _, sent, took in results if took >= delay * 0.8)
+    assert not slow, (slow[:10], [round(f % 1000, 3) for f in fetches])
     assert statistics.median(inside) <= \
         2 * statistics.median(outside) + 0.005, (
             statistics.median(inside), statistics.median(outside))
