@@ -429,6 +429,14 @@ aigw_usage_resolve(aigw_usage_parser_t *up, int cut)
                || up->format == AIGW_USAGE_FORMAT_AUTO)
     {
         has = aigw_usage_group(c, AIGW_USAGE_TGI_IN, 2, v);
+
+        /* TGI 2.x's input_length, rather than the prefill[] entries */
+
+        if (aigw_usage_has(c, AIGW_USAGE_TGI_LEN)) {
+            v[0] = c->v[AIGW_USAGE_TGI_LEN];
+            has |= AIGW_USAGE_HAS_INPUT;
+        }
+
         final = tgi;
     }
 

@@ -54,7 +54,7 @@ enum {
 #define AIGW_USAGE_OAI_MASK                                                   \
     AIGW_USAGE_MASK(AIGW_USAGE_OAI_IN, AIGW_USAGE_OAI_CACHED)
 #define AIGW_USAGE_TGI_MASK                                                   \
-    AIGW_USAGE_MASK(AIGW_USAGE_TGI_IN, AIGW_USAGE_TGI_OUT)
+    AIGW_USAGE_MASK(AIGW_USAGE_TGI_IN, AIGW_USAGE_TGI_LEN)
 #define AIGW_USAGE_HDR_MASK                                                   \
     AIGW_USAGE_MASK(AIGW_USAGE_HDR_IN, AIGW_USAGE_HDR_CW)
 

@@ -142,7 +142,11 @@ static const aigw_usage_rule_t  aigw_usage_sagemaker_rules[] = {
     { "usage.prompt_tokens_details.cached_tokens",
       AIGW_USAGE_OAI_CACHED, UR_SET, 0 },
     { "details.generated_tokens", AIGW_USAGE_TGI_OUT, UR_SUM, 0 },
-    { "[].details.generated_tokens", AIGW_USAGE_TGI_OUT, UR_SUM, 0 }
+    { "[].details.generated_tokens", AIGW_USAGE_TGI_OUT, UR_SUM, 0 },
+
+    /* TGI 2.x: the input tokens, in a stream's last event */
+    { "details.input_length", AIGW_USAGE_TGI_LEN, UR_SUM, 0 },
+    { "[].details.input_length", AIGW_USAGE_TGI_LEN, UR_SUM, 0 }
 };
 
 static const aigw_usage_rule_t  aigw_usage_sagemaker_values[] = {
