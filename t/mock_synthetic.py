@@ -480,9 +480,10 @@ def _tgi_sse_raw():
 
 
 def _sm_tgi_stream():
-    """TGI server-sent events ("data:" without a space): the last event's
-    details.generated_tokens is the output; a TGI stream gives no prefill
-    (decoder_input_details cannot be streamed), so input is 0."""
+    """TGI 1.x server-sent events ("data:" without a space): the last
+    event's details.generated_tokens is the output; a TGI stream gives no
+    prefill (decoder_input_details cannot be streamed) and 1.x no
+    input_length, so input is 0."""
     raw = _tgi_sse_raw()
     cuts = cuts_at(raw, ("data:", 3), ('"token":{"id"', 9), ("\n\n", 1),
                    ('"generated_tokens":5', 7), ('"generated_tokens":5', 19))
@@ -500,6 +501,27 @@ def _sm_tgi_stream_prefill():
     cuts = cuts_at(raw, ('"prefill":[', 4), ('{"id":2', 3))
     body = payload_parts(raw, cuts)
     return Synthetic(200, _sm_stream_headers(25), body, usage(3, 5))
+
+
+def _sm_tgi2_stream():
+    """TGI 2.x server-sent events: each event has "top_tokens", and the
+    last one's details carry "input_length", the input tokens (19); parts
+    cut inside the key and inside its number."""
+    objs = [{"index": i + 1, "token": _tgi_token(i, t),
+             "generated_text": None, "details": None, "top_tokens": []}
+            for i, t in enumerate(["Deep", " learning", " is", " fun"])]
+    objs.append({"index": 5, "token": _tgi_token(4, "!"),
+                 "generated_text": "Deep learning is fun!",
+                 "details": {"finish_reason": "eos_token",
+                             "generated_tokens": 5, "seed": None,
+                             "input_length": 19},
+                 "top_tokens": []})
+    raw = "".join("data:%s\n\n" % json.dumps(o, separators=(",", ":"))
+                  for o in objs).encode()
+    cuts = cuts_at(raw, ("data:", 3), ("\n\n", 1),
+                   ('"input_length":19', 7), ('"input_length":19', 16))
+    body = payload_parts(raw, cuts)
+    return Synthetic(200, _sm_stream_headers(29), body, usage(19, 5))
 
 
 def _sm_openai_stream_sse_fields():
@@ -949,6 +971,7 @@ FIXED = {
     "sm-openai-stream-crlf": _sm_openai_stream_crlf,
     "sm-tgi-stream": _sm_tgi_stream,
     "sm-tgi-stream-prefill": _sm_tgi_stream_prefill,
+    "sm-tgi2-stream": _sm_tgi2_stream,
     "sm-openai-stream-sse-fields": _sm_openai_stream_sse_fields,
     "sm-openai-jsonlines": _sm_openai_jsonlines,
     "sm-tgi-jsonlines": _sm_tgi_jsonlines,

@@ -61,7 +61,9 @@ def sagemaker_usage(docs):
                 u["cache_read_input_tokens"] = cached
             if d.get("details"):
                 u["output_tokens"] = d["details"]["generated_tokens"]
-                u["input_tokens"] = len(d["details"].get("prefill", []))
+                # TGI 2.x: input_length, else the prefill entries
+                u["input_tokens"] = d["details"].get(
+                    "input_length", len(d["details"].get("prefill", [])))
     return u
 
 

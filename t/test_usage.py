@@ -396,6 +396,7 @@ SM_SYNTHETICS = {
     "sm-tgi-json": ("invocations", ("tgi", "auto")),
     "sm-tgi-stream": ("invocations-response-stream", ("tgi", "auto")),
     "sm-tgi-stream-prefill": ("invocations-response-stream", ("tgi", "auto")),
+    "sm-tgi2-stream": ("invocations-response-stream", ("tgi", "auto")),
     "sm-openai-stream-sse-fields": ("invocations-response-stream",
                                     ("openai", "auto")),
     "sm-openai-jsonlines": ("invocations-response-stream",
@@ -735,6 +736,7 @@ def sm_cut_points(body, marker):
     ("sm-openai-stream", b'"total_tokens":61}}\n\n'),
     ("sm-openai-stream-crlf", b'"total_tokens":61}}\r\n\r\n'),
     ("sm-tgi-stream", b'"seed":null}}\n\n'),
+    ("sm-tgi2-stream", b'"input_length":19},"top_tokens":[]}\n\n'),
 ])
 def test_sagemaker_stream_cut_by_upstream(ugw, mock, name, marker):
     """A SageMaker stream cut before its usage event: partial with

@@ -21,7 +21,7 @@ MB = 1024 * 1024
 
 # The worker's peak RSS may grow by at most this much while a 50 MB stream
 # passes, after a 1 MB stream has warmed it up (pools, buffers, the
-# allocator's arenas).  The module's state for a request is a fixed 6680
+# allocator's arenas).  The module's state for a request is a fixed 6712
 # bytes and nginx's proxy buffers are a few pages; 4 MB leaves room for
 # allocator noise while staying far under what holding even a tenth of the
 # body (5 MB) would cost, and it does not depend on the size streamed.

@@ -5,7 +5,7 @@
  * fed in byte ranges of any size, with the same result for every split.
  * No nginx headers; no allocation; nothing is buffered but a few short
  * strings.  The parser is a plain struct of fixed size that the caller
- * allocates: sizeof(aigw_usage_parser_t) is 6680 bytes on LP64 (x86_64,
+ * allocates: sizeof(aigw_usage_parser_t) is 6712 bytes on LP64 (x86_64,
  * aarch64), whatever the size of the response, and at most
  * AIGW_USAGE_STATE_MAX (8 KiB) anywhere (checked when compiling).  It
  * holds three JSON scanners (the body or an event's payload, the decoded
@@ -56,7 +56,8 @@
  *    {...}", JSON lines or concatenated JSON): with the usage format
  *    "openai" usage.prompt_tokens, completion_tokens and
  *    prompt_tokens_details.cached_tokens; "tgi" details.generated_tokens
- *    (output) and the number of details.prefill[] entries (input), for an
+ *    (output) and details.input_length (input: TGI 2.x, in a stream's
+ *    last event), else the number of details.prefill[] entries, for an
  *    object or an array of them; "auto" openai, else tgi; "none" nothing.
  *  - Image models (Titan Image Generator, Nova Canvas, Stability; and
  *    ARNs that do not name a model family): images counts the elements of
@@ -195,6 +196,7 @@ typedef enum {
     AIGW_USAGE_OAI_CACHED,
     AIGW_USAGE_TGI_IN,                      /* TGI details */
     AIGW_USAGE_TGI_OUT,
+    AIGW_USAGE_TGI_LEN,                     /* input_length: TGI 2.x */
     AIGW_USAGE_IMAGES,
     AIGW_USAGE_HDR_IN,                      /* the token headers */
     AIGW_USAGE_HDR_OUT,

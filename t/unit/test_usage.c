@@ -1387,6 +1387,150 @@ test_sagemaker_streams(void)
 }
 
 
+/*
+ * TGI 2.x streams: the final event's details carry input_length, the
+ * input tokens (a stream has no prefill); TGI 1.x's do not, and its
+ * input stays unknown
+ */
+static void
+test_tgi_input_length(void)
+{
+    char         text[1024];
+    buf_t        b;
+    input_t      in;
+    const char  *final;
+
+    static const char  tgi2_sse[] =
+        "data:{\"index\":1,\"token\":{\"id\":415,\"text\":\" The\","
+        "\"logprob\":-0.31,\"special\":false},\"generated_text\":null,"
+        "\"details\":null,\"top_tokens\":[]}\n\n"
+        "data:{\"index\":2,\"token\":{\"id\":4372,\"text\":\" answer\","
+        "\"logprob\":-1.25,\"special\":false},\"generated_text\":null,"
+        "\"details\":null,\"top_tokens\":[]}\n\n"
+        "data:{\"index\":3,\"token\":{\"id\":2,\"text\":\"</s>\","
+        "\"logprob\":-0.02,\"special\":true},\"generated_text\":"
+        "\" The answer\",\"details\":{\"finish_reason\":\"eos_token\","
+        "\"generated_tokens\":3,\"seed\":null,\"input_length\":12},"
+        "\"top_tokens\":[]}\n\n";
+
+    /* TGI 1.x: no input_length */
+    static const char  tgi1_sse[] =
+        "data: {\"token\":{\"id\":415,\"text\":\" The\",\"logprob\":-0.31,"
+        "\"special\":false},\"generated_text\":null,\"details\":null}\n\n"
+        "data: {\"token\":{\"id\":2,\"text\":\"</s>\",\"logprob\":-0.02,"
+        "\"special\":true},\"generated_text\":\" The\",\"details\":"
+        "{\"finish_reason\":\"eos_token\",\"generated_tokens\":2,"
+        "\"seed\":42}}\n\n";
+
+    /* JSON lines, input_length a float */
+    static const char  tgi2_lines[] =
+        "{\"token\":{\"id\":1,\"text\":\"a\"},\"generated_text\":null,"
+        "\"details\":null}\n"
+        "{\"token\":{\"id\":2,\"text\":\"b\"},\"generated_text\":\"ab\","
+        "\"details\":{\"finish_reason\":\"length\",\"generated_tokens\":2,"
+        "\"input_length\":7.0}}\n";
+
+    /* input_length and prefill both: input_length, in either order */
+    static const char  both_after[] =
+        "data:{\"details\":{\"generated_tokens\":4,\"prefill\":[{},{},{}],"
+        "\"input_length\":9}}\n\n";
+    static const char  both_before[] =
+        "data:{\"details\":{\"input_length\":9,\"generated_tokens\":4,"
+        "\"prefill\":[{},{},{}]}}\n\n";
+
+    /* a token event after the final one does not clear it */
+    static const char  late_token[] =
+        "data:{\"details\":{\"generated_tokens\":4,\"input_length\":9}}\n\n"
+        "data:{\"token\":{\"id\":1},\"details\":null}\n\n";
+
+    /* over the bound: not believed, the output still counts */
+    static const char  huge[] =
+        "data:{\"details\":{\"generated_tokens\":4,"
+        "\"input_length\":1000000001}}\n\n";
+
+    check_sm_stream("tgi2 sse, tgi", tgi2_sse, AIGW_USAGE_FORMAT_TGI,
+                    "in=12 out=3 cr=0 cw=0 img=0 has=3 src=stream"
+                    " err=0 thr=0 type= size= q= w=0 h=0 req=0");
+    check_sm_stream("tgi2 sse, auto", tgi2_sse, AIGW_USAGE_FORMAT_AUTO,
+                    "in=12 out=3 cr=0 cw=0 img=0 has=3 src=stream"
+                    " err=0 thr=0 type= size= q= w=0 h=0 req=0");
+    check_sm_stream("tgi2 sse, openai", tgi2_sse, AIGW_USAGE_FORMAT_OPENAI,
+                    "in=0 out=0 cr=0 cw=0 img=0 has=0 src=none"
+                    " err=0 thr=0 type= size= q= w=0 h=0 req=0");
+    check_sm_stream("tgi1 sse, tgi", tgi1_sse, AIGW_USAGE_FORMAT_TGI,
+                    "in=0 out=2 cr=0 cw=0 img=0 has=2 src=stream"
+                    " err=0 thr=0 type= size= q= w=0 h=0 req=0");
+    check_sm_stream("tgi1 sse, auto", tgi1_sse, AIGW_USAGE_FORMAT_AUTO,
+                    "in=0 out=2 cr=0 cw=0 img=0 has=2 src=stream"
+                    " err=0 thr=0 type= size= q= w=0 h=0 req=0");
+    check_sm_stream("tgi2 json lines", tgi2_lines, AIGW_USAGE_FORMAT_AUTO,
+                    "in=7 out=2 cr=0 cw=0 img=0 has=3 src=stream"
+                    " err=0 thr=0 type= size= q= w=0 h=0 req=0");
+    check_sm_stream("input_length after prefill", both_after,
+                    AIGW_USAGE_FORMAT_TGI,
+                    "in=9 out=4 cr=0 cw=0 img=0 has=3 src=stream"
+                    " err=0 thr=0 type= size= q= w=0 h=0 req=0");
+    check_sm_stream("input_length before prefill", both_before,
+                    AIGW_USAGE_FORMAT_TGI,
+                    "in=9 out=4 cr=0 cw=0 img=0 has=3 src=stream"
+                    " err=0 thr=0 type= size= q= w=0 h=0 req=0");
+    check_sm_stream("token after the details", late_token,
+                    AIGW_USAGE_FORMAT_TGI,
+                    "in=9 out=4 cr=0 cw=0 img=0 has=3 src=stream"
+                    " err=0 thr=0 type= size= q= w=0 h=0 req=0");
+    check_sm_stream("input_length over the bound", huge,
+                    AIGW_USAGE_FORMAT_TGI,
+                    "in=0 out=4 cr=0 cw=0 img=0 has=2 src=stream"
+                    " err=0 thr=0 type= size= q= w=0 h=0 req=0");
+
+    /* InvokeEndpoint: a body with input_length and prefill */
+
+    memset(&in, 0, sizeof(in));
+    in.op = AIGW_OP_SM_INVOKE;
+    in.model = "my-llm-endpoint";
+    in.format = AIGW_USAGE_FORMAT_TGI;
+    in.status = 200;
+    in.headers[0] = "Content-Type";
+    in.headers[1] = "application/json";
+    in.body = (const unsigned char *)
+        "[{\"generated_text\":\"x\",\"details\":{\"generated_tokens\":4,"
+        "\"prefill\":[{},{},{}],\"input_length\":9}}]";
+    in.len = strlen((const char *) in.body);
+    in.name = "tgi body with input_length";
+    check_input(&in, "in=9 out=4 cr=0 cw=0 img=0 has=3 src=body"
+                     " err=0 thr=0 type= size= q= w=0 h=0 req=0",
+                text, sizeof(text));
+
+    /*
+     * the stream cut short: before its final event nothing is known
+     * ("partial"); once it came whole, its usage is final
+     */
+
+    memset(&b, 0, sizeof(b));
+    in.op = AIGW_OP_SM_INVOKE_STREAM;
+    in.headers[1] = "application/vnd.amazon.eventstream";
+    in.name = "tgi2 sse cut";
+
+    final = strstr(tgi2_sse, "data:{\"index\":3");
+    add_event(&b, "PayloadPart", tgi2_sse, final - tgi2_sse);
+    add_event(&b, "PayloadPart", final, 40);
+    in.body = b.p;
+    in.len = b.len;
+    run(&in, NULL, 0, 0, text, sizeof(text), NULL);
+    CHECK_STR(text, "in=0 out=0 cr=0 cw=0 img=0 has=0 src=partial"
+                    " err=0 thr=0 type= size= q= w=0 h=0 req=0");
+
+    add_event(&b, "PayloadPart", final + 40, strlen(final + 40));
+    in.body = b.p;
+    in.len = b.len;
+    run(&in, NULL, 0, 0, text, sizeof(text), NULL);
+    CHECK_STR(text, "in=12 out=3 cr=0 cw=0 img=0 has=3 src=stream"
+                    " err=0 thr=0 type= size= q= w=0 h=0 req=0");
+
+    free(b.p);
+}
+
+
 static void
 test_bodies(void)
 {
@@ -1811,6 +1955,7 @@ main(void)
     test_errors();
     test_sagemaker();
     test_sagemaker_streams();
+    test_tgi_input_length();
     test_bodies();
     test_images();
     test_misc();
