@@ -2,10 +2,12 @@
 /*
  * ngx_http_aigw_module: the access phase.
  *
- * It resolves what the request targets (operation, model ID or endpoint
- * name, upstream URL), drops the client's own credentials, reads the body
- * without blocking while the request body filter hashes it, then signs
- * the upstream request and lets the phases go on to proxy_pass.
+ * It finds the tenant by its key (which drops the client's own
+ * credentials), resolves what the request targets (operation, model ID or
+ * endpoint name, upstream URL), reads the body without blocking while the
+ * request body filter hashes it, then signs the upstream request and lets
+ * the phases go on to proxy_pass.  An error ends the request with its
+ * status, which the error filter renders (ngx_http_aigw_error.c).
  */
 
 
