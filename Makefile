@@ -55,18 +55,28 @@ FETCH_TEST     = $(BUILD)/test-fetch/ngx_http_aigw_fetch_test_module.so
 FETCH_TEST_SRCS = $(wildcard $(FETCH_TEST_DIR)/*.c) $(FETCH_TEST_DIR)/config
 
 CORE_SRCS      = $(wildcard src/core/*.c)
-CORE_HDRS      = $(wildcard src/core/*.h)
+CORE_HDRS      = $(wildcard src/core/*.h) $(LUA_GEN)
 NGX_SRCS       = $(wildcard src/ngx/*.c src/ngx/*.h)
 CLI_SRCS       = $(wildcard src/cli/*.c)
 CLI_HDRS       = $(wildcard src/cli/*.h)
 UNIT_SRCS      = $(wildcard t/unit/test_*.c)
 UNIT_BINS      = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
+# the counting script, embedded in the core at build time by
+# src/lua/embed.sh: into $(BUILD)/gen for the core's own builds (unit
+# tests, CLI, fuzz, benchmarks); in an nginx tree "config" writes it into
+# objs/aigw, and the rules below write it again when it changes
+LUA_SRC        = src/lua/aigw_record.lua
+LUA_EMBED      = sh src/lua/embed.sh $(LUA_SRC)
+LUA_GEN_DIR    = $(BUILD)/gen
+LUA_GEN        = $(LUA_GEN_DIR)/aigw_record_lua.h
+NGX_LUA_GEN    = objs/aigw/aigw_record_lua.h
+
 CC            ?= cc
 CFLAGS        ?= -g -O2
 AIGW_CFLAGS    = $(CFLAGS) -std=gnu99 -Wall -Wextra -Wpointer-arith \
                  -Wno-unused-parameter -Werror -fstack-protector-strong \
-                 -D_FORTIFY_SOURCE=2 -Isrc/core
+                 -D_FORTIFY_SOURCE=2 -Isrc/core -I$(LUA_GEN_DIR)
 CORE_LIBS      = -lcrypto -ljansson
 
 
@@ -117,6 +127,7 @@ $(NGX_BUILD)/.configured: config $(FETCH_TEST_DIR)/config Makefile \
 	touch $@
 
 $(MODULE): $(NGX_BUILD)/.configured $(CORE_SRCS) $(CORE_HDRS) $(NGX_SRCS)
+	$(LUA_EMBED) $(NGX_BUILD)/$(NGX_LUA_GEN)
 	$(MAKE) -C $(NGX_BUILD) -f objs/Makefile modules
 	@# a new file, not the old one rewritten: a running nginx keeps its copy
 	cp $(NGX_BUILD)/objs/ngx_http_aigw_module.so $@.tmp
@@ -130,6 +141,9 @@ $(FETCH_TEST): $(MODULE) $(FETCH_TEST_SRCS) src/ngx/ngx_http_aigw_fetch.h
 	cp $(NGX_BUILD)/objs/ngx_http_aigw_fetch_test_module.so $@.tmp
 	mv -f $@.tmp $@
 
+
+$(LUA_GEN): $(LUA_SRC) src/lua/embed.sh
+	$(LUA_EMBED) $@
 
 $(BUILD)/aigw: $(CLI_SRCS) $(CLI_HDRS) $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(BUILD)
@@ -223,7 +237,8 @@ FUZZ_TARGETS   ?= $(patsubst t/fuzz/fuzz_%.c,%,$(wildcard t/fuzz/fuzz_*.c))
 FUZZ_SAN        = -fsanitize=address,undefined -fno-sanitize-recover=all \
                   -fno-omit-frame-pointer
 FUZZ_CFLAGS     = -g -O1 -std=gnu99 -Wall -Wextra -Wpointer-arith \
-                  -Wno-unused-parameter -Werror $(FUZZ_SAN) -Isrc/core
+                  -Wno-unused-parameter -Werror $(FUZZ_SAN) -Isrc/core \
+                  -I$(LUA_GEN_DIR)
 FUZZ_OBJS       = $(patsubst src/core/%.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRCS))
 FUZZ_BINS       = $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 
@@ -305,6 +320,7 @@ $(ASAN_BUILD)/.configured: t/asan/build-nginx.sh config $(FETCH_TEST_DIR)/config
 
 $(ASAN_NGINX): $(ASAN_BUILD)/.configured $(CORE_SRCS) $(CORE_HDRS) $(NGX_SRCS) \
                $(FETCH_TEST_SRCS)
+	$(LUA_EMBED) $(ASAN_BUILD)/src/nginx/$(NGX_LUA_GEN)
 	$(MAKE) -j$(shell nproc) -C $(ASAN_BUILD)/src/nginx -f objs/Makefile \
 	    >$(ASAN_BUILD)/make.log 2>&1 || { \
 	    grep -E -B2 -A10 'error|Error' $(ASAN_BUILD)/make.log | head -80; \

@@ -2,10 +2,12 @@
 /*
  * ngx_http_aigw_module: the access phase.
  *
- * It resolves what the request targets (operation, model ID or endpoint
- * name, upstream URL), drops the client's own credentials, reads the body
- * without blocking while the request body filter hashes it, then signs
- * the upstream request and lets the phases go on to proxy_pass.
+ * It finds the tenant by its key (which drops the client's own
+ * credentials), resolves what the request targets (operation, model ID or
+ * endpoint name, upstream URL), reads the body without blocking while the
+ * request body filter hashes it, then signs the upstream request and lets
+ * the phases go on to proxy_pass.  An error ends the request with its
+ * status, which the error filter renders (ngx_http_aigw_error.c).
  */
 
 
@@ -13,6 +15,8 @@
 
 
 static ngx_int_t ngx_http_aigw_access_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_aigw_access_error(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx, ngx_int_t status, const char *reason);
 static void ngx_http_aigw_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_aigw_resolve(ngx_http_request_t *r,
     ngx_http_aigw_loc_conf_t *alcf, ngx_http_aigw_ctx_t *ctx,
@@ -25,7 +29,6 @@ static ngx_int_t ngx_http_aigw_raw_path(ngx_http_request_t *r,
     ngx_str_t *path);
 static const aigw_op_t *ngx_http_aigw_op_from_path(ngx_http_request_t *r,
     ngx_str_t *path);
-static ngx_uint_t ngx_http_aigw_client_credential(ngx_table_elt_t *h);
 static ngx_int_t ngx_http_aigw_sign(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx);
 
@@ -75,7 +78,7 @@ ngx_http_aigw_access_handler(ngx_http_request_t *r)
             return NGX_OK;
         }
 
-        return ngx_http_aigw_send_error(r, ctx->status, ctx->reason);
+        return ngx_http_aigw_access_error(r, ctx, ctx->status, ctx->reason);
     }
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -94,16 +97,11 @@ ngx_http_aigw_access_handler(ngx_http_request_t *r)
     reason = NULL;
 
     /*
-     * the key first, then the client's credentials are dropped (also from
-     * $http_* variables, so no log format can show them), then the
+     * the key first (which drops the client's credentials), then the
      * target is resolved and the tenant's access to it checked
      */
 
     rc = ngx_http_aigw_authenticate(r, ctx, &reason);
-
-    if (ngx_http_aigw_strip_headers(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
 
     if (rc == NGX_OK) {
         rc = ngx_http_aigw_resolve(r, alcf, ctx, &reason);
@@ -126,13 +124,13 @@ ngx_http_aigw_access_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        return ngx_http_aigw_send_error(r, rc, reason);
+        return ngx_http_aigw_access_error(r, ctx, rc, reason);
     }
 
     rc = ngx_http_aigw_request_body_start(r, ctx);
 
     if (rc != NGX_OK) {
-        return ngx_http_aigw_send_error(r, rc, NULL);
+        return ngx_http_aigw_access_error(r, ctx, rc, NULL);
     }
 
     rc = ngx_http_read_client_request_body(r, ngx_http_aigw_body_handler);
@@ -140,11 +138,55 @@ ngx_http_aigw_access_handler(ngx_http_request_t *r)
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         /* the rest of a body nginx stopped reading must not be parsed */
         r->keepalive = 0;
-        ctx->status = rc;
-        return ngx_http_aigw_send_error(r, rc, NULL);
+        return ngx_http_aigw_access_error(r, ctx, rc, NULL);
     }
 
     ngx_http_finalize_request(r, NGX_DONE);
+    return NGX_DONE;
+}
+
+
+/*
+ * The request ends with the gateway's error: its status and reason are
+ * kept in the context, and nginx's error response, which the error
+ * filter renders in Bedrock's shape, is sent.  The request is finalized
+ * here rather than the status returned to the access phase: there
+ * "satisfy any" would let another module's access grant pass over a 401
+ * or 403, and a 401 would wait "auth_delay".
+ *
+ * What nginx's error response does besides is undone for these errors:
+ * the request was well-formed HTTP, so a 400 or 500 keeps the connection
+ * (the filter restores r->keepalive and r->lingering_close as they are
+ * here), and the location's error_page does not replace the answer.
+ */
+
+static ngx_int_t
+ngx_http_aigw_access_error(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
+    ngx_int_t status, const char *reason)
+{
+    ctx->status = status;
+    ctx->reason = reason;
+
+    if (r->connection->error) {
+        ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
+        return NGX_DONE;
+    }
+
+    r->expect_tested = 1;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    ctx->error_keepalive = r->keepalive;
+    ctx->error_lingering_close = r->lingering_close;
+    r->error_page = 1;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "aigw error %i \"%s\"", status,
+                   reason ? reason : "");
+
+    ngx_http_finalize_request(r, status);
     return NGX_DONE;
 }
 
@@ -537,101 +579,6 @@ ngx_http_aigw_op_from_path(ngx_http_request_t *r, ngx_str_t *path)
     default:
         return op;
     }
-}
-
-
-/*
- * The client's credentials must not reach AWS: Authorization (an SDK's
- * own SigV4 signature, or a Bearer key), X-Api-Key and every X-Amz-*
- * header.  The header list is rebuilt without them; the pointers nginx
- * keeps to known headers stay valid, as the old list is not freed.
- */
-
-ngx_int_t
-ngx_http_aigw_strip_headers(ngx_http_request_t *r)
-{
-    ngx_uint_t        i, n, drop;
-    ngx_list_t        headers;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h, *nh;
-
-    n = 0;
-    drop = 0;
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        n++;
-
-        if (ngx_http_aigw_client_credential(&h[i])) {
-            drop++;
-        }
-    }
-
-    if (drop == 0) {
-        return NGX_OK;
-    }
-
-    if (ngx_list_init(&headers, r->pool, n - drop + 1, sizeof(ngx_table_elt_t))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (ngx_http_aigw_client_credential(&h[i])) {
-            continue;
-        }
-
-        nh = ngx_list_push(&headers);
-        if (nh == NULL) {
-            return NGX_ERROR;
-        }
-
-        *nh = h[i];
-    }
-
-    r->headers_in.headers = headers;
-    r->headers_in.authorization = NULL;
-
-    return NGX_OK;
-}
-
-
-static ngx_uint_t
-ngx_http_aigw_client_credential(ngx_table_elt_t *h)
-{
-    return (h->key.len == 13
-            && ngx_strncmp(h->lowcase_key, "authorization", 13) == 0)
-           || (h->key.len == 9
-               && ngx_strncmp(h->lowcase_key, "x-api-key", 9) == 0)
-           || (h->key.len >= 6
-               && ngx_strncmp(h->lowcase_key, "x-amz-", 6) == 0);
 }
 
 

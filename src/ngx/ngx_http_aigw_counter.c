@@ -63,8 +63,7 @@ typedef struct {
 
     /* the journal file being replayed */
     ngx_pool_t                     *jpool;
-    ngx_str_t                       jname;
-    ngx_fd_t                        jfd;
+    ngx_file_t                      jfile;      /* fd, name, log */
     off_t                           joff;
 
     /* this worker's overflow stream */
@@ -309,7 +308,8 @@ ngx_http_aigw_counter_init_worker(ngx_cycle_t *cycle,
 
     d->rc = rc;
     d->log = cycle->log;
-    d->jfd = NGX_INVALID_FILE;
+    d->jfile.fd = NGX_INVALID_FILE;
+    d->jfile.log = cycle->log;
     d->scan = 1;
 
     d->buf = ngx_alloc(NGX_HTTP_AIGW_BATCH_BYTES, cycle->log);
@@ -371,9 +371,9 @@ ngx_http_aigw_counter_exit_worker(ngx_cycle_t *cycle)
 
     ngx_http_aigw_redis_close();
 
-    if (d->jfd != NGX_INVALID_FILE) {
-        (void) ngx_close_file(d->jfd);
-        d->jfd = NGX_INVALID_FILE;
+    if (d->jfile.fd != NGX_INVALID_FILE) {
+        (void) ngx_close_file(d->jfile.fd);
+        d->jfile.fd = NGX_INVALID_FILE;
     }
 
     if (d->jpool) {
@@ -556,7 +556,7 @@ ngx_http_aigw_drain_scan(ngx_http_aigw_drain_t *d)
     d->scan = 0;
     d->scanned = ngx_current_msec;
 
-    if (d->jfd != NGX_INVALID_FILE) {
+    if (d->jfile.fd != NGX_INVALID_FILE) {
         /* in the middle of a file */
         d->replaying = 1;
         return NGX_OK;
@@ -573,7 +573,7 @@ ngx_http_aigw_drain_scan(ngx_http_aigw_drain_t *d)
 
     ngx_http_aigw_drain_journal_reset(d);
 
-    rc = ngx_http_aigw_journal_next(d->rc, &d->jname, d->jpool, d->log);
+    rc = ngx_http_aigw_journal_next(d->rc, &d->jfile.name, d->jpool, d->log);
 
     if (rc == NGX_ERROR) {
         ngx_http_aigw_drain_journal_reset(d);
@@ -594,7 +594,7 @@ static void
 ngx_http_aigw_drain_journal_reset(ngx_http_aigw_drain_t *d)
 {
     ngx_reset_pool(d->jpool);
-    ngx_str_null(&d->jname);
+    ngx_str_null(&d->jfile.name);
 }
 
 
@@ -610,10 +610,10 @@ ngx_http_aigw_drain_journal(ngx_http_aigw_drain_t *d)
     ngx_int_t   rc;
     ngx_uint_t  records, bad;
 
-    if (d->jfd == NGX_INVALID_FILE) {
+    if (d->jfile.fd == NGX_INVALID_FILE) {
 
-        if (d->jname.data == NULL) {
-            rc = ngx_http_aigw_journal_next(d->rc, &d->jname, d->jpool,
+        if (d->jfile.name.data == NULL) {
+            rc = ngx_http_aigw_journal_next(d->rc, &d->jfile.name, d->jpool,
                                             d->log);
 
             if (rc != NGX_OK) {
@@ -623,11 +623,12 @@ ngx_http_aigw_drain_journal(ngx_http_aigw_drain_t *d)
             }
         }
 
-        rc = ngx_http_aigw_journal_claim(&d->jname, &d->jfd, d->log);
+        rc = ngx_http_aigw_journal_claim(&d->jfile.name, &d->jfile.fd,
+                                         d->log);
 
         if (rc != NGX_OK) {
             /* NGX_AGAIN: a writer is appending; the next scan finds it */
-            d->jfd = NGX_INVALID_FILE;
+            d->jfile.fd = NGX_INVALID_FILE;
             ngx_http_aigw_drain_journal_reset(d);
             return (rc == NGX_DECLINED || rc == NGX_AGAIN) ? rc : NGX_ERROR;
         }
@@ -635,15 +636,14 @@ ngx_http_aigw_drain_journal(ngx_http_aigw_drain_t *d)
         d->joff = 0;
 
         ngx_log_error(NGX_LOG_NOTICE, d->log, 0,
-                      "aigw: counting the usage journal \"%V\"", &d->jname);
+                      "aigw: counting the usage journal \"%V\"",
+                      &d->jfile.name);
     }
 
-    n = pread(d->jfd, d->buf, NGX_HTTP_AIGW_BATCH_BYTES, d->joff);
+    n = ngx_read_file(&d->jfile, d->buf, NGX_HTTP_AIGW_BATCH_BYTES, d->joff);
 
-    if (n == -1) {
-        ngx_log_error(NGX_LOG_ALERT, d->log, ngx_errno,
-                      "aigw: reading the usage journal \"%V\" failed",
-                      &d->jname);
+    if (n == NGX_ERROR) {
+        /* ngx_read_file() logged it, with the file's name */
         ngx_http_aigw_drain_journal_done(d, 0);
         return NGX_ERROR;
     }
@@ -655,14 +655,14 @@ ngx_http_aigw_drain_journal(ngx_http_aigw_drain_t *d)
             ngx_log_error(NGX_LOG_ALERT, d->log, 0,
                           "aigw: the usage journal \"%V\" is damaged at "
                           "offset %O: the rest of it is not counted",
-                          &d->jname, d->joff);
+                          &d->jfile.name, d->joff);
 
         } else if (n) {
             /* a record cut short: its writer died while writing it */
             ngx_log_error(NGX_LOG_WARN, d->log, 0,
                           "aigw: the usage journal \"%V\" ends with an "
                           "incomplete record, which is not counted",
-                          &d->jname);
+                          &d->jfile.name);
         }
 
         ngx_http_aigw_drain_journal_done(d, 1);
@@ -678,16 +678,16 @@ ngx_http_aigw_drain_journal(ngx_http_aigw_drain_t *d)
 static void
 ngx_http_aigw_drain_journal_done(ngx_http_aigw_drain_t *d, ngx_uint_t remove)
 {
-    if (remove && ngx_delete_file(d->jname.data) == NGX_FILE_ERROR
+    if (remove && ngx_delete_file(d->jfile.name.data) == NGX_FILE_ERROR
         && ngx_errno != NGX_ENOENT)
     {
         ngx_log_error(NGX_LOG_ALERT, d->log, ngx_errno,
                       "aigw: " ngx_delete_file_n " \"%V\" failed",
-                      &d->jname);
+                      &d->jfile.name);
     }
 
-    (void) ngx_close_file(d->jfd);
-    d->jfd = NGX_INVALID_FILE;
+    (void) ngx_close_file(d->jfile.fd);
+    d->jfile.fd = NGX_INVALID_FILE;
 
     ngx_http_aigw_drain_journal_reset(d);
 }
@@ -1142,9 +1142,9 @@ ngx_http_aigw_drain_held(ngx_http_aigw_drain_t *d)
 static void
 ngx_http_aigw_drain_give_up(ngx_http_aigw_drain_t *d)
 {
-    if (d->jfd != NGX_INVALID_FILE) {
-        (void) ngx_close_file(d->jfd);
-        d->jfd = NGX_INVALID_FILE;
+    if (d->jfile.fd != NGX_INVALID_FILE) {
+        (void) ngx_close_file(d->jfile.fd);
+        d->jfile.fd = NGX_INVALID_FILE;
         ngx_http_aigw_drain_journal_reset(d);
     }
 

@@ -6,15 +6,18 @@
  *                                    |                        ^
  *                                    +--> journal (disk) -----+
  *
- * ngx_http_aigw_queue.c    the queue: a ring of records in shared memory,
- *                          which outlives a crashed worker and a reload
- * ngx_http_aigw_redis.c    "aigw_redis", and a hiredis client on nginx's
- *                          event loop, one connection per worker
- * ngx_http_aigw_journal.c  append-only journal files, for when Redis is
- *                          away longer than the queue can hold
- * ngx_http_aigw_counter.c  the log-phase record and the drainer: one
- *                          worker at a time (a lease in the queue) sends
- *                          the journal, then the queue, to Redis
+ * ngx_http_aigw_queue.c       the queue: a ring of records in shared
+ *                             memory, which outlives a crashed worker
+ *                             and a reload
+ * ngx_http_aigw_redis_conf.c  "aigw_redis": the Redis address, options,
+ *                             the queue's zone, the journal directory
+ * ngx_http_aigw_redis.c       a hiredis client on nginx's event loop,
+ *                             one connection per worker
+ * ngx_http_aigw_journal.c     append-only journal files, for when Redis
+ *                             is away longer than the queue can hold
+ * ngx_http_aigw_counter.c     the log-phase record and the drainer: one
+ *                             worker at a time (a lease in the queue)
+ *                             sends the journal, then the queue, to Redis
  */
 
 #ifndef _NGX_HTTP_AIGW_COUNTER_H_INCLUDED_

@@ -9,11 +9,12 @@
  *     {"message":"..."}
  *
  * so that the AWS SDKs raise the matching exception (and retry where they
- * should).  The gateway's own errors are sent so; the error pages nginx
- * itself makes in a gateway location (413 for a body over
- * client_max_body_size, 502 and 504 from the proxy, 429 from limit_req)
- * are turned into the same shape by a header and body filter.  Errors
- * AWS sends pass through untouched.
+ * should).  Every error of a gateway location is one of nginx's error
+ * responses, which a header and body filter turn into this shape: the
+ * gateway's own (the access phase finalizes the request with the status
+ * and keeps its reason in the request's context) and those nginx makes
+ * itself (413 for a body over client_max_body_size, 502 and 504 from the
+ * proxy, 429 from limit_req).  Errors AWS sends pass through untouched.
  */
 
 
@@ -98,69 +99,6 @@ ngx_http_aigw_error_init(ngx_conf_t *cf)
     ngx_http_top_body_filter = ngx_http_aigw_error_body_filter;
 
     return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_aigw_send_error(ngx_http_request_t *r, ngx_uint_t status,
-    const char *message)
-{
-    ngx_int_t               rc;
-    ngx_buf_t              *b;
-    ngx_chain_t             out;
-    ngx_http_aigw_ctx_t    *ctx;
-    ngx_http_aigw_error_t  *e;
-
-    if (r->connection->error) {
-        ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
-        return NGX_DONE;
-    }
-
-    e = ngx_http_aigw_error_find(status);
-
-    if (message == NULL) {
-        message = e->message;
-    }
-
-    r->expect_tested = 1;
-
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        r->keepalive = 0;
-    }
-
-    b = ngx_http_aigw_error_body(r, message);
-    if (b == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return NGX_DONE;
-    }
-
-    r->headers_out.status = status;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_aigw_module);
-    if (ctx) {
-        ctx->error_type = &e->type;
-    }
-
-    if (ngx_http_aigw_error_headers(r, e, b) != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return NGX_DONE;
-    }
-
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "aigw error %ui \"%s\"", status, message);
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        ngx_http_finalize_request(r, rc);
-        return NGX_DONE;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    ngx_http_finalize_request(r, ngx_http_output_filter(r, &out));
-    return NGX_DONE;
 }
 
 
@@ -259,14 +197,16 @@ ngx_http_aigw_error_headers(ngx_http_request_t *r, ngx_http_aigw_error_t *e,
 
 
 /*
- * nginx's own error pages (r->err_status is set by its special response
- * handler only) in a gateway location get a JSON body instead
+ * nginx's error responses (r->err_status is set by its special response
+ * handler only) in a gateway location get a JSON body instead: the
+ * gateway's reason when the error is the gateway's, else the status's
  */
 
 static ngx_int_t
 ngx_http_aigw_error_header_filter(ngx_http_request_t *r)
 {
     ngx_buf_t                 *b;
+    const char                *message;
     ngx_http_aigw_ctx_t       *ctx;
     ngx_http_aigw_error_t     *e;
     ngx_http_aigw_srv_conf_t  *ascf;
@@ -314,13 +254,30 @@ ngx_http_aigw_error_header_filter(ngx_http_request_t *r)
      * client's key: drop it now, before the access log sees it
      */
 
-    if (ngx_http_aigw_strip_headers(r) != NGX_OK) {
+    if (ngx_http_aigw_strip_credentials(r) != NGX_OK) {
         return NGX_ERROR;
     }
 
     e = ngx_http_aigw_error_find(r->err_status);
+    message = e->message;
 
-    b = ngx_http_aigw_error_body(r, e->message);
+    if (ctx->status == (ngx_int_t) r->err_status) {
+
+        /*
+         * the gateway's error (ngx_http_aigw_access_error()): the
+         * connection is kept or closed as it was before nginx's error
+         * response
+         */
+
+        if (ctx->reason) {
+            message = ctx->reason;
+        }
+
+        r->keepalive = ctx->error_keepalive;
+        r->lingering_close = ctx->error_lingering_close;
+    }
+
+    b = ngx_http_aigw_error_body(r, message);
     if (b == NULL) {
         return NGX_ERROR;
     }

@@ -217,38 +217,38 @@ ngx_int_t
 ngx_http_aigw_journal_next(ngx_http_aigw_redis_conf_t *rc, ngx_str_t *name,
     ngx_pool_t *pool, ngx_log_t *log)
 {
-    DIR            *dir;
-    u_char          best[NGX_HTTP_AIGW_JOURNAL_NAME_LEN + 16];
-    size_t          len, blen, base;
-    struct dirent  *de;
+    u_char     *de;
+    u_char      best[NGX_HTTP_AIGW_JOURNAL_NAME_LEN + 16];
+    size_t      len, blen, base;
+    ngx_dir_t   dir;
 
-    dir = opendir((char *) rc->journal->name.data);
-
-    if (dir == NULL) {
+    if (ngx_open_dir(&rc->journal->name, &dir) == NGX_ERROR) {
         ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
-                      "aigw: opendir(\"%V\") failed", &rc->journal->name);
+                      "aigw: " ngx_open_dir_n " \"%V\" failed",
+                      &rc->journal->name);
         return NGX_ERROR;
     }
 
     blen = 0;
 
-    while ((de = readdir(dir)) != NULL) {
+    while (ngx_read_dir(&dir) == NGX_OK) {
 
-        if (de->d_name[0] == '.') {
+        de = ngx_de_name(&dir);
+
+        if (de[0] == '.') {
             continue;
         }
 
         /* another Redis target's */
 
-        if (ngx_strncmp(de->d_name, rc->journal_tag,
-                        NGX_HTTP_AIGW_JOURNAL_TAG_LEN)
+        if (ngx_strncmp(de, rc->journal_tag, NGX_HTTP_AIGW_JOURNAL_TAG_LEN)
             != 0
-            || de->d_name[NGX_HTTP_AIGW_JOURNAL_TAG_LEN] != '-')
+            || de[NGX_HTTP_AIGW_JOURNAL_TAG_LEN] != '-')
         {
             continue;
         }
 
-        len = ngx_strlen(de->d_name);
+        len = ngx_de_namelen(&dir);
 
         if (len > NGX_HTTP_AIGW_JOURNAL_NAME_LEN) {
             continue;
@@ -257,7 +257,7 @@ ngx_http_aigw_journal_next(ngx_http_aigw_redis_conf_t *rc, ngx_str_t *name,
         base = len;
 
         if (len > sizeof(NGX_HTTP_AIGW_JOURNAL_REPLAYING) - 1
-            && ngx_strcmp(de->d_name + len
+            && ngx_strcmp(de + len
                           - (sizeof(NGX_HTTP_AIGW_JOURNAL_REPLAYING) - 1),
                           NGX_HTTP_AIGW_JOURNAL_REPLAYING)
                == 0)
@@ -266,7 +266,7 @@ ngx_http_aigw_journal_next(ngx_http_aigw_redis_conf_t *rc, ngx_str_t *name,
         }
 
         if (base <= sizeof(NGX_HTTP_AIGW_JOURNAL_EXT) - 1
-            || ngx_strncmp(de->d_name + base
+            || ngx_strncmp(de + base
                            - (sizeof(NGX_HTTP_AIGW_JOURNAL_EXT) - 1),
                            NGX_HTTP_AIGW_JOURNAL_EXT,
                            sizeof(NGX_HTTP_AIGW_JOURNAL_EXT) - 1)
@@ -276,16 +276,14 @@ ngx_http_aigw_journal_next(ngx_http_aigw_redis_conf_t *rc, ngx_str_t *name,
         }
 
         if (blen == 0
-            || ngx_http_aigw_journal_cmp((u_char *) de->d_name, len, best,
-                                         blen)
-               < 0)
+            || ngx_http_aigw_journal_cmp(de, len, best, blen) < 0)
         {
-            ngx_memcpy(best, de->d_name, len);
+            ngx_memcpy(best, de, len);
             blen = len;
         }
     }
 
-    (void) closedir(dir);
+    (void) ngx_close_dir(&dir);
 
     if (blen == 0) {
         return NGX_DECLINED;
@@ -412,7 +410,7 @@ ngx_http_aigw_journal_write_all(ngx_fd_t fd, u_char *p, size_t len)
     ssize_t  n;
 
     while (len) {
-        n = write(fd, p, len);
+        n = ngx_write_fd(fd, p, len);
 
         if (n == -1) {
             if (ngx_errno == NGX_EINTR) {

@@ -136,12 +136,18 @@ typedef struct {
     ngx_msec_t                  ttft_ms;        /* + 1; 0: no event yet */
     ngx_str_t                  *error_type;     /* of the gateway's error */
 
-    /* NGX_DONE while the body is read, then NGX_OK or an HTTP status */
+    /*
+     * NGX_DONE while the body is read, then NGX_OK or the HTTP status of
+     * the gateway's error, which the error filter renders
+     */
     ngx_int_t                   status;
     const char                 *reason;         /* of an error status */
 
     ngx_buf_t                  *error_body;     /* JSON for nginx's error */
     unsigned                    error_sent:1;
+    /* the connection's state before the error response of "status" */
+    unsigned                    error_keepalive:1;
+    unsigned                    error_lingering_close:1;
 
     unsigned                    usage_request_body:1;
     unsigned                    metering:1;     /* the response is AWS's */
@@ -176,6 +182,7 @@ void ngx_http_aigw_creds_exit_worker(ngx_http_aigw_creds_t *creds);
 char *ngx_http_aigw_tenants(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_aigw_authenticate(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx, const char **reason);
+ngx_int_t ngx_http_aigw_strip_credentials(ngx_http_request_t *r);
 ngx_int_t ngx_http_aigw_authorize(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx, const char **reason);
 ngx_int_t ngx_http_aigw_billing_model(ngx_http_request_t *r,
@@ -188,7 +195,6 @@ ngx_http_aigw_model_t *ngx_http_aigw_catalog_find(
     ngx_http_aigw_main_conf_t *amcf, ngx_str_t *name);
 
 ngx_int_t ngx_http_aigw_access_init(ngx_conf_t *cf);
-ngx_int_t ngx_http_aigw_strip_headers(ngx_http_request_t *r);
 ngx_int_t ngx_http_aigw_request_body_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_aigw_request_body_start(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx);
@@ -211,10 +217,6 @@ ngx_int_t ngx_http_aigw_counter_init_worker(ngx_cycle_t *cycle,
     ngx_http_aigw_redis_conf_t *rc);
 void ngx_http_aigw_counter_exit_worker(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_aigw_error_init(ngx_conf_t *cf);
-
-/* sends a JSON error in Bedrock's shape and finalizes the request */
-ngx_int_t ngx_http_aigw_send_error(ngx_http_request_t *r, ngx_uint_t status,
-    const char *message);
 /* the gateway's error type of a status ("ServiceUnavailableException") */
 ngx_str_t *ngx_http_aigw_error_type(ngx_uint_t status);
 

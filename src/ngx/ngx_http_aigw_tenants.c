@@ -6,7 +6,8 @@
  * configuration (a bad file fails "nginx -t" with its path and the
  * reason); "nginx -s reload" reads it again.  On the request path a key is
  * found by its public id in O(1) and its SHA-256 compared in constant
- * time.  No key, secret or hash ever reaches a log line.
+ * time, and the client's credentials are dropped from the request.  No
+ * key, secret or hash ever reaches a log line.
  */
 
 
@@ -29,6 +30,7 @@ static ngx_int_t ngx_http_aigw_authorize_target(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx, ngx_table_elt_t *h, const char *kind,
     const char **reason);
 static ngx_uint_t ngx_http_aigw_same_key(ngx_str_t *a, ngx_str_t *b);
+static ngx_uint_t ngx_http_aigw_client_credential(ngx_table_elt_t *h);
 
 
 /*
@@ -215,8 +217,9 @@ ngx_http_aigw_tenants_cleanup(void *data)
 
 
 /*
- * Finds the request's tenant by its API key: NGX_OK, or 401 with
- * "*reason" set.  The key comes in "X-Api-Key", else in
+ * Finds the request's tenant by its API key, and drops the client's
+ * credentials from the request: NGX_OK, NGX_ERROR, or 401 with "*reason"
+ * set.  The key comes in "X-Api-Key", else in
  * "Authorization: Bearer" (what the AWS SDKs send with
  * AWS_BEARER_TOKEN_BEDROCK); a SigV4 Authorization is not a key.
  */
@@ -225,15 +228,27 @@ ngx_int_t
 ngx_http_aigw_authenticate(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
     const char **reason)
 {
+    ngx_int_t                   rc;
     ngx_str_t                   key;
-    aigw_auth_rc_e              rc;
+    aigw_auth_rc_e              arc;
     const aigw_key_t           *found;
     const aigw_tenant_t        *tenant;
     ngx_http_aigw_main_conf_t  *amcf;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_aigw_module);
 
-    switch (ngx_http_aigw_find_key(r, &key)) {
+    /*
+     * the key first, then the client's credentials are dropped whatever
+     * the key's fate
+     */
+
+    rc = ngx_http_aigw_find_key(r, &key);
+
+    if (ngx_http_aigw_strip_credentials(r) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    switch (rc) {
 
     case NGX_OK:
         break;
@@ -251,10 +266,10 @@ ngx_http_aigw_authenticate(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
         return NGX_HTTP_UNAUTHORIZED;
     }
 
-    rc = aigw_tenants_authenticate(amcf->tenants, (char *) key.data, key.len,
-                                   &tenant, &found);
+    arc = aigw_tenants_authenticate(amcf->tenants, (char *) key.data, key.len,
+                                    &tenant, &found);
 
-    switch (rc) {
+    switch (arc) {
 
     case AIGW_AUTH_OK:
         ctx->tenant = tenant;
@@ -274,7 +289,7 @@ ngx_http_aigw_authenticate(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
         /* the key id, not the key: ids are public */
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "aigw: %s API key",
-                      (rc == AIGW_AUTH_UNKNOWN_KEY) ? "unknown" : "invalid");
+                      (arc == AIGW_AUTH_UNKNOWN_KEY) ? "unknown" : "invalid");
         break;
     }
 
@@ -368,6 +383,102 @@ static ngx_uint_t
 ngx_http_aigw_same_key(ngx_str_t *a, ngx_str_t *b)
 {
     return a->len == b->len && ngx_memcmp(a->data, b->data, a->len) == 0;
+}
+
+
+/*
+ * The client's credentials must not reach AWS: Authorization (an SDK's
+ * own SigV4 signature, or a Bearer key), X-Api-Key and every X-Amz-*
+ * header; nor may they reach a log ($http_* variables).  The header list
+ * is rebuilt without them; the pointers nginx keeps to known headers, and
+ * the key found in one, stay valid, as the old list is not freed.
+ */
+
+ngx_int_t
+ngx_http_aigw_strip_credentials(ngx_http_request_t *r)
+{
+    ngx_uint_t        i, n, drop;
+    ngx_list_t        headers;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *nh;
+
+    n = 0;
+    drop = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        n++;
+
+        if (ngx_http_aigw_client_credential(&h[i])) {
+            drop++;
+        }
+    }
+
+    if (drop == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_list_init(&headers, r->pool, n - drop + 1, sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (ngx_http_aigw_client_credential(&h[i])) {
+            continue;
+        }
+
+        nh = ngx_list_push(&headers);
+        if (nh == NULL) {
+            return NGX_ERROR;
+        }
+
+        *nh = h[i];
+    }
+
+    r->headers_in.headers = headers;
+    r->headers_in.authorization = NULL;
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_aigw_client_credential(ngx_table_elt_t *h)
+{
+    return (h->key.len == 13
+            && ngx_strncmp(h->lowcase_key, "authorization", 13) == 0)
+           || (h->key.len == 9
+               && ngx_strncmp(h->lowcase_key, "x-api-key", 9) == 0)
+           || (h->key.len >= 6
+               && ngx_strncmp(h->lowcase_key, "x-amz-", 6) == 0);
 }
 
 

@@ -1,0 +1,359 @@
+
+/*
+ * ngx_http_aigw_module: "aigw_redis", where and how usage is counted.
+ *
+ * The directive's Redis address (an IP or a unix socket: hiredis resolves
+ * host names with blocking DNS), its options, the queue's shared memory
+ * zone, and, once http{} is read, the journal directory and the tag of
+ * the Redis target its files belong to.  The client that uses them is
+ * ngx_http_aigw_redis.c.
+ */
+
+
+#include "ngx_http_aigw_counter.h"
+
+
+static char *ngx_http_aigw_redis_address(ngx_conf_t *cf,
+    ngx_http_aigw_redis_conf_t *rc, ngx_str_t *addr);
+
+
+/*
+ * aigw_redis ADDRESS [password=P] [db=N] [prefix=aigw] [queue=SIZE]
+ *            [journal=DIR] [timeout=TIME] [max_models=N]
+ */
+
+char *
+ngx_http_aigw_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_aigw_main_conf_t *amcf = conf;
+
+    ssize_t                      size;
+    ngx_str_t                   *value, s, journal;
+    ngx_int_t                    n;
+    ngx_msec_t                   ms;
+    ngx_uint_t                   i;
+    ngx_http_aigw_redis_conf_t  *rc;
+
+    if (amcf->redis) {
+        return "is duplicate";
+    }
+
+    rc = ngx_pcalloc(cf->pool, sizeof(ngx_http_aigw_redis_conf_t));
+    if (rc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_http_aigw_redis_address(cf, rc, &value[1]) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_str_set(&rc->prefix, "aigw");
+    rc->queue_size = 16 * 1024 * 1024;
+    rc->timeout = 2000;
+    rc->seq_ttl = 30 * 86400;
+    rc->max_models = 100;
+
+    ngx_str_null(&journal);
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "password=", 9) == 0) {
+            rc->password.len = value[i].len - 9;
+            rc->password.data = ngx_pnalloc(cf->pool, rc->password.len + 1);
+            if (rc->password.data == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            ngx_cpystrn(rc->password.data, value[i].data + 9,
+                        rc->password.len + 1);
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
+            n = ngx_atoi(value[i].data + 3, value[i].len - 3);
+            if (n == NGX_ERROR) {
+                goto invalid;
+            }
+
+            rc->db = n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "prefix=", 7) == 0) {
+            rc->prefix.data = value[i].data + 7;
+            rc->prefix.len = value[i].len - 7;
+
+            if (rc->prefix.len == 0
+                || ngx_strlchr(rc->prefix.data,
+                               rc->prefix.data + rc->prefix.len, ':'))
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"aigw_redis\" prefix must be non-empty "
+                                   "and without \":\" (the model ID is "
+                                   "everything after the fourth colon of a "
+                                   "key)");
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "queue=", 6) == 0) {
+            s.data = value[i].data + 6;
+            s.len = value[i].len - 6;
+
+            size = ngx_parse_size(&s);
+            if (size == NGX_ERROR || size < (ssize_t) (256 * 1024)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\" in \"aigw_redis\": the "
+                                   "queue takes at least 256k", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            rc->queue_size = size;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "journal=", 8) == 0) {
+            journal.data = value[i].data + 8;
+            journal.len = value[i].len - 8;
+
+            if (journal.len == 0) {
+                goto invalid;
+            }
+
+            rc->journal_set = 1;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "max_models=", 11) == 0) {
+            n = ngx_atoi(value[i].data + 11, value[i].len - 11);
+            if (n == NGX_ERROR || n < 1 || n > 1000000) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\" in \"aigw_redis\": "
+                                   "max_models takes 1 to 1000000",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            rc->max_models = n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "timeout=", 8) == 0) {
+            s.data = value[i].data + 8;
+            s.len = value[i].len - 8;
+
+            ms = ngx_parse_time(&s, 0);
+            if (ms == (ngx_msec_t) NGX_ERROR || ms == 0) {
+                goto invalid;
+            }
+
+            rc->timeout = ms;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    rc->journal = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
+    if (rc->journal == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* the default is known once http{} is read: redis_init_conf() */
+
+    rc->journal->name = journal;
+    rc->journal->conf_file = cf->conf_file->file.name.data;
+    rc->journal->line = cf->conf_file->line;
+
+    if (ngx_http_aigw_queue_add(cf, rc) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    amcf->redis = rc;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\" in \"aigw_redis\"",
+                       &value[i]);
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * Once http{} is read: the journal directory (by default "aigw" next to
+ * the http{} client_body_temp_path, so that each nginx instance has its
+ * own), and the tag of the Redis target its files belong to.
+ */
+
+ngx_int_t
+ngx_http_aigw_redis_init_conf(ngx_conf_t *cf, ngx_http_aigw_redis_conf_t *rc)
+{
+    u_char                    *p, *last;
+    size_t                     len;
+    ngx_str_t                  temp;
+    u_char                     md[32];
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (!rc->journal_set) {
+        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+        if (clcf->client_body_temp_path) {
+            temp = clcf->client_body_temp_path->name;
+
+        } else {
+            ngx_str_set(&temp, NGX_HTTP_CLIENT_TEMP_PATH);
+        }
+
+        last = temp.data + temp.len;
+
+        while (last > temp.data && last[-1] == '/') {
+            last--;
+        }
+
+        while (last > temp.data && last[-1] != '/') {
+            last--;
+        }
+
+        len = last - temp.data;
+
+        /* NUL-terminated, as nginx creates paths by their C string */
+
+        rc->journal->name.len = len + sizeof("aigw") - 1;
+        rc->journal->name.data = ngx_pnalloc(cf->pool,
+                                             rc->journal->name.len + 1);
+        if (rc->journal->name.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(rc->journal->name.data, temp.data, len);
+        ngx_memcpy(p, "aigw", sizeof("aigw"));
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &rc->journal->name, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* nginx creates it at start, owned by the workers' user */
+
+    if (ngx_add_path(cf, &rc->journal) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /*
+     * Journal files are named after the target they are counted into:
+     * another nginx sharing the directory, counting into another Redis
+     * (or the same one under another prefix or db), leaves them alone
+     */
+
+    p = ngx_pnalloc(cf->pool, rc->address.len + rc->prefix.len
+                              + NGX_INT_T_LEN + 3);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    last = ngx_sprintf(p, "%V\n%i\n%V", &rc->address, rc->db, &rc->prefix);
+
+    aigw_sha256(md, p, last - p);
+    aigw_hex((char *) rc->journal_tag, md, sizeof(rc->journal_tag) / 2);
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_aigw_redis_address(ngx_conf_t *cf, ngx_http_aigw_redis_conf_t *rc,
+    ngx_str_t *addr)
+{
+    u_char     *p, *host, *last;
+    ngx_int_t   port;
+    u_char      buf[NGX_INET6_ADDRSTRLEN + 1];
+#if (NGX_HAVE_INET6)
+    u_char      inaddr6[16];
+#endif
+
+    rc->address = *addr;
+
+    if (addr->len > 5 && ngx_strncmp(addr->data, "unix:", 5) == 0) {
+        rc->unix_path.len = addr->len - 5;
+        rc->unix_path.data = ngx_pnalloc(cf->pool, rc->unix_path.len + 1);
+        if (rc->unix_path.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_cpystrn(rc->unix_path.data, addr->data + 5,
+                    rc->unix_path.len + 1);
+        return NGX_CONF_OK;
+    }
+
+    last = addr->data + addr->len;
+    host = addr->data;
+
+    if (*host == '[') {
+        p = ngx_strlchr(host, last, ']');
+        if (p == NULL || p + 1 >= last || p[1] != ':') {
+            goto invalid;
+        }
+
+        host++;
+        rc->host.len = p - host;
+        p += 2;
+
+    } else {
+        p = ngx_strlchr(host, last, ':');
+        if (p == NULL) {
+            goto invalid;
+        }
+
+        rc->host.len = p - host;
+        p++;
+    }
+
+    port = ngx_atoi(p, last - p);
+    if (port < 1 || port > 65535 || rc->host.len == 0
+        || rc->host.len > NGX_INET6_ADDRSTRLEN)
+    {
+        goto invalid;
+    }
+
+    rc->port = port;
+
+    ngx_memcpy(buf, host, rc->host.len);
+    buf[rc->host.len] = '\0';
+
+    if (ngx_inet_addr(buf, rc->host.len) == INADDR_NONE
+#if (NGX_HAVE_INET6)
+        && ngx_inet6_addr(buf, rc->host.len, inaddr6) != NGX_OK
+#endif
+        )
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"aigw_redis\" address \"%V\" must be an IP "
+                           "address and a port, or \"unix:/path\": hiredis "
+                           "resolves host names with blocking DNS, which "
+                           "would stall nginx's workers", addr);
+        return NGX_CONF_ERROR;
+    }
+
+    rc->host.data = ngx_pnalloc(cf->pool, rc->host.len + 1);
+    if (rc->host.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_cpystrn(rc->host.data, buf, rc->host.len + 1);
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid \"aigw_redis\" address \"%V\", expected "
+                       "IP:PORT, [IPv6]:PORT or unix:/path", addr);
+    return NGX_CONF_ERROR;
+}
