@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "aigw_pricing.h"
-#include "aigw_tenants.h"
+#include "aigw_util.h"
 
 
 #define AIGW_PRICING_KEY_SHOW    96     /* bytes of a key in a message */

@@ -96,7 +96,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aigw_sigv4.h"
+#include "aigw_types.h"
 
 
 #define AIGW_PICO_PER_USD        1000000000000ULL

@@ -475,56 +475,6 @@ aigw_tenants_authenticate(const aigw_tenants_t *ts, const char *key,
 
 
 int
-aigw_glob_match(const char *pattern, size_t plen, const char *s, size_t len)
-{
-    int     star;
-    size_t  pi, si, star_pi, star_si;
-
-    /*
-     * Only the last "*" seen ever needs to be backtracked to: whatever
-     * an earlier "*" matched more can as well be matched by the later
-     * one.  Each failure moves the last "*" one byte further, so the
-     * cost is at most plen * len.
-     */
-
-    pi = 0;
-    si = 0;
-    star = 0;
-    star_pi = 0;
-    star_si = 0;
-
-    while (si < len) {
-
-        if (pi < plen && pattern[pi] == '*') {
-            star = 1;
-            star_pi = ++pi;
-            star_si = si;
-            continue;
-        }
-
-        if (pi < plen && (pattern[pi] == '?' || pattern[pi] == s[si])) {
-            pi++;
-            si++;
-            continue;
-        }
-
-        if (!star) {
-            return 0;
-        }
-
-        pi = star_pi;
-        si = ++star_si;
-    }
-
-    while (pi < plen && pattern[pi] == '*') {
-        pi++;
-    }
-
-    return pi == plen;
-}
-
-
-int
 aigw_tenant_model_allowed(const aigw_tenant_t *t, const char *model,
     size_t len)
 {

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aigw_sigv4.h"
+#include "aigw_types.h"
 
 
 #define AIGW_TENANT_ID_MAX       64         /* [A-Za-z0-9_.-]{1,64} */
@@ -196,14 +196,6 @@ int aigw_key_parse(const char *key, size_t len, aigw_str_t *id);
 aigw_auth_rc_e aigw_tenants_authenticate(const aigw_tenants_t *ts,
     const char *key, size_t len, const aigw_tenant_t **tenant,
     const aigw_key_t **found);
-
-/*
- * Glob matching of a whole string: "*" matches any run of bytes (":" and
- * "/" included), "?" exactly one byte, every other byte itself; there is
- * no escape and no character class.  Iterative, O(plen * len) at worst.
- */
-int aigw_glob_match(const char *pattern, size_t plen, const char *s,
-    size_t len);
 
 /*
  * 1 when one of the tenant's "models" globs matches the model ID, ARN or
