@@ -17,13 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aigw_decimal.h"
 #include "aigw_pricing.h"
 #include "aigw_util.h"
 
 
 #define AIGW_PRICING_KEY_SHOW    96     /* bytes of a key in a message */
 #define AIGW_IMAGE_BASE_AREA     (512ULL * 512ULL)
-#define AIGW_EXP_MAX             100000 /* beyond: surely out of range */
 
 
 typedef unsigned __int128  aigw_u128_t;
@@ -1460,153 +1460,37 @@ int
 aigw_price_parse(const char *p, size_t len, int json, uint64_t *pico,
     const char **reason)
 {
-    int        eneg;
-    size_t     i, int_start, int_len, frac_start, frac_len, ndig, first;
-    size_t     last, k;
-    int64_t    exp, scale, shift;
-    uint64_t   v;
-    char       c;
-
-    i = 0;
+    /* "-0" too: a price is written without a sign */
 
     if (len && p[0] == '-') {
         *reason = "a price cannot be negative";
         return -1;
     }
 
-    int_start = i;
-
-    while (i < len && p[i] >= '0' && p[i] <= '9') {
-        i++;
-    }
-
-    int_len = i - int_start;
-
-    if (int_len == 0 || (json && int_len > 1 && p[int_start] == '0')) {
-        goto malformed;
-    }
-
-    frac_start = i;
-    frac_len = 0;
-
-    if (i < len && p[i] == '.') {
-        frac_start = ++i;
-
-        while (i < len && p[i] >= '0' && p[i] <= '9') {
-            i++;
+    switch (aigw_decimal_parse(p, len, AIGW_PRICE_DECIMALS,
+                               json ? AIGW_DECIMAL_JSON : 0, pico))
+    {
+    case AIGW_DECIMAL_OK:
+        if (*pico <= AIGW_PRICE_MAX_PICO) {
+            return 0;
         }
 
-        frac_len = i - frac_start;
+        /* fall through */
 
-        if (frac_len == 0) {
-            goto malformed;
-        }
-    }
+    case AIGW_DECIMAL_RANGE:
+        *reason = "too large (at most 1000000 USD)";
+        return -1;
 
-    exp = 0;
-
-    if (json && i < len && (p[i] == 'e' || p[i] == 'E')) {
-        i++;
-        eneg = 0;
-
-        if (i < len && (p[i] == '+' || p[i] == '-')) {
-            eneg = (p[i] == '-');
-            i++;
-        }
-
-        if (i == len) {
-            goto malformed;
-        }
-
-        while (i < len && p[i] >= '0' && p[i] <= '9') {
-            if (exp < AIGW_EXP_MAX) {
-                exp = exp * 10 + (p[i] - '0');
-            }
-
-            i++;
-        }
-
-        if (eneg) {
-            exp = -exp;
-        }
-    }
-
-    if (i != len) {
-        goto malformed;
-    }
-
-    /*
-     * The digits d[0 .. ndig - 1] (the integer part, then the fraction)
-     * times 10^-scale, scale = frac_len - exp.  Without the leading and
-     * trailing zeros: d[first .. last] times 10^-(scale - (ndig - 1 -
-     * last)).
-     */
-
-    ndig = int_len + frac_len;
-
-#define AIGW_DIGIT(j)                                                         \
-    ((j) < int_len ? p[int_start + (j)] : p[frac_start + (j) - int_len])
-
-    for (first = 0; first < ndig && AIGW_DIGIT(first) == '0'; first++) {
-        /* void */
-    }
-
-    if (first == ndig) {
-        *pico = 0;
-        return 0;
-    }
-
-    for (last = ndig - 1; AIGW_DIGIT(last) == '0'; last--) {
-        /* void */
-    }
-
-    scale = (int64_t) frac_len - exp - (int64_t) (ndig - 1 - last);
-
-    if (scale > AIGW_PRICE_DECIMALS) {
+    case AIGW_DECIMAL_PLACES:
         *reason = "more than 12 decimal places";
         return -1;
+
+    default:
+        *reason = json ? "not a valid number"
+                       : "not a decimal number (digits, optionally a \".\" "
+                         "and more digits)";
+        return -1;
     }
-
-    shift = AIGW_PRICE_DECIMALS - scale;
-
-    /* the value has (last - first + 1) + shift digits: at most 19 */
-
-    if ((int64_t) (last - first + 1) + shift > 19) {
-        goto too_large;
-    }
-
-    v = 0;
-
-    for (k = first; k <= last; k++) {
-        c = AIGW_DIGIT(k);
-        v = v * 10 + (uint64_t) (c - '0');
-    }
-
-#undef AIGW_DIGIT
-
-    while (shift-- > 0) {
-        v *= 10;
-    }
-
-    if (v > AIGW_PRICE_MAX_PICO) {
-        goto too_large;
-    }
-
-    *pico = v;
-
-    return 0;
-
-malformed:
-
-    *reason = json ? "not a valid number"
-                   : "not a decimal number (digits, optionally a \".\" and "
-                     "more digits)";
-    return -1;
-
-too_large:
-
-    *reason = "too large (at most 1000000 USD)";
-    return -1;
 }
 
 

@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "aigw_decimal.h"
 #include "aigw_target.h"
 #include "aigw_util.h"
 #include "aigw_tenants.h"
@@ -131,9 +132,8 @@ static int aigw_tenant_limits(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
     json_t *obj);
 static int aigw_tenant_alert_at(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
     json_t *arr);
-static int aigw_decimal_json(json_t *v, unsigned scale, int64_t *out);
-static int aigw_decimal_parse(const char *s, size_t len, unsigned scale,
-    int allow_exp, int64_t *out);
+static aigw_decimal_rc_e aigw_tenant_amount(json_t *v, unsigned scale,
+    int64_t *out);
 static int aigw_model_chars(const char *s, size_t len);
 static int aigw_table_init(aigw_tenants_t *ts, aigw_table_t *t, size_t n);
 static const aigw_str_t *aigw_table_insert(aigw_tenants_t *ts,
@@ -149,15 +149,6 @@ static const char  aigw_base64url[] =
 
 static const char  aigw_key_id_alphabet[] =
     "abcdefghijklmnopqrstuvwxyz0123456789";
-
-static const int64_t  aigw_pow10[19] = {
-    1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL,
-    100000000LL, 1000000000LL, 10000000000LL, 100000000000LL,
-    1000000000000LL, 10000000000000LL, 100000000000000LL,
-    1000000000000000LL, 10000000000000000LL, 100000000000000000LL,
-    1000000000000000000LL
-};
-
 
 aigw_tenants_t *
 aigw_tenants_parse(const char *text, size_t len, char *err, size_t err_size)
@@ -1517,18 +1508,25 @@ aigw_tenant_limits(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, json_t *obj)
             dst = (name[0] == 'd') ? &t->limits.daily_nanousd
                                    : &t->limits.monthly_nanousd;
 
-            rc = aigw_decimal_json(v, 9, dst);
+            rc = aigw_tenant_amount(v, 9, dst);
 
-            if (rc == -2) {
+            if (rc == AIGW_DECIMAL_PLACES) {
                 return aigw_tenants_fail(ctx, "limits.%s: more than 9"
                                          " decimal places", name);
             }
 
-            if (rc == -3) {
+            if (rc == AIGW_DECIMAL_RANGE) {
                 return aigw_tenants_fail(ctx, "limits.%s: too large", name);
             }
 
-            if (rc != 0) {
+            if (rc == AIGW_DECIMAL_INEXACT) {
+                return aigw_tenants_fail(ctx, "limits.%s: a number of more"
+                                         " than 15 significant digits"
+                                         " (write it as a string such as"
+                                         " \"12.5\")", name);
+            }
+
+            if (rc != AIGW_DECIMAL_OK) {
                 return aigw_tenants_fail(ctx, "limits.%s: expected a"
                                          " non-negative amount in USD (a"
                                          " number, or a string such as"
@@ -1578,14 +1576,20 @@ aigw_tenant_alert_at(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
     l->nalert_at = 0;
 
     for (i = 0; i < n; i++) {
-        rc = aigw_decimal_json(json_array_get(arr, i), 6, &v);
+        rc = aigw_tenant_amount(json_array_get(arr, i), 6, &v);
 
-        if (rc == -2) {
+        if (rc == AIGW_DECIMAL_PLACES) {
             return aigw_tenants_fail(ctx, "limits.alert_at #%zu: more than"
                                      " 6 decimal places", i + 1);
         }
 
-        if (rc != 0 || v <= 0 || v > AIGW_ALERT_AT_MAX_PPM) {
+        if (rc == AIGW_DECIMAL_INEXACT) {
+            return aigw_tenants_fail(ctx, "limits.alert_at #%zu: a number"
+                                     " of more than 15 significant digits",
+                                     i + 1);
+        }
+
+        if (rc != AIGW_DECIMAL_OK || v <= 0 || v > AIGW_ALERT_AT_MAX_PPM) {
             return aigw_tenants_fail(ctx, "limits.alert_at #%zu: expected a"
                                      " fraction of the budgets, greater"
                                      " than 0 and at most 10", i + 1);
@@ -1613,181 +1617,27 @@ aigw_tenant_alert_at(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
 
 
 /*
- * A non-negative JSON number or decimal string, times 10^scale, exactly.
- * Returns 0, -1 (not a non-negative number), -2 (more decimal places
- * than "scale"), -3 (does not fit in int64_t).
+ * A non-negative amount (aigw_decimal_json()) times 10^scale, which must
+ * fit in int64_t, else AIGW_DECIMAL_RANGE.
  */
 
-static int
-aigw_decimal_json(json_t *v, unsigned scale, int64_t *out)
+static aigw_decimal_rc_e
+aigw_tenant_amount(json_t *v, unsigned scale, int64_t *out)
 {
-    int          prec;
-    double       d;
-    json_int_t   n;
-    char         buf[64];
+    uint64_t           u;
+    aigw_decimal_rc_e  rc;
 
-    if (json_is_integer(v)) {
-        n = json_integer_value(v);
+    rc = aigw_decimal_json(v, scale, &u, NULL);
 
-        if (n < 0) {
-            return -1;
+    if (rc == AIGW_DECIMAL_OK) {
+        if (u > INT64_MAX) {
+            return AIGW_DECIMAL_RANGE;
         }
 
-        if (n > INT64_MAX / aigw_pow10[scale]) {
-            return -3;
-        }
-
-        *out = (int64_t) n * aigw_pow10[scale];
-        return 0;
+        *out = (int64_t) u;
     }
 
-    if (json_is_string(v)) {
-        return aigw_decimal_parse(json_string_value(v),
-                                  json_string_length(v), scale, 0, out);
-    }
-
-    if (!json_is_real(v)) {
-        return -1;
-    }
-
-    d = json_real_value(v);
-
-    if (!(d >= 0)) {
-        return -1;
-    }
-
-    if (d == 0) {
-        *out = 0;
-        return 0;
-    }
-
-    /* the shortest decimal that reads back as the same double */
-
-    for (prec = 15; prec <= 17; prec++) {
-        snprintf(buf, sizeof(buf), "%.*g", prec, d);
-
-        if (strtod(buf, NULL) == d) {
-            break;
-        }
-    }
-
-    return aigw_decimal_parse(buf, strlen(buf), scale, 1, out);
-}
-
-
-/* [0-9]+(\.[0-9]+)?, with "allow_exp" ([eE][+-]?[0-9]+)? */
-
-static int
-aigw_decimal_parse(const char *s, size_t len, unsigned scale, int allow_exp,
-    int64_t *out)
-{
-    int      neg;
-    long     exp, w;
-    size_t   i, int_len, frac_start, frac_len;
-    int64_t  v, p, d;
-
-    i = 0;
-
-    while (i < len && aigw_is_digit(s[i])) {
-        i++;
-    }
-
-    int_len = i;
-
-    if (int_len == 0) {
-        return -1;
-    }
-
-    frac_start = i;
-    frac_len = 0;
-
-    if (i < len && s[i] == '.') {
-        i++;
-        frac_start = i;
-
-        while (i < len && aigw_is_digit(s[i])) {
-            i++;
-        }
-
-        frac_len = i - frac_start;
-
-        if (frac_len == 0) {
-            return -1;
-        }
-    }
-
-    exp = 0;
-
-    if (allow_exp && i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        neg = 0;
-
-        if (i < len && (s[i] == '+' || s[i] == '-')) {
-            neg = (s[i] == '-');
-            i++;
-        }
-
-        if (i == len) {
-            return -1;
-        }
-
-        while (i < len && aigw_is_digit(s[i])) {
-            if (exp < 100000) {
-                exp = exp * 10 + (s[i] - '0');
-            }
-
-            i++;
-        }
-
-        if (neg) {
-            exp = -exp;
-        }
-    }
-
-    if (i != len) {
-        return -1;
-    }
-
-    /* each non-zero digit must land on an integer power of 10 */
-
-    v = 0;
-
-    for (i = 0; i < int_len + frac_len; i++) {
-        if (i < int_len) {
-            d = s[i] - '0';
-            w = (long) (int_len - 1 - i);
-
-        } else {
-            d = s[frac_start + i - int_len] - '0';
-            w = -(long) (i - int_len + 1);
-        }
-
-        if (d == 0) {
-            continue;
-        }
-
-        w += exp + (long) scale;
-
-        if (w < 0) {
-            return -2;
-        }
-
-        if (w > 18) {
-            return -3;
-        }
-
-        p = aigw_pow10[w];
-
-        if (d > (INT64_MAX - v) / p) {
-            return -3;
-        }
-
-        v += d * p;
-    }
-
-    *out = v;
-
-    return 0;
+    return rc;
 }
 
 
