@@ -8,7 +8,10 @@
  * A loaded set of tenants lives in one memory block (rarely a few), holds
  * no reference to the JSON text or tree it came from, and is read-only:
  * it can be shared by all requests, and by processes forked after the
- * load; aigw_tenants_free() releases it all.
+ * load; aigw_tenants_free() releases it all.  aigw_tenants_load.c reads
+ * the file (limits included), aigw_tenants_keys.c holds the keys'
+ * format and authentication, aigw_tenants_access.c what a tenant may
+ * do, aigw_tenants_hash.c the id lookups.
  *
  * Keys look like "aigw_<key id>_<secret>": the key id, [A-Za-z0-9-]{1,64},
  * is public (logs, metrics); the secret is 32 random bytes in base64url
