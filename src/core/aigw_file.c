@@ -40,7 +40,9 @@ aigw_file_read(const char *path, size_t max, size_t *len, char *err,
     fd = open(path, O_RDONLY | O_CLOEXEC);
 
     if (fd == -1) {
-        aigw_file_error(err, err_size, "open()", errno);
+        e = errno;
+        aigw_file_error(err, err_size, "open()", e);
+        errno = e;
         return NULL;
     }
 
