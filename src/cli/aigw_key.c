@@ -28,6 +28,7 @@
 #include <openssl/crypto.h>
 
 #include "aigw_tenants.h"
+#include "aigw_util.h"
 #include "aigw_cli.h"
 
 

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "aigw_cc_int.h"
+#include "aigw_sigv4.h"
 #include "aigw_sts.h"
 #include "aigw_util.h"
 

@@ -92,7 +92,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "aigw_sigv4.h"
+#include "aigw_types.h"
 
 
 /* the most the caller reads of a file, or takes of a body or an output */

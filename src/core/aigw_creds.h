@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "aigw_sigv4.h"
+#include "aigw_types.h"
 
 
 typedef struct {

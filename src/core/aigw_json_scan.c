@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "aigw_decimal.h"
 #include "aigw_json_scan.h"
 
 
@@ -42,16 +43,6 @@ enum {
 };
 
 
-/* aigw_json_number_u64(): the significant digits, as they are read */
-typedef struct {
-    uint64_t    s;              /* without its trailing zeros */
-    int64_t     trail;          /* the zeros not yet in "s" */
-    int64_t     frac;           /* digits after the "." */
-    int         started;        /* a non-zero digit was read */
-    int         overflow;
-} aigw_json_digits_t;
-
-
 #define aigw_json_ws(c)                                                       \
     ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r')
 
@@ -74,8 +65,6 @@ static int aigw_json_str_code(aigw_json_scan_t *js, uint32_t cp);
 static int aigw_json_num_char(aigw_json_scan_t *js, unsigned char c);
 static int aigw_json_num_end(aigw_json_scan_t *js);
 static int aigw_json_fail(aigw_json_scan_t *js, const char *reason);
-static size_t aigw_json_digits(const char *p, size_t len, size_t i,
-    int frac, aigw_json_digits_t *d);
 
 
 static const char  aigw_json_stopped[] = "stopped by the handler";
@@ -958,150 +947,6 @@ aigw_json_path(const aigw_json_scan_t *js, char *buf, size_t size)
 int
 aigw_json_number_u64(const char *p, size_t len, uint64_t *out)
 {
-    int                  neg, eneg;
-    size_t               i;
-    int64_t              exp, k;
-    uint64_t             s;
-    aigw_json_digits_t   d;
-
-    i = 0;
-    neg = 0;
-
-    if (i < len && p[i] == '-') {
-        neg = 1;
-        i++;
-    }
-
-    if (i >= len || p[i] < '0' || p[i] > '9') {
-        return -1;
-    }
-
-    memset(&d, 0, sizeof(aigw_json_digits_t));
-
-    /* integer part: "0" or [1-9][0-9]* */
-
-    if (p[i] == '0') {
-        i++;
-
-    } else {
-        i = aigw_json_digits(p, len, i, 0, &d);
-    }
-
-    if (i < len && p[i] == '.') {
-        i++;
-
-        if (i >= len || p[i] < '0' || p[i] > '9') {
-            return -1;
-        }
-
-        i = aigw_json_digits(p, len, i, 1, &d);
-    }
-
-    exp = 0;
-
-    if (i < len && (p[i] == 'e' || p[i] == 'E')) {
-        i++;
-        eneg = 0;
-
-        if (i < len && (p[i] == '+' || p[i] == '-')) {
-            eneg = (p[i] == '-');
-            i++;
-        }
-
-        if (i >= len || p[i] < '0' || p[i] > '9') {
-            return -1;
-        }
-
-        while (i < len && p[i] >= '0' && p[i] <= '9') {
-            if (exp < 1000000000) {
-                exp = exp * 10 + (p[i] - '0');
-            }
-            i++;
-        }
-
-        if (eneg) {
-            exp = -exp;
-        }
-    }
-
-    if (i != len) {
-        return -1;
-    }
-
-    if (!d.started) {
-        *out = 0;           /* "0", "-0.0", "0e99" */
-        return 0;
-    }
-
-    /* a leading zero is not significant: "0.5" has s == 5, frac == 1 */
-
-    if (neg || d.overflow) {
-        return -1;
-    }
-
-    /* the value is s * 10^k, and s has no trailing zeros */
-
-    s = d.s;
-    k = d.trail + exp - d.frac;
-
-    if (k < 0 || k > 19) {
-        return -1;
-    }
-
-    while (k-- > 0) {
-        if (s > UINT64_MAX / 10) {
-            return -1;
-        }
-        s *= 10;
-    }
-
-    *out = s;
-
-    return 0;
-}
-
-
-/*
- * The digits [0-9]* from p[i], of the fraction if "frac": appended to
- * "d"; returns the index after them
- */
-
-static size_t
-aigw_json_digits(const char *p, size_t len, size_t i, int frac,
-    aigw_json_digits_t *d)
-{
-    uint64_t  v;
-
-    while (i < len && p[i] >= '0' && p[i] <= '9') {
-        v = p[i] - '0';
-        d->frac += frac;
-
-        if (v == 0) {
-            /* the fraction's leading zeros are not significant */
-            if (d->started) {
-                d->trail++;
-            }
-
-        } else {
-            /* s = s * 10^(trail + 1) + v, on overflow remember it */
-            while (d->trail >= 0 && !d->overflow) {
-                if (d->s > UINT64_MAX / 10) {
-                    d->overflow = 1;
-                }
-                d->s *= 10;
-                d->trail--;
-            }
-            d->trail = 0;
-
-            if (!d->overflow && d->s > UINT64_MAX - v) {
-                d->overflow = 1;
-            }
-            d->s += v;
-            d->started = 1;
-        }
-
-        i++;
-    }
-
-    return i;
+    return aigw_decimal_parse(p, len, 0, AIGW_DECIMAL_JSON, out)
+           == AIGW_DECIMAL_OK ? 0 : -1;
 }

@@ -1,9 +1,11 @@
 
 /*
  * aigw: the pricing file, price lookup and exact cost arithmetic.  No
- * nginx headers, no I/O: the caller reads the file and prefixes its path
- * to the error messages.  The module (aigw_pricing, $aigw_cost,
- * cost_nanousd) and "aigw export" / "aigw usage" share it.
+ * nginx headers, no I/O: the caller reads the file (aigw_file_read())
+ * and prefixes its path to the error messages.  The module
+ * (aigw_pricing, $aigw_cost, cost_nanousd) and "aigw export" / "aigw
+ * usage" share it.  aigw_pricing_load.c reads the file,
+ * aigw_pricing_lookup.c finds prices, aigw_pricing_cost.c computes costs.
  *
  * The file (JSON):
  *
@@ -16,20 +18,23 @@
  *              "per_image": {SIZE: {QUALITY: PRICE, ...}, ...}}
  *
  * "currency" is optional and must be "USD".  A PRICE is in US dollars: a
- * JSON number or a decimal string ("0.00025"), read as decimal text,
- * never through binary floating point; JSON exponents are fine
- * ("2.5e-05"), strings are plain digits with an optional fraction.  A
- * price is non-negative, at most AIGW_PRICE_MAX_USD, with at most 12
+ * JSON number or a decimal string ("0.00025"), turned into an exact
+ * decimal by aigw_decimal_json(): a JSON number of at most 15
+ * significant digits is the decimal it reads as (exponents are fine,
+ * "2.5e-05"); one of more digits than a double keeps is refused, and
+ * such a price is written as a decimal string, plain digits with an
+ * optional fraction, of any length ("0.000000001234567890").  A price
+ * is non-negative, at most AIGW_PRICE_MAX_USD, with at most 12
  * decimal places (digits of value: "0.000250000000000" is fine), and is
  * kept as an integer number of pico-dollars (1e-12 USD).  Per-token
  * prices are per 1,000 tokens; "per_image" prices are per image.  A
  * PRICES object names at least one price.  SIZE is "WxH" (positive
  * integers, "512x512"), "larger" or "default"; QUALITY is
  * [A-Za-z0-9_-]{1,32} ("standard", "premium").  MODEL keys are model
- * IDs, ARNs or glob patterns ("*" any run of bytes, "?" one byte: the
- * tenants file's globs) of at most AIGW_PRICING_KEY_MAX bytes; REGION is
+ * IDs, ARNs or glob patterns ("*" any run of bytes, "?" one byte,
+ * aigw_glob_match()) of at most AIGW_PRICING_KEY_MAX bytes; REGION is
  * [a-z0-9-]{1,32}.  Unknown fields and duplicate members are errors at
- * every level.
+ * every level; the file is UTF-8 without NUL (jansson's rules).
  *
  * Lookup (aigw_pricing_lookup()).  The model as called is turned into up
  * to three forms, in this order:
@@ -96,7 +101,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aigw_sigv4.h"
+#include "aigw_types.h"
 
 
 #define AIGW_PICO_PER_USD        1000000000000ULL
@@ -202,7 +207,9 @@ typedef struct {
  *     region "eu-central-1": model "x": unknown field "inptu_per_1k"
  *         (expected input_per_1k, ...)
  *
- * or the line and column of a JSON syntax error.  The result holds no
+ * or the line and column of a JSON syntax error or of a duplicate member,
+ * with jansson's message ("duplicate object key near '"m"'").  A number
+ * is shown as the decimal it reads as ("1e-13").  The result holds no
  * reference to "text", is read-only, and can be shared by processes
  * forked after the load.
  */
@@ -266,10 +273,10 @@ size_t aigw_price_format(uint64_t pico, char *buf);
 
 /*
  * A decimal amount of USD as pico-dollars, exactly (the pricing file's
- * rule): a JSON number ("0.00025", "2.5e-05") with "json" set, else a
- * decimal string ("0.00025").  Returns 0, or -1 with a static reason in
- * "*reason" (malformed, negative, more than 12 decimal places, too
- * large).
+ * rule): the text of a JSON number ("0.00025", "2.5e-05") with "json"
+ * set, else a decimal string ("0.00025").  Returns 0, or -1 with a
+ * static reason in "*reason" (malformed, negative, more than 12 decimal
+ * places, too large).
  */
 int aigw_price_parse(const char *p, size_t len, int json, uint64_t *pico,
     const char **reason);

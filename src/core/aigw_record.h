@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aigw_sigv4.h"
+#include "aigw_types.h"
 
 
 #define AIGW_STREAM_ID_LEN      16

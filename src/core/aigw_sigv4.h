@@ -16,8 +16,10 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "aigw_types.h"
+#include "aigw_util.h"
 
-#define AIGW_SHA256_HEX_LEN      64
+
 #define AIGW_AMZ_DATE_LEN        16          /* 20150830T123600Z */
 #define AIGW_SIGV4_MAX_HEADERS   64
 #define AIGW_SIGV4_MAX_QUERY_ARGS  64       /* sorted on the stack */
@@ -39,25 +41,6 @@
  * the request after signing, as some services such as IoT require)
  */
 #define AIGW_SIGV4_TOKEN_UNSIGNED     0x08
-
-
-typedef struct {
-    const char  *data;
-    size_t       len;
-} aigw_str_t;
-
-
-typedef struct {
-    aigw_str_t   name;
-    aigw_str_t   value;
-} aigw_header_t;
-
-
-typedef struct {
-    aigw_str_t   access_key;
-    aigw_str_t   secret_key;
-    aigw_str_t   session_token;          /* len 0: long-term credentials */
-} aigw_creds_t;
 
 
 /*

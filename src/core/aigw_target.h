@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "aigw_sigv4.h"
+#include "aigw_types.h"
 
 
 #define AIGW_MODEL_ID_MAX        2048

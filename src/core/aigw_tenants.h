@@ -8,7 +8,10 @@
  * A loaded set of tenants lives in one memory block (rarely a few), holds
  * no reference to the JSON text or tree it came from, and is read-only:
  * it can be shared by all requests, and by processes forked after the
- * load; aigw_tenants_free() releases it all.
+ * load; aigw_tenants_free() releases it all.  aigw_tenants_load.c reads
+ * the file (limits included), aigw_tenants_keys.c holds the keys'
+ * format and authentication, aigw_tenants_access.c what a tenant may
+ * do, aigw_tenants_hash.c the id lookups.
  *
  * Keys look like "aigw_<key id>_<secret>": the key id, [A-Za-z0-9-]{1,64},
  * is public (logs, metrics); the secret is 32 random bytes in base64url
@@ -24,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aigw_sigv4.h"
+#include "aigw_types.h"
 
 
 #define AIGW_TENANT_ID_MAX       64         /* [A-Za-z0-9_.-]{1,64} */
@@ -196,14 +199,6 @@ int aigw_key_parse(const char *key, size_t len, aigw_str_t *id);
 aigw_auth_rc_e aigw_tenants_authenticate(const aigw_tenants_t *ts,
     const char *key, size_t len, const aigw_tenant_t **tenant,
     const aigw_key_t **found);
-
-/*
- * Glob matching of a whole string: "*" matches any run of bytes (":" and
- * "/" included), "?" exactly one byte, every other byte itself; there is
- * no escape and no character class.  Iterative, O(plen * len) at worst.
- */
-int aigw_glob_match(const char *pattern, size_t plen, const char *s,
-    size_t len);
 
 /*
  * 1 when one of the tenant's "models" globs matches the model ID, ARN or

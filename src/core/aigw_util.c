@@ -1,7 +1,7 @@
 
 /*
  * aigw: small helpers of the pure core (hex, SHA-256, HMAC, URI encoding,
- * constant-time comparison).  No nginx headers.
+ * constant-time comparison, glob matching).  No nginx headers.
  */
 
 
@@ -423,4 +423,54 @@ int
 aigw_ct_equal(const void *a, const void *b, size_t len)
 {
     return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+
+int
+aigw_glob_match(const char *pattern, size_t plen, const char *s, size_t len)
+{
+    int     star;
+    size_t  pi, si, star_pi, star_si;
+
+    /*
+     * Only the last "*" seen ever needs to be backtracked to: whatever
+     * an earlier "*" matched more can as well be matched by the later
+     * one.  Each failure moves the last "*" one byte further, so the
+     * cost is at most plen * len.
+     */
+
+    pi = 0;
+    si = 0;
+    star = 0;
+    star_pi = 0;
+    star_si = 0;
+
+    while (si < len) {
+
+        if (pi < plen && pattern[pi] == '*') {
+            star = 1;
+            star_pi = ++pi;
+            star_si = si;
+            continue;
+        }
+
+        if (pi < plen && (pattern[pi] == '?' || pattern[pi] == s[si])) {
+            pi++;
+            si++;
+            continue;
+        }
+
+        if (!star) {
+            return 0;
+        }
+
+        pi = star_pi;
+        si = ++star_si;
+    }
+
+    while (pi < plen && pattern[pi] == '*') {
+        pi++;
+    }
+
+    return pi == plen;
 }

@@ -1,7 +1,7 @@
 
 /*
  * aigw: small helpers of the pure core (hex, SHA-256, HMAC, URI encoding,
- * constant-time comparison).  No nginx headers.
+ * constant-time comparison, glob matching).  No nginx headers.
  */
 
 #ifndef AIGW_UTIL_H
@@ -9,6 +9,9 @@
 
 
 #include <stddef.h>
+
+
+#define AIGW_SHA256_HEX_LEN      64
 
 
 typedef struct aigw_sha256_s  aigw_sha256_t;
@@ -79,6 +82,15 @@ size_t aigw_uri_decode(char *dst, const char *src, size_t len);
 
 /* 1 when equal; the time taken depends only on "len" */
 int aigw_ct_equal(const void *a, const void *b, size_t len);
+
+
+/*
+ * Glob matching of a whole string: "*" matches any run of bytes (":" and
+ * "/" included), "?" exactly one byte, every other byte itself; there is
+ * no escape and no character class.  Iterative, O(plen * len) at worst.
+ */
+int aigw_glob_match(const char *pattern, size_t plen, const char *s,
+    size_t len);
 
 
 #endif /* AIGW_UTIL_H */

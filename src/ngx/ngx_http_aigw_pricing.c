@@ -10,6 +10,7 @@
 
 
 #include "ngx_http_aigw_module.h"
+#include "aigw_file.h"
 #include "aigw_pricing.h"
 
 
@@ -25,12 +26,9 @@ ngx_http_aigw_pricing(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_aigw_main_conf_t *amcf = conf;
 
     char                 err[AIGW_PRICING_ERR_LEN];
-    u_char              *text;
-    ssize_t              n;
-    ngx_fd_t             fd;
+    char                *text;
+    size_t               len;
     ngx_str_t           *value, file;
-    ngx_file_t           f;
-    ngx_file_info_t      fi;
     aigw_pricing_t      *pricing;
     ngx_pool_cleanup_t  *cln;
 
@@ -45,61 +43,23 @@ ngx_http_aigw_pricing(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    fd = ngx_open_file(file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    text = aigw_file_read((char *) file.data, NGX_HTTP_AIGW_PRICING_MAX,
+                          &len, err, sizeof(err));
 
-    if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "aigw_pricing: " ngx_open_file_n " \"%V\" failed",
-                           &file);
+    if (text == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "aigw_pricing: \"%V\": %s",
+                           &file, err);
         return NGX_CONF_ERROR;
     }
 
-    text = NULL;
-    pricing = NULL;
+    pricing = aigw_pricing_parse(text, len, err, sizeof(err));
 
-    ngx_memzero(&f, sizeof(ngx_file_t));
-    f.fd = fd;
-    f.name = file;
-    f.log = cf->log;
-
-    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
-        || ngx_file_size(&fi) > NGX_HTTP_AIGW_PRICING_MAX)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "aigw_pricing: \"%V\" is not a readable file of "
-                           "at most 64 MB", &file);
-        goto done;
-    }
-
-    f.info = fi;
-
-    text = ngx_alloc((size_t) ngx_file_size(&fi) + 1, cf->log);
-    if (text == NULL) {
-        goto done;
-    }
-
-    n = ngx_read_file(&f, text, (size_t) ngx_file_size(&fi), 0);
-
-    if (n != (ssize_t) ngx_file_size(&fi)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "aigw_pricing: could not read \"%V\"", &file);
-        goto done;
-    }
-
-    pricing = aigw_pricing_parse((char *) text, n, err, sizeof(err));
+    free(text);
 
     if (pricing == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "aigw_pricing: \"%V\": %s",
                            &file, err);
     }
-
-done:
-
-    if (text) {
-        ngx_free(text);
-    }
-
-    (void) ngx_close_file(fd);
 
     if (pricing == NULL) {
         return NGX_CONF_ERROR;

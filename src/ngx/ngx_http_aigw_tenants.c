@@ -12,6 +12,7 @@
 
 
 #include "ngx_http_aigw_module.h"
+#include "aigw_file.h"
 #include "aigw_record.h"
 
 
@@ -99,13 +100,10 @@ ngx_http_aigw_tenants(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_aigw_main_conf_t *amcf = conf;
 
-    u_char              *text;
+    char                *text;
     char                 err[AIGW_TENANTS_ERR_LEN];
-    ssize_t              n;
-    ngx_fd_t             fd;
+    size_t               len;
     ngx_str_t           *value;
-    ngx_file_t           file;
-    ngx_file_info_t      fi;
     aigw_tenants_t      *tenants;
     ngx_pool_cleanup_t  *cln;
 
@@ -121,63 +119,24 @@ ngx_http_aigw_tenants(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    fd = ngx_open_file(amcf->tenants_file.data, NGX_FILE_RDONLY,
-                       NGX_FILE_OPEN, 0);
+    text = aigw_file_read((char *) amcf->tenants_file.data,
+                          NGX_HTTP_AIGW_TENANTS_MAX, &len, err, sizeof(err));
 
-    if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "aigw_tenants: " ngx_open_file_n " \"%V\" failed",
-                           &amcf->tenants_file);
+    if (text == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "aigw_tenants: \"%V\": %s",
+                           &amcf->tenants_file, err);
         return NGX_CONF_ERROR;
     }
 
-    ngx_memzero(&file, sizeof(ngx_file_t));
-    file.fd = fd;
-    file.name = amcf->tenants_file;
-    file.log = cf->log;
+    tenants = aigw_tenants_parse(text, len, err, sizeof(err));
 
-    text = NULL;
-
-    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "aigw_tenants: " ngx_fd_info_n " \"%V\" failed",
-                           &amcf->tenants_file);
-        goto failed;
-    }
-
-    if (ngx_file_size(&fi) > NGX_HTTP_AIGW_TENANTS_MAX) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "aigw_tenants: \"%V\" is larger than 256 MB",
-                           &amcf->tenants_file);
-        goto failed;
-    }
-
-    file.info = fi;
-
-    text = ngx_alloc((size_t) ngx_file_size(&fi) + 1, cf->log);
-    if (text == NULL) {
-        goto failed;
-    }
-
-    n = ngx_read_file(&file, text, (size_t) ngx_file_size(&fi), 0);
-
-    if (n != (ssize_t) ngx_file_size(&fi)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "aigw_tenants: could not read \"%V\"",
-                           &amcf->tenants_file);
-        goto failed;
-    }
-
-    tenants = aigw_tenants_parse((char *) text, n, err, sizeof(err));
+    free(text);
 
     if (tenants == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "aigw_tenants: \"%V\": %s",
                            &amcf->tenants_file, err);
-        goto failed;
+        return NGX_CONF_ERROR;
     }
-
-    ngx_free(text);
-    (void) ngx_close_file(fd);
 
     cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == NULL) {
@@ -196,16 +155,6 @@ ngx_http_aigw_tenants(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                    aigw_tenants_key_count(tenants));
 
     return NGX_CONF_OK;
-
-failed:
-
-    if (text) {
-        ngx_free(text);
-    }
-
-    (void) ngx_close_file(fd);
-
-    return NGX_CONF_ERROR;
 }
 
 

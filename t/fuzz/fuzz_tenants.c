@@ -11,6 +11,7 @@
 
 #include "fuzz.h"
 #include "aigw_tenants.h"
+#include "aigw_util.h"
 
 
 int

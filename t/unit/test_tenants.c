@@ -499,6 +499,14 @@ test_limit_errors(void)
          "tenant \"a\": limits.daily_usd: more than 9 decimal places");
     TERR("{\"id\": \"a\", \"limits\": {\"daily_usd\": 1e-10}}",
          "tenant \"a\": limits.daily_usd: more than 9 decimal places");
+    TERR("{\"id\": \"a\", \"limits\": {\"daily_usd\":"
+         " 12.3456789012345678}}",
+         "tenant \"a\": limits.daily_usd: a number of more than 15"
+         " significant digits (write it as a string such as \"12.5\")");
+    TERR("{\"id\": \"a\", \"limits\": {\"alert_at\":"
+         " [0.50000000000000011]}}",
+         "tenant \"a\": limits.alert_at #1: a number of more than 15"
+         " significant digits");
     TERR("{\"id\": \"a\", \"limits\": {\"daily_usd\": 1e10}}",
          "tenant \"a\": limits.daily_usd: too large");
     TERR("{\"id\": \"a\", \"limits\": {\"daily_usd\": 9223372037}}",

@@ -1,15 +1,19 @@
 
 /*
- * aigw: unit tests of aigw_util.c.
+ * aigw: unit tests of aigw_util.c and aigw_file.c.
  */
 
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "unit.h"
+#include "aigw_file.h"
 #include "aigw_util.h"
 
 
@@ -398,6 +402,58 @@ test_ct_equal(void)
 }
 
 
+static void
+test_file_read(void)
+{
+    int     fd;
+    char   *text, dir[] = "/tmp/aigw-unit-XXXXXX", path[64];
+    char    err[AIGW_FILE_ERR_LEN];
+    size_t  len;
+    FILE   *f;
+
+    if (!CHECK(mkdtemp(dir) != NULL)) {
+        return;
+    }
+
+    snprintf(path, sizeof(path), "%s/f", dir);
+
+    /* missing, a directory */
+
+    CHECK(aigw_file_read(path, 100, &len, err, sizeof(err)) == NULL);
+    CHECK_STR(err, "open() failed (2: No such file or directory)");
+    CHECK(aigw_file_read(dir, 100, &len, err, sizeof(err)) == NULL);
+    CHECK_STR(err, "not a regular file");
+
+    /* empty, then 10 bytes against limits around them */
+
+    fd = open(path, O_WRONLY | O_CREAT, 0600);
+    CHECK(fd != -1);
+    close(fd);
+
+    len = 99;
+    text = aigw_file_read(path, 0, &len, err, sizeof(err));
+    CHECK(text != NULL && len == 0 && text[0] == '\0');
+    free(text);
+
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    fputs("0123456789", f);
+    fclose(f);
+
+    text = aigw_file_read(path, 10, &len, err, sizeof(err));
+    CHECK(text != NULL && len == 10 && strcmp(text, "0123456789") == 0);
+    free(text);
+
+    CHECK(aigw_file_read(path, 9, &len, err, sizeof(err)) == NULL);
+    CHECK_STR(err, "larger than 9 bytes");
+    CHECK(aigw_file_read(path, 0, &len, err, sizeof(err)) == NULL);
+    CHECK_STR(err, "larger than 0 bytes");
+
+    unlink(path);
+    rmdir(dir);
+}
+
+
 int
 main(void)
 {
@@ -410,6 +466,7 @@ main(void)
     test_ct_equal();
     test_hmac_pads();
     test_cleanup();
+    test_file_read();
 
     return unit_done("test_util");
 }

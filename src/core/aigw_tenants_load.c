@@ -1,16 +1,13 @@
 
 /*
- * aigw: the tenants file, API key authentication and model access.
+ * aigw: loading a tenants file (tenants, keys, allowed models and tiers,
+ * inference profiles, limits).
  *
  * The file is parsed with jansson, then copied into an arena: one block
  * sized from the JSON text (every string kept is shorter than its JSON
  * form), more only if that estimate falls short.  The jansson tree is
- * freed before aigw_tenants_parse() returns.
- *
- * Tenant ids and key ids are found in open-addressing hash tables
- * (linear probing, at most half full) keyed with SipHash-2-4 and a seed
- * drawn at load, so that probe sequences cannot be predicted from the
- * outside.
+ * freed before aigw_tenants_parse() returns.  Amounts are exact decimals
+ * (aigw_decimal_json()).
  */
 
 
@@ -21,61 +18,16 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "aigw_decimal.h"
 #include "aigw_target.h"
+#include "aigw_tenants_int.h"
 #include "aigw_util.h"
-#include "aigw_tenants.h"
 
 
-#define AIGW_ARENA_ALIGN        16
 #define AIGW_ARENA_BLOCK_MIN    65536
 #define AIGW_ALERT_AT_MAX_PPM   (10 * AIGW_PPM)
-
-#define aigw_align(n, a)        (((n) + ((a) - 1)) & ~((size_t) (a) - 1))
-#define aigw_is_digit(c)        ((c) >= '0' && (c) <= '9')
-
-/* a tenant or a key from its "id" member, as the hash tables hold it */
-#define aigw_tenant_of(s)                                                     \
-    ((const aigw_tenant_t *) ((const char *) (s)                              \
-                              - offsetof(aigw_tenant_t, id)))
-#define aigw_key_of(s)                                                        \
-    ((const aigw_key_t *) ((const char *) (s) - offsetof(aigw_key_t, id)))
-
-
-typedef struct aigw_arena_block_s  aigw_arena_block_t;
-
-struct aigw_arena_block_s {
-    aigw_arena_block_t   *next;
-    size_t                size;             /* of the data */
-    size_t                used;
-};
-
-#define AIGW_ARENA_HEADER                                                     \
-    aigw_align(sizeof(aigw_arena_block_t), AIGW_ARENA_ALIGN)
-
-
-typedef struct {
-    const aigw_str_t    **slots;            /* the "id" member of a struct */
-    size_t                mask;             /* slots - 1, a power of 2 */
-} aigw_table_t;
-
-
-struct aigw_tenants_s {
-    aigw_arena_block_t   *blocks;           /* the first holds this struct */
-    aigw_arena_block_t   *cur;
-
-    aigw_tenant_t        *tenants;
-    size_t                ntenants;
-    size_t                nkeys;
-
-    aigw_table_t          tenant_table;     /* -> aigw_tenant_t.id */
-    aigw_table_t          key_table;        /* -> aigw_key_t.id */
-
-    unsigned char         seed[16];
-    unsigned char         dummy[32];        /* compared for unknown ids */
-};
 
 
 typedef struct {
@@ -89,8 +41,6 @@ typedef struct {
 
 
 static aigw_tenants_t *aigw_tenants_new(size_t size);
-static void *aigw_arena_alloc(aigw_tenants_t *ts, size_t size,
-    size_t align);
 static void *aigw_arena_array(aigw_tenants_ctx_t *ctx, size_t n,
     size_t size);
 static int aigw_arena_str(aigw_tenants_ctx_t *ctx, aigw_str_t *dst,
@@ -106,8 +56,6 @@ static void aigw_tenants_syntax_error(aigw_tenants_ctx_t *ctx,
     const json_error_t *jerr);
 static const char *aigw_tenants_quote(char *buf, size_t size,
     const char *s);
-static int aigw_id_chars(const char *id, size_t len, size_t max,
-    const char *punct);
 static int aigw_tenant_build(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
     json_t *obj);
 static int aigw_tenants_object_id(aigw_tenants_ctx_t *ctx, json_t *obj,
@@ -131,32 +79,9 @@ static int aigw_tenant_limits(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
     json_t *obj);
 static int aigw_tenant_alert_at(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
     json_t *arr);
-static int aigw_decimal_json(json_t *v, unsigned scale, int64_t *out);
-static int aigw_decimal_parse(const char *s, size_t len, unsigned scale,
-    int allow_exp, int64_t *out);
+static aigw_decimal_rc_e aigw_tenant_amount(json_t *v, unsigned scale,
+    int64_t *out);
 static int aigw_model_chars(const char *s, size_t len);
-static int aigw_table_init(aigw_tenants_t *ts, aigw_table_t *t, size_t n);
-static const aigw_str_t *aigw_table_insert(aigw_tenants_t *ts,
-    aigw_table_t *t, const aigw_str_t *s);
-static const aigw_str_t *aigw_table_find(const aigw_tenants_t *ts,
-    const aigw_table_t *t, const char *p, size_t len);
-static uint64_t aigw_siphash(const unsigned char key[16], const void *in,
-    size_t len);
-
-
-static const char  aigw_base64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static const char  aigw_key_id_alphabet[] =
-    "abcdefghijklmnopqrstuvwxyz0123456789";
-
-static const int64_t  aigw_pow10[19] = {
-    1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL,
-    100000000LL, 1000000000LL, 10000000000LL, 100000000000LL,
-    1000000000000LL, 10000000000000LL, 100000000000000LL,
-    1000000000000000LL, 10000000000000000LL, 100000000000000000LL,
-    1000000000000000000LL
-};
 
 
 aigw_tenants_t *
@@ -233,12 +158,12 @@ aigw_tenants_parse(const char *text, size_t len, char *err, size_t err_size)
         goto failed;
     }
 
-    ts->tenants = aigw_arena_alloc(ts, (n ? n : 1) * sizeof(aigw_tenant_t),
+    ts->tenants = aigw_tenants_arena_alloc(ts, (n ? n : 1) * sizeof(aigw_tenant_t),
                                    sizeof(void *));
 
     if (ts->tenants == NULL
-        || aigw_table_init(ts, &ts->tenant_table, n) != 0
-        || aigw_table_init(ts, &ts->key_table, nkeys) != 0)
+        || aigw_tenants_table_init(ts, &ts->tenant_table, n) != 0
+        || aigw_tenants_table_init(ts, &ts->key_table, nkeys) != 0)
     {
         aigw_tenants_fail(&ctx, "out of memory");
         goto failed;
@@ -259,7 +184,7 @@ aigw_tenants_parse(const char *text, size_t len, char *err, size_t err_size)
 
         ts->ntenants++;
 
-        dup = aigw_table_insert(ts, &ts->tenant_table, &t->id);
+        dup = aigw_tenants_table_insert(ts, &ts->tenant_table, &t->id);
 
         if (dup) {
             ctx.tenant_id = NULL;
@@ -308,421 +233,6 @@ aigw_tenants_free(aigw_tenants_t *ts)
 }
 
 
-size_t
-aigw_tenants_count(const aigw_tenants_t *ts)
-{
-    return ts ? ts->ntenants : 0;
-}
-
-
-size_t
-aigw_tenants_key_count(const aigw_tenants_t *ts)
-{
-    return ts ? ts->nkeys : 0;
-}
-
-
-const aigw_tenant_t *
-aigw_tenants_get(const aigw_tenants_t *ts, size_t i)
-{
-    if (ts == NULL || i >= ts->ntenants) {
-        return NULL;
-    }
-
-    return &ts->tenants[i];
-}
-
-
-const aigw_tenant_t *
-aigw_tenants_find(const aigw_tenants_t *ts, const char *id, size_t len)
-{
-    const aigw_str_t  *s;
-
-    s = ts ? aigw_table_find(ts, &ts->tenant_table, id, len) : NULL;
-
-    return s ? aigw_tenant_of(s) : NULL;
-}
-
-
-const aigw_key_t *
-aigw_tenants_find_key(const aigw_tenants_t *ts, const char *id, size_t len)
-{
-    const aigw_str_t  *s;
-
-    s = ts ? aigw_table_find(ts, &ts->key_table, id, len) : NULL;
-
-    return s ? aigw_key_of(s) : NULL;
-}
-
-
-int
-aigw_tenant_id_valid(const char *id, size_t len)
-{
-    return aigw_id_chars(id, len, AIGW_TENANT_ID_MAX, "_.-");
-}
-
-
-int
-aigw_key_id_valid(const char *id, size_t len)
-{
-    return aigw_id_chars(id, len, AIGW_KEY_ID_MAX, "-");
-}
-
-
-/* 1 to "max" characters of [A-Za-z0-9] and of "punct" */
-
-static int
-aigw_id_chars(const char *id, size_t len, size_t max, const char *punct)
-{
-    size_t         i;
-    unsigned char  c;
-
-    if (id == NULL || len == 0 || len > max) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        c = (unsigned char) id[i];
-
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-              || aigw_is_digit(c) || (c != '\0' && strchr(punct, c))))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
-int
-aigw_key_parse(const char *key, size_t len, aigw_str_t *id)
-{
-    const char  *p, *u, *end;
-
-    if (key == NULL
-        || len < AIGW_KEY_PREFIX_LEN + 2 + AIGW_KEY_SECRET_LEN
-        || len > AIGW_KEY_MAX_LEN
-        || memcmp(key, AIGW_KEY_PREFIX, AIGW_KEY_PREFIX_LEN) != 0)
-    {
-        return -1;
-    }
-
-    p = key + AIGW_KEY_PREFIX_LEN;
-    end = key + len;
-
-    u = memchr(p, '_', end - p);
-
-    if (u == NULL || !aigw_key_id_valid(p, u - p)
-        || end - (u + 1) != AIGW_KEY_SECRET_LEN
-        || !aigw_id_chars(u + 1, AIGW_KEY_SECRET_LEN, AIGW_KEY_SECRET_LEN,
-                          "-_"))
-    {
-        return -1;
-    }
-
-    id->data = p;
-    id->len = u - p;
-
-    return 0;
-}
-
-
-aigw_auth_rc_e
-aigw_tenants_authenticate(const aigw_tenants_t *ts, const char *key,
-    size_t len, const aigw_tenant_t **tenant, const aigw_key_t **found)
-{
-    int                   equal;
-    aigw_str_t            id;
-    unsigned char         md[32];
-    const aigw_key_t     *k;
-    const unsigned char  *ref;
-
-    *tenant = NULL;
-    *found = NULL;
-
-    if (aigw_key_parse(key, len, &id) != 0) {
-        return AIGW_AUTH_MALFORMED;
-    }
-
-    if (ts == NULL) {
-        return AIGW_AUTH_UNKNOWN_KEY;
-    }
-
-    k = aigw_tenants_find_key(ts, id.data, id.len);
-
-    /* the same work whether the id is known or not */
-
-    ref = k ? k->sha256 : ts->dummy;
-
-    aigw_sha256(md, key, len);
-    equal = aigw_ct_equal(md, ref, sizeof(md));
-    OPENSSL_cleanse(md, sizeof(md));
-
-    if (k == NULL) {
-        return AIGW_AUTH_UNKNOWN_KEY;
-    }
-
-    if (!equal) {
-        return AIGW_AUTH_BAD_SECRET;
-    }
-
-    *tenant = k->tenant;
-    *found = k;
-
-    return AIGW_AUTH_OK;
-}
-
-
-int
-aigw_glob_match(const char *pattern, size_t plen, const char *s, size_t len)
-{
-    int     star;
-    size_t  pi, si, star_pi, star_si;
-
-    /*
-     * Only the last "*" seen ever needs to be backtracked to: whatever
-     * an earlier "*" matched more can as well be matched by the later
-     * one.  Each failure moves the last "*" one byte further, so the
-     * cost is at most plen * len.
-     */
-
-    pi = 0;
-    si = 0;
-    star = 0;
-    star_pi = 0;
-    star_si = 0;
-
-    while (si < len) {
-
-        if (pi < plen && pattern[pi] == '*') {
-            star = 1;
-            star_pi = ++pi;
-            star_si = si;
-            continue;
-        }
-
-        if (pi < plen && (pattern[pi] == '?' || pattern[pi] == s[si])) {
-            pi++;
-            si++;
-            continue;
-        }
-
-        if (!star) {
-            return 0;
-        }
-
-        pi = star_pi;
-        si = ++star_si;
-    }
-
-    while (pi < plen && pattern[pi] == '*') {
-        pi++;
-    }
-
-    return pi == plen;
-}
-
-
-int
-aigw_tenant_model_allowed(const aigw_tenant_t *t, const char *model,
-    size_t len)
-{
-    size_t  i;
-
-    /*
-     * Exact glob semantics, nothing implicit: a cross-region profile
-     * ("us.x"), an ARN or an alias is allowed only by a glob that matches
-     * it as written.
-     */
-
-    if (t == NULL || model == NULL) {
-        return 0;
-    }
-
-    for (i = 0; i < t->nmodels; i++) {
-        if (aigw_glob_match(t->models[i].data, t->models[i].len, model, len))
-        {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
-static const struct {
-    const char  *name;
-    size_t       len;
-    unsigned     tier;
-} aigw_service_tiers[] = {
-    { "default", 7, AIGW_TIER_DEFAULT },
-    { "priority", 8, AIGW_TIER_PRIORITY },
-    { "flex", 4, AIGW_TIER_FLEX },
-    { "reserved", 8, AIGW_TIER_RESERVED },
-    { NULL, 0, 0 }
-};
-
-
-unsigned
-aigw_service_tier(const char *name, size_t len)
-{
-    size_t  i;
-
-    for (i = 0; aigw_service_tiers[i].name; i++) {
-        if (len == aigw_service_tiers[i].len
-            && memcmp(name, aigw_service_tiers[i].name, len) == 0)
-        {
-            return aigw_service_tiers[i].tier;
-        }
-    }
-
-    return 0;
-}
-
-
-const char *
-aigw_service_tier_name(unsigned tier)
-{
-    size_t  i;
-
-    for (i = 0; aigw_service_tiers[i].name; i++) {
-        if (tier == aigw_service_tiers[i].tier) {
-            return aigw_service_tiers[i].name;
-        }
-    }
-
-    return "";
-}
-
-
-int
-aigw_tenant_tier_allowed(const aigw_tenant_t *t, unsigned tier)
-{
-    if (tier == AIGW_TIER_DEFAULT) {
-        return 1;
-    }
-
-    return t != NULL && tier != 0 && (t->service_tiers & tier) == tier;
-}
-
-
-const aigw_str_t *
-aigw_tenant_inference_profile(const aigw_tenant_t *t, const char *model,
-    size_t len)
-{
-    int                              rc;
-    size_t                           lo, hi, mid, n;
-    const aigw_inference_profile_t  *p;
-
-    if (t == NULL || model == NULL) {
-        return NULL;
-    }
-
-    lo = 0;
-    hi = t->nprofiles;
-
-    while (lo < hi) {
-        mid = lo + (hi - lo) / 2;
-        p = &t->profiles[mid];
-
-        n = (p->model.len < len) ? p->model.len : len;
-        rc = memcmp(p->model.data, model, n);
-
-        if (rc == 0) {
-            rc = (p->model.len < len) ? -1 : (p->model.len > len);
-        }
-
-        if (rc == 0) {
-            return &p->arn;
-        }
-
-        if (rc < 0) {
-            lo = mid + 1;
-
-        } else {
-            hi = mid;
-        }
-    }
-
-    return NULL;
-}
-
-
-size_t
-aigw_key_generate(const char *id, size_t id_len, char *key,
-    char *sha256_hex)
-{
-    size_t          i, n, r;
-    unsigned char   rnd[32];
-    uint32_t        v;
-    char           *p;
-    char            gen[AIGW_KEY_GEN_ID_LEN];
-
-    if (id == NULL) {
-
-        /* [a-z0-9]: rejection sampling keeps the 36 letters uniform */
-
-        n = 0;
-
-        while (n < AIGW_KEY_GEN_ID_LEN) {
-            if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-                return 0;
-            }
-
-            for (r = 0; r < sizeof(rnd) && n < AIGW_KEY_GEN_ID_LEN; r++) {
-                if (rnd[r] < 252) {
-                    gen[n++] = aigw_key_id_alphabet[rnd[r] % 36];
-                }
-            }
-        }
-
-        id = gen;
-        id_len = AIGW_KEY_GEN_ID_LEN;
-
-    } else if (!aigw_key_id_valid(id, id_len)) {
-        return 0;
-    }
-
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-        return 0;
-    }
-
-    p = key;
-    memcpy(p, AIGW_KEY_PREFIX, AIGW_KEY_PREFIX_LEN);
-    p += AIGW_KEY_PREFIX_LEN;
-    memcpy(p, id, id_len);
-    p += id_len;
-    *p++ = '_';
-
-    /* base64url without padding: 10 groups of 3 bytes, then 2 bytes */
-
-    for (i = 0; i + 3 <= sizeof(rnd); i += 3) {
-        v = ((uint32_t) rnd[i] << 16) | ((uint32_t) rnd[i + 1] << 8)
-            | rnd[i + 2];
-        *p++ = aigw_base64url[(v >> 18) & 0x3f];
-        *p++ = aigw_base64url[(v >> 12) & 0x3f];
-        *p++ = aigw_base64url[(v >> 6) & 0x3f];
-        *p++ = aigw_base64url[v & 0x3f];
-    }
-
-    v = ((uint32_t) rnd[30] << 16) | ((uint32_t) rnd[31] << 8);
-    *p++ = aigw_base64url[(v >> 18) & 0x3f];
-    *p++ = aigw_base64url[(v >> 12) & 0x3f];
-    *p++ = aigw_base64url[(v >> 6) & 0x3f];
-
-    *p = '\0';
-    n = p - key;
-
-    OPENSSL_cleanse(rnd, sizeof(rnd));
-
-    aigw_sha256_hex(sha256_hex, key, n);
-    sha256_hex[AIGW_SHA256_HEX_LEN] = '\0';
-
-    return n;
-}
-
-
 /* the arena */
 
 
@@ -753,8 +263,8 @@ aigw_tenants_new(size_t size)
 }
 
 
-static void *
-aigw_arena_alloc(aigw_tenants_t *ts, size_t size, size_t align)
+void *
+aigw_tenants_arena_alloc(aigw_tenants_t *ts, size_t size, size_t align)
 {
     size_t               off;
     aigw_arena_block_t  *b;
@@ -799,7 +309,7 @@ aigw_arena_array(aigw_tenants_ctx_t *ctx, size_t n, size_t size)
 {
     void  *p;
 
-    p = aigw_arena_alloc(ctx->ts, (n ? n : 1) * size, sizeof(void *));
+    p = aigw_tenants_arena_alloc(ctx->ts, (n ? n : 1) * size, sizeof(void *));
     if (p == NULL) {
         aigw_tenants_fail(ctx, "out of memory");
     }
@@ -814,7 +324,7 @@ aigw_arena_str(aigw_tenants_ctx_t *ctx, aigw_str_t *dst, const char *src,
 {
     char  *p;
 
-    p = aigw_arena_alloc(ctx->ts, len + 1, 1);
+    p = aigw_tenants_arena_alloc(ctx->ts, len + 1, 1);
     if (p == NULL) {
         return aigw_tenants_fail(ctx, "out of memory");
     }
@@ -1094,7 +604,7 @@ aigw_tenants_object_id(aigw_tenants_ctx_t *ctx, json_t *obj, size_t max,
     s = json_string_value(id);
     len = json_string_length(id);
 
-    if (!aigw_id_chars(s, len, max, punct)) {
+    if (!aigw_tenants_id_chars(s, len, max, punct)) {
         return aigw_tenants_fail(ctx, "id: expected 1 to %zu characters"
                                  " of [A-Za-z0-9%s]", max, punct);
     }
@@ -1247,7 +757,7 @@ aigw_tenant_key(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, aigw_key_t *k,
         }
     }
 
-    dup = aigw_table_insert(ctx->ts, &ctx->ts->key_table, &k->id);
+    dup = aigw_tenants_table_insert(ctx->ts, &ctx->ts->key_table, &k->id);
 
     if (dup) {
         other = aigw_key_of(dup);
@@ -1567,18 +1077,25 @@ aigw_tenant_limits(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, json_t *obj)
             dst = (name[0] == 'd') ? &t->limits.daily_nanousd
                                    : &t->limits.monthly_nanousd;
 
-            rc = aigw_decimal_json(v, 9, dst);
+            rc = aigw_tenant_amount(v, 9, dst);
 
-            if (rc == -2) {
+            if (rc == AIGW_DECIMAL_PLACES) {
                 return aigw_tenants_fail(ctx, "limits.%s: more than 9"
                                          " decimal places", name);
             }
 
-            if (rc == -3) {
+            if (rc == AIGW_DECIMAL_RANGE) {
                 return aigw_tenants_fail(ctx, "limits.%s: too large", name);
             }
 
-            if (rc != 0) {
+            if (rc == AIGW_DECIMAL_INEXACT) {
+                return aigw_tenants_fail(ctx, "limits.%s: a number of more"
+                                         " than 15 significant digits"
+                                         " (write it as a string such as"
+                                         " \"12.5\")", name);
+            }
+
+            if (rc != AIGW_DECIMAL_OK) {
                 return aigw_tenants_fail(ctx, "limits.%s: expected a"
                                          " non-negative amount in USD (a"
                                          " number, or a string such as"
@@ -1628,14 +1145,20 @@ aigw_tenant_alert_at(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
     l->nalert_at = 0;
 
     for (i = 0; i < n; i++) {
-        rc = aigw_decimal_json(json_array_get(arr, i), 6, &v);
+        rc = aigw_tenant_amount(json_array_get(arr, i), 6, &v);
 
-        if (rc == -2) {
+        if (rc == AIGW_DECIMAL_PLACES) {
             return aigw_tenants_fail(ctx, "limits.alert_at #%zu: more than"
                                      " 6 decimal places", i + 1);
         }
 
-        if (rc != 0 || v <= 0 || v > AIGW_ALERT_AT_MAX_PPM) {
+        if (rc == AIGW_DECIMAL_INEXACT) {
+            return aigw_tenants_fail(ctx, "limits.alert_at #%zu: a number"
+                                     " of more than 15 significant digits",
+                                     i + 1);
+        }
+
+        if (rc != AIGW_DECIMAL_OK || v <= 0 || v > AIGW_ALERT_AT_MAX_PPM) {
             return aigw_tenants_fail(ctx, "limits.alert_at #%zu: expected a"
                                      " fraction of the budgets, greater"
                                      " than 0 and at most 10", i + 1);
@@ -1663,181 +1186,27 @@ aigw_tenant_alert_at(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
 
 
 /*
- * A non-negative JSON number or decimal string, times 10^scale, exactly.
- * Returns 0, -1 (not a non-negative number), -2 (more decimal places
- * than "scale"), -3 (does not fit in int64_t).
+ * A non-negative amount (aigw_decimal_json()) times 10^scale, which must
+ * fit in int64_t, else AIGW_DECIMAL_RANGE.
  */
 
-static int
-aigw_decimal_json(json_t *v, unsigned scale, int64_t *out)
+static aigw_decimal_rc_e
+aigw_tenant_amount(json_t *v, unsigned scale, int64_t *out)
 {
-    int          prec;
-    double       d;
-    json_int_t   n;
-    char         buf[64];
+    uint64_t           u;
+    aigw_decimal_rc_e  rc;
 
-    if (json_is_integer(v)) {
-        n = json_integer_value(v);
+    rc = aigw_decimal_json(v, scale, &u, NULL);
 
-        if (n < 0) {
-            return -1;
+    if (rc == AIGW_DECIMAL_OK) {
+        if (u > INT64_MAX) {
+            return AIGW_DECIMAL_RANGE;
         }
 
-        if (n > INT64_MAX / aigw_pow10[scale]) {
-            return -3;
-        }
-
-        *out = (int64_t) n * aigw_pow10[scale];
-        return 0;
+        *out = (int64_t) u;
     }
 
-    if (json_is_string(v)) {
-        return aigw_decimal_parse(json_string_value(v),
-                                  json_string_length(v), scale, 0, out);
-    }
-
-    if (!json_is_real(v)) {
-        return -1;
-    }
-
-    d = json_real_value(v);
-
-    if (!(d >= 0)) {
-        return -1;
-    }
-
-    if (d == 0) {
-        *out = 0;
-        return 0;
-    }
-
-    /* the shortest decimal that reads back as the same double */
-
-    for (prec = 15; prec <= 17; prec++) {
-        snprintf(buf, sizeof(buf), "%.*g", prec, d);
-
-        if (strtod(buf, NULL) == d) {
-            break;
-        }
-    }
-
-    return aigw_decimal_parse(buf, strlen(buf), scale, 1, out);
-}
-
-
-/* [0-9]+(\.[0-9]+)?, with "allow_exp" ([eE][+-]?[0-9]+)? */
-
-static int
-aigw_decimal_parse(const char *s, size_t len, unsigned scale, int allow_exp,
-    int64_t *out)
-{
-    int      neg;
-    long     exp, w;
-    size_t   i, int_len, frac_start, frac_len;
-    int64_t  v, p, d;
-
-    i = 0;
-
-    while (i < len && aigw_is_digit(s[i])) {
-        i++;
-    }
-
-    int_len = i;
-
-    if (int_len == 0) {
-        return -1;
-    }
-
-    frac_start = i;
-    frac_len = 0;
-
-    if (i < len && s[i] == '.') {
-        i++;
-        frac_start = i;
-
-        while (i < len && aigw_is_digit(s[i])) {
-            i++;
-        }
-
-        frac_len = i - frac_start;
-
-        if (frac_len == 0) {
-            return -1;
-        }
-    }
-
-    exp = 0;
-
-    if (allow_exp && i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        neg = 0;
-
-        if (i < len && (s[i] == '+' || s[i] == '-')) {
-            neg = (s[i] == '-');
-            i++;
-        }
-
-        if (i == len) {
-            return -1;
-        }
-
-        while (i < len && aigw_is_digit(s[i])) {
-            if (exp < 100000) {
-                exp = exp * 10 + (s[i] - '0');
-            }
-
-            i++;
-        }
-
-        if (neg) {
-            exp = -exp;
-        }
-    }
-
-    if (i != len) {
-        return -1;
-    }
-
-    /* each non-zero digit must land on an integer power of 10 */
-
-    v = 0;
-
-    for (i = 0; i < int_len + frac_len; i++) {
-        if (i < int_len) {
-            d = s[i] - '0';
-            w = (long) (int_len - 1 - i);
-
-        } else {
-            d = s[frac_start + i - int_len] - '0';
-            w = -(long) (i - int_len + 1);
-        }
-
-        if (d == 0) {
-            continue;
-        }
-
-        w += exp + (long) scale;
-
-        if (w < 0) {
-            return -2;
-        }
-
-        if (w > 18) {
-            return -3;
-        }
-
-        p = aigw_pow10[w];
-
-        if (d > (INT64_MAX - v) / p) {
-            return -3;
-        }
-
-        v += d * p;
-    }
-
-    *out = v;
-
-    return 0;
+    return rc;
 }
 
 
@@ -1858,160 +1227,4 @@ aigw_model_chars(const char *s, size_t len)
     }
 
     return 1;
-}
-
-
-/* the hash tables */
-
-
-static int
-aigw_table_init(aigw_tenants_t *ts, aigw_table_t *t, size_t n)
-{
-    size_t  size;
-
-    size = 4;
-
-    while (size < 2 * n) {
-        size <<= 1;
-    }
-
-    t->slots = aigw_arena_alloc(ts, size * sizeof(aigw_str_t *),
-                                sizeof(void *));
-    if (t->slots == NULL) {
-        return -1;
-    }
-
-    memset(t->slots, 0, size * sizeof(aigw_str_t *));
-    t->mask = size - 1;
-
-    return 0;
-}
-
-
-/* NULL, or the entry with the same id already there */
-
-static const aigw_str_t *
-aigw_table_insert(aigw_tenants_t *ts, aigw_table_t *t, const aigw_str_t *s)
-{
-    size_t             i;
-    const aigw_str_t  *e;
-
-    i = (size_t) aigw_siphash(ts->seed, s->data, s->len) & t->mask;
-
-    for ( ;; ) {
-        e = t->slots[i];
-
-        if (e == NULL) {
-            t->slots[i] = s;
-            return NULL;
-        }
-
-        if (e->len == s->len && memcmp(e->data, s->data, s->len) == 0) {
-            return e;
-        }
-
-        i = (i + 1) & t->mask;
-    }
-}
-
-
-static const aigw_str_t *
-aigw_table_find(const aigw_tenants_t *ts, const aigw_table_t *t,
-    const char *p, size_t len)
-{
-    size_t             i;
-    const aigw_str_t  *e;
-
-    if (p == NULL || t->slots == NULL) {
-        return NULL;
-    }
-
-    i = (size_t) aigw_siphash(ts->seed, p, len) & t->mask;
-
-    for ( ;; ) {
-        e = t->slots[i];
-
-        if (e == NULL) {
-            return NULL;
-        }
-
-        if (e->len == len && memcmp(e->data, p, len) == 0) {
-            return e;
-        }
-
-        i = (i + 1) & t->mask;
-    }
-}
-
-
-/* SipHash-2-4 (Aumasson, Bernstein) */
-
-#define AIGW_ROTL(x, b)  (((x) << (b)) | ((x) >> (64 - (b))))
-
-#define AIGW_SIPROUND                                                         \
-    do {                                                                      \
-        v0 += v1; v1 = AIGW_ROTL(v1, 13); v1 ^= v0;                           \
-        v0 = AIGW_ROTL(v0, 32);                                               \
-        v2 += v3; v3 = AIGW_ROTL(v3, 16); v3 ^= v2;                           \
-        v0 += v3; v3 = AIGW_ROTL(v3, 21); v3 ^= v0;                           \
-        v2 += v1; v1 = AIGW_ROTL(v1, 17); v1 ^= v2;                           \
-        v2 = AIGW_ROTL(v2, 32);                                               \
-    } while (0)
-
-
-static uint64_t
-aigw_load64(const unsigned char *p)
-{
-    return (uint64_t) p[0] | (uint64_t) p[1] << 8 | (uint64_t) p[2] << 16
-           | (uint64_t) p[3] << 24 | (uint64_t) p[4] << 32
-           | (uint64_t) p[5] << 40 | (uint64_t) p[6] << 48
-           | (uint64_t) p[7] << 56;
-}
-
-
-static uint64_t
-aigw_siphash(const unsigned char key[16], const void *in, size_t len)
-{
-    size_t                i, left;
-    uint64_t              k0, k1, v0, v1, v2, v3, m, b;
-    const unsigned char  *p, *end;
-
-    k0 = aigw_load64(key);
-    k1 = aigw_load64(key + 8);
-
-    v0 = k0 ^ 0x736f6d6570736575ULL;
-    v1 = k1 ^ 0x646f72616e646f6dULL;
-    v2 = k0 ^ 0x6c7967656e657261ULL;
-    v3 = k1 ^ 0x7465646279746573ULL;
-
-    p = in;
-    left = len & 7;
-    end = p + (len - left);
-
-    for ( /* void */ ; p != end; p += 8) {
-        m = aigw_load64(p);
-        v3 ^= m;
-        AIGW_SIPROUND;
-        AIGW_SIPROUND;
-        v0 ^= m;
-    }
-
-    b = (uint64_t) len << 56;
-
-    for (i = 0; i < left; i++) {
-        b |= (uint64_t) p[i] << (8 * i);
-    }
-
-    v3 ^= b;
-    AIGW_SIPROUND;
-    AIGW_SIPROUND;
-    v0 ^= b;
-
-    v2 ^= 0xff;
-    AIGW_SIPROUND;
-    AIGW_SIPROUND;
-    AIGW_SIPROUND;
-    AIGW_SIPROUND;
-
-    return v0 ^ v1 ^ v2 ^ v3;
 }
