@@ -11,6 +11,7 @@ import hashlib
 import http.client
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -547,7 +548,42 @@ def case_for(capture, synthetic):
     return case(pick(capture, synthetic))
 
 
+_PORTS_GIVEN = set()
+# its own generator: a test that seeds the module's must not make two runs
+# on one host draw the same ports
+_PORT_RANDOM = random.Random()
+
+
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
+    """
+    A port for a server a test starts later.  Below the kernel's ephemeral
+    range: there the outbound connections of this very run pick their local
+    ports, and one could take the port between now and the server's bind
+    (nginx's "bind() failed (98: Address already in use)").  Never given
+    twice in a run, and free now.
+    """
+    low = _ephemeral_low()
+    for _ in range(200):
+        if low <= 10000:
+            break
+        port = _PORT_RANDOM.randrange(10000, low)
+        if port in _PORTS_GIVEN:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _PORTS_GIVEN.add(port)
+        return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

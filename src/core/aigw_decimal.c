@@ -230,3 +230,94 @@ aigw_decimal_json(const struct json_t *v, unsigned scale, uint64_t *out,
     return aigw_decimal_parse(text, strlen(text), scale, AIGW_DECIMAL_JSON,
                               out);
 }
+
+
+int
+aigw_decimal_json_digits(const char *text, size_t len, json_error_t *jerr)
+{
+    int     real;
+    size_t  i, start, line, col, col0, ndig, zeros, shown;
+
+    line = 1;
+    col0 = 0;               /* the offset where the line starts */
+    i = 0;
+
+    while (i < len) {
+
+        if (text[i] == '\n') {
+            line++;
+            col0 = ++i;
+            continue;
+        }
+
+        if (text[i] == '"') {
+            for (i++; i < len && text[i] != '"'; i++) {
+                if (text[i] == '\\') {
+                    i++;
+                }
+            }
+            i++;
+            continue;
+        }
+
+        if (text[i] != '-' && (text[i] < '0' || text[i] > '9')) {
+            i++;
+            continue;
+        }
+
+        /*
+         * a number: its significant digits run from the first non-zero
+         * digit of the mantissa to its last non-zero one
+         */
+
+        start = i;
+        real = 0;
+        ndig = 0;
+        zeros = 0;
+
+        for ( /* void */ ; i < len; i++) {
+            if (text[i] >= '0' && text[i] <= '9') {
+                if (text[i] == '0') {
+                    zeros += (ndig > 0);
+                } else {
+                    ndig += zeros + 1;
+                    zeros = 0;
+                }
+
+            } else if (text[i] == '.') {
+                real = 1;
+
+            } else if (text[i] != '-') {
+                break;
+            }
+        }
+
+        if (i < len && (text[i] == 'e' || text[i] == 'E')) {
+            real = 1;
+            for (i++; i < len && (text[i] == '+' || text[i] == '-'
+                                  || (text[i] >= '0' && text[i] <= '9'));
+                 i++)
+            {
+                /* void */
+            }
+        }
+
+        if (real && ndig > AIGW_DECIMAL_DIGITS) {
+            col = start - col0 + 1;
+            shown = i - start > 40 ? 40 : i - start;
+
+            memset(jerr, 0, sizeof(json_error_t));
+            jerr->line = (int) line;
+            jerr->column = (int) col;
+            jerr->position = (int) start;
+            snprintf(jerr->text, JSON_ERROR_TEXT_LENGTH,
+                     "the number %.*s%s has %zu significant digits, more "
+                     "than the 15 a JSON number keeps exactly: write it "
+                     "as a decimal string", (int) shown, text + start,
+                     shown < i - start ? "..." : "", ndig);
+            return -1;
+        }
+    }
+
+    return 0;
+}

@@ -54,6 +54,7 @@ typedef enum {
 
 
 struct json_t;
+struct json_error_t;
 
 
 /*
@@ -73,6 +74,19 @@ aigw_decimal_rc_e aigw_decimal_parse(const char *p, size_t len,
  */
 aigw_decimal_rc_e aigw_decimal_json(const struct json_t *v, unsigned scale,
     uint64_t *out, char *text);
+
+/*
+ * jansson keeps a real's double, not its text: a real written with more
+ * than 15 significant digits whose double happens to print back within 15
+ * ("92829.9809705502929310000" reads as 92829.9809705503) would pass
+ * aigw_decimal_json() rounded.  The text of a document that jansson has
+ * loaded is looked at once more, for its numbers only (strings skipped):
+ * the first real (with "." or an exponent) of over 15 significant digits
+ * is -1, with its line, column and a message in "jerr", as jansson gives
+ * its own errors; else 0.  Integers are exact either way.
+ */
+int aigw_decimal_json_digits(const char *text, size_t len,
+    struct json_error_t *jerr);
 
 
 #endif /* AIGW_DECIMAL_H */

@@ -146,6 +146,14 @@ aigw_pricing_parse(const char *text, size_t len, char *err, size_t err_size)
         }
     }
 
+    /* what the field checks cannot see: a real rounded on reading */
+
+    if (aigw_decimal_json_digits(text, len, &jerr) != 0) {
+        snprintf(err, err_size, "line %d, column %d: %s", jerr.line,
+                 jerr.column, jerr.text);
+        goto failed;
+    }
+
     json_decref(root);
 
     return p;

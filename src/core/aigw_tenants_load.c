@@ -197,6 +197,17 @@ aigw_tenants_parse(const char *text, size_t len, char *err, size_t err_size)
         }
     }
 
+    /* what the field checks cannot see: a real rounded on reading */
+
+    if (aigw_decimal_json_digits(text, len, &jerr) != 0) {
+        ctx.tenant_id = NULL;
+        ctx.tenant_no = 0;
+        ctx.where[0] = '\0';
+        aigw_tenants_fail(&ctx, "line %d, column %d: %s", jerr.line,
+                          jerr.column, jerr.text);
+        goto failed;
+    }
+
     json_decref(root);
 
     return ts;

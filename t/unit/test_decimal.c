@@ -216,12 +216,60 @@ test_round_trip(void)
 }
 
 
+/* the reals of a document written with more digits than a double keeps */
+
+static void
+digits(const char *doc, int line, int column, const char *text, int at)
+{
+    int           rc;
+    json_error_t  jerr;
+
+    rc = aigw_decimal_json_digits(doc, strlen(doc), &jerr);
+
+    if (text == NULL) {
+        unit_check(rc == 0, __FILE__, at, "no real of over 15 digits");
+        return;
+    }
+
+    if (unit_check(rc == -1, __FILE__, at, "a real of over 15 digits")) {
+        unit_check(jerr.line == line, __FILE__, at, "line");
+        unit_check(jerr.column == column, __FILE__, at, "column");
+        unit_check(strstr(jerr.text, text) != NULL, __FILE__, at, "text");
+    }
+}
+
+#define DIGITS(doc, line, column, text)                                       \
+    digits(doc, line, column, text, __LINE__)
+
+
+static void
+test_json_digits(void)
+{
+    DIGITS("{\"a\": 0.123456789012345}", 0, 0, NULL);
+    DIGITS("{\"a\": 123456789012345678901234}", 0, 0, NULL);
+    DIGITS("{\"a\": 0.50000000000000000000, \"b\": 1000000000000000.0}",
+           0, 0, NULL);
+    DIGITS("{\"a\": 0.000000000000000000001}", 0, 0, NULL);
+    DIGITS("{\"a\": 1.23456789012345e-300}", 0, 0, NULL);
+    DIGITS("{\"a\": \"0.1234567890123456789\", \"b\\\"1.1234567890123456\":"
+           " [-0.0, 1e5]}", 0, 0, NULL);
+    DIGITS("[1,\n 2,\n  12.5000000000000001]", 3, 3,
+           "12.5000000000000001 has 18 significant digits");
+    DIGITS("[-1234567890.123456e3]", 1, 2,
+           "-1234567890.123456e3 has 16 significant digits");
+    DIGITS("[0.0000001234567890123456]", 1, 2, "has 16 significant digits");
+    DIGITS("[1.00000000000000001]", 1, 2, "has 18 significant digits");
+    DIGITS("[\"\\\\\", 1.00000000000000001]", 1, 8, "has 18");
+}
+
+
 int
 main(void)
 {
     test_text();
     test_json();
     test_round_trip();
+    test_json_digits();
 
     return unit_done("test_decimal");
 }

@@ -389,6 +389,11 @@ test_parse_errors(void)
          "model \"m\": input_per_1k: 1234.1234567890124: more than 15 "
          "significant digits, more than a JSON number keeps exactly (write "
          "the price as a decimal string)");
+    /* more digits than 15, though its double prints back within 15 */
+    MERR("{\"input_per_1k\": 92829.9809705502929310000}",
+         "line 1, column 35: the number 92829.9809705502929310000 has 20"
+         " significant digits, more than the 15 a JSON number keeps"
+         " exactly: write it as a decimal string");
     MERR("{\"input_per_1k\": -0.5}",
          "model \"m\": input_per_1k: -0.5: a price cannot be negative");
     MERR("{\"input_per_1k\": \"2.5e-5\"}",

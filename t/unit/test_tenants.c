@@ -507,6 +507,12 @@ test_limit_errors(void)
          " [0.50000000000000011]}}",
          "tenant \"a\": limits.alert_at #1: a number of more than 15"
          " significant digits");
+    /* more digits than 15, though its double prints back within 15 */
+    TERR("{\"id\": \"a\", \"limits\": {\"daily_usd\":"
+         " 12.5000000000000001}}",
+         "line 1, column 50: the number 12.5000000000000001 has 18"
+         " significant digits, more than the 15 a JSON number keeps"
+         " exactly: write it as a decimal string");
     TERR("{\"id\": \"a\", \"limits\": {\"daily_usd\": 1e10}}",
          "tenant \"a\": limits.daily_usd: too large");
     TERR("{\"id\": \"a\", \"limits\": {\"daily_usd\": 9223372037}}",
