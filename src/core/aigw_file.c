@@ -55,6 +55,7 @@ aigw_file_read(const char *path, size_t max, size_t *len, char *err,
 
     if (!S_ISREG(st.st_mode)) {
         snprintf(err, err_size, "not a regular file");
+        errno = EINVAL;
         goto failed;
     }
 
@@ -153,4 +154,6 @@ aigw_file_too_large(char *err, size_t err_size, size_t max)
     } else {
         snprintf(err, err_size, "larger than %zu bytes", max);
     }
+
+    errno = EFBIG;
 }

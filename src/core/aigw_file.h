@@ -23,7 +23,8 @@
  * (NUL-terminated, truncated to "err_size") that does not repeat the
  * path: "open() failed (2: No such file or directory)", "not a regular
  * file", "larger than 64 MB", "read() failed (...)", "out of memory";
- * errno is kept from the system call that failed, if one did.
+ * errno is kept from the system call that failed, else EINVAL (not a
+ * regular file), EFBIG (too large) or ENOMEM.
  */
 char *aigw_file_read(const char *path, size_t max, size_t *len, char *err,
     size_t err_size);

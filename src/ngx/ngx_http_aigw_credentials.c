@@ -36,6 +36,7 @@
 #include "ngx_http_aigw_module.h"
 #include "ngx_http_aigw_fetch.h"
 #include "aigw_credchain.h"
+#include "aigw_file.h"
 
 
 #define NGX_HTTP_AIGW_CREDS_TICK       1000
@@ -697,71 +698,29 @@ ngx_http_aigw_creds_env_check(ngx_cycle_t *cycle,
 }
 
 
-/* a small local file (a token, a profile): read whole, bounded */
+/*
+ * a small local file (a token, a profile): read whole, bounded, by the
+ * core's reader, in a timer, never on a request's path
+ */
 
 static void
 ngx_http_aigw_creds_read_file(ngx_http_aigw_creds_t *creds, const char *path)
 {
-    int              err;
-    u_char          *buf;
-    size_t           size, got;
-    ssize_t          n;
-    ngx_fd_t         fd;
-    ngx_file_info_t  fi;
+    int     err;
+    char   *text, msg[AIGW_FILE_ERR_LEN];
+    size_t  len;
 
-    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    text = aigw_file_read(path, AIGW_CC_FILE_MAX, &len, msg, sizeof(msg));
 
-    if (fd == NGX_INVALID_FILE) {
-        aigw_cc_file_done(creds->cc, ngx_errno ? ngx_errno : EIO, NULL, 0);
+    if (text == NULL) {
+        err = ngx_errno ? ngx_errno : EIO;
+        aigw_cc_file_done(creds->cc, err, NULL, 0);
         return;
     }
 
-    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
-        err = ngx_errno ? ngx_errno : EIO;
-        goto failed;
-    }
+    aigw_cc_file_done(creds->cc, 0, text, len);
 
-    if (ngx_file_size(&fi) > AIGW_CC_FILE_MAX) {
-        err = EFBIG;
-        goto failed;
-    }
-
-    size = (size_t) ngx_file_size(&fi);
-
-    buf = ngx_pnalloc(creds->pool, size + 1);
-    if (buf == NULL) {
-        err = ENOMEM;
-        goto failed;
-    }
-
-    for (got = 0; got < size; got += n) {
-        n = read(fd, buf + got, size - got);
-
-        if (n == -1) {
-            if (ngx_errno == NGX_EINTR) {
-                n = 0;
-                continue;
-            }
-
-            err = ngx_errno ? ngx_errno : EIO;
-            goto failed;
-        }
-
-        if (n == 0) {
-            break;
-        }
-    }
-
-    (void) ngx_close_file(fd);
-
-    aigw_cc_file_done(creds->cc, 0, (char *) buf, got);
-
-    return;
-
-failed:
-
-    (void) ngx_close_file(fd);
-    aigw_cc_file_done(creds->cc, err, NULL, 0);
+    free(text);
 }
 
 
