@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "aigw_cli.h"
+#include "aigw_http.h"
 #include "aigw_sigv4.h"
 #include "aigw_util.h"
 
@@ -65,7 +66,8 @@ main(int argc, char **argv)
         if (strcmp(argv[1], c->name) == 0) {
             rc = c->run(argc - 1, argv + 1);
 
-            /* what hashing and signing keep in the process */
+            /* the connections, and what hashing and signing keep */
+            aigw_http_cleanup();
             aigw_sigv4_cleanup();
             aigw_util_cleanup();
 
