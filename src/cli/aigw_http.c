@@ -48,6 +48,7 @@ static int aigw_http_response(aigw_http_ctx_t *ctx, CURL *c,
     aigw_http_response_t *resp, char *err, size_t err_size);
 static void aigw_http_error(const aigw_http_request_t *req, CURLcode rc,
     const char *curl_err, char *err, size_t err_size);
+static const char *aigw_http_proxy_var(const aigw_http_request_t *req);
 
 
 /* one handle for the run: its connection cache is what reuses them */
@@ -609,7 +610,7 @@ static void
 aigw_http_error(const aigw_http_request_t *req, CURLcode rc,
     const char *curl_err, char *err, size_t err_size)
 {
-    const char  *why, *ca;
+    const char  *why, *ca, *proxy;
 
     why = curl_err[0] ? curl_err : curl_easy_strerror(rc);
 
@@ -624,8 +625,18 @@ aigw_http_error(const aigw_http_request_t *req, CURLcode rc,
         break;
 
     case CURLE_COULDNT_CONNECT:
-        snprintf(err, err_size, "cannot connect to %s port %u: %s",
-                 req->host, req->port, why);
+        proxy = aigw_http_proxy_var(req);
+
+        /* the proxy's address is in libcurl's words; never its URL,
+         * which may hold a password */
+        snprintf(err, err_size, "cannot connect to %s port %u%s%s%s: %s",
+                 req->host, req->port, proxy ? " (through the proxy of "
+                                             : "",
+                 proxy ? proxy : "",
+                 proxy ? (getenv("NO_PROXY") || getenv("no_proxy")
+                          ? ", unless NO_PROXY names it)" : ")")
+                       : "",
+                 why);
         break;
 
     case CURLE_OPERATION_TIMEDOUT:
@@ -674,4 +685,28 @@ aigw_http_error(const aigw_http_request_t *req, CURLcode rc,
         snprintf(err, err_size, "%s port %u: %s", req->host, req->port, why);
         break;
     }
+}
+
+
+/* the variable that names a proxy for the request, NO_PROXY aside */
+
+static const char *
+aigw_http_proxy_var(const aigw_http_request_t *req)
+{
+    const char    *v, **name;
+
+    static const char  *https[] = { "https_proxy", "HTTPS_PROXY",
+                                    "all_proxy", "ALL_PROXY", NULL };
+    static const char  *http[] = { "http_proxy", "HTTP_PROXY",
+                                   "all_proxy", "ALL_PROXY", NULL };
+
+    for (name = req->tls ? https : http; *name; name++) {
+        v = getenv(*name);
+
+        if (v && *v) {
+            return *name;
+        }
+    }
+
+    return NULL;
 }
