@@ -547,6 +547,10 @@ def test_index_members_without_hash_and_bad_counters(redis):
     (["--bogus"], "unknown option \"--bogus\""),
     (["--redis"], "--redis needs a value"),
     (["--strict=1"], "--strict takes no value"),
+    (["--dat", DAY], "unknown option \"--dat\""),
+    (["--date", DAY, "extra"], "unexpected argument \"extra\""),
+    (["--", "--date", DAY], "unknown option \"--\""),
+    (["-vx"], "unknown option \"-x\""),
     (["--prefix", "a:b"], "without \":\""),
     (["--endpoint", "http://x"], "--endpoint is for --out s3://"),
 ])

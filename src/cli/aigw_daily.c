@@ -31,66 +31,6 @@ static int aigw_u64_parse(const char *s, size_t len, uint64_t *out);
 static int aigw_day_row_cmp(const void *a, const void *b);
 
 
-int
-aigw_cli_opts(const char *cmd, const char *help, int argc, char **argv,
-    aigw_cli_opt_t *opts)
-{
-    int              i;
-    size_t           n;
-    const char      *arg, *eq;
-    aigw_cli_opt_t  *o;
-
-    for (i = 1; i < argc; i++) {
-        arg = argv[i];
-
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            fputs(help, stdout);
-            return 0;
-        }
-
-        eq = strchr(arg, '=');
-        n = eq ? (size_t) (eq - arg) : strlen(arg);
-
-        for (o = opts; o->name; o++) {
-            if (strlen(o->name) == n && strncmp(o->name, arg, n) == 0) {
-                break;
-            }
-        }
-
-        if (o->name == NULL) {
-            fprintf(stderr, "aigw %s: unknown option \"%s\"\n"
-                    "Run \"aigw %s --help\" for the options.\n", cmd, arg,
-                    cmd);
-            return AIGW_EXIT_USAGE;
-        }
-
-        if (o->value == NULL) {
-            if (eq) {
-                fprintf(stderr, "aigw %s: %s takes no value\n", cmd,
-                        o->name);
-                return AIGW_EXIT_USAGE;
-            }
-
-            *o->flag = 1;
-            continue;
-        }
-
-        if (eq) {
-            *o->value = eq + 1;
-
-        } else if (i + 1 < argc) {
-            *o->value = argv[++i];
-
-        } else {
-            fprintf(stderr, "aigw %s: %s needs a value\n", cmd, o->name);
-            return AIGW_EXIT_USAGE;
-        }
-    }
-
-    return -1;
-}
-
-
 /* --- days ----------------------------------------------------------------- */
 
 

@@ -1,6 +1,6 @@
 
 /*
- * aigw: what "aigw export" and "aigw usage" share: options, UTC days,
+ * aigw: what "aigw export" and "aigw usage" share: UTC days,
  * the tenants and pricing files, and a day's usage read from Redis.
  *
  * A day's usage (../shared/SPEC.md, "Usage in Redis"): the set
@@ -50,18 +50,6 @@ typedef struct {
 } aigw_day_rows_t;
 
 
-/*
- * Options: "--name VALUE" or "--name=VALUE"; a flag (value NULL) is
- * "--name" alone and sets *flag; a name may be short ("-v").  "-h" and
- * "--help" print "help" on stdout.
- */
-typedef struct {
-    const char           *name;
-    const char          **value;
-    int                  *flag;
-} aigw_cli_opt_t;
-
-
 typedef struct {
     const char           *addr;         /* host:port, [v6]:port, unix:/p */
     const char           *password;
@@ -69,13 +57,6 @@ typedef struct {
     const char           *prefix;
 } aigw_redis_opts_t;
 
-
-/*
- * Returns -1 (parsed), 0 (--help printed: exit 0), or AIGW_EXIT_USAGE
- * after a message on stderr.
- */
-int aigw_cli_opts(const char *cmd, const char *help, int argc, char **argv,
-    aigw_cli_opt_t *opts);
 
 /* "YYYY-MM-DD", a real day: its midnight UTC; -1 if not */
 time_t aigw_day_parse(const char *s);
