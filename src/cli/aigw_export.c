@@ -35,7 +35,10 @@
 
 #include "aigw_csv.h"
 #include "aigw_cli.h"
-#include "aigw_daily.h"
+#include "aigw_cli_file.h"
+#include "aigw_dates.h"
+#include "aigw_day_rows.h"
+#include "aigw_redis_read.h"
 #include "aigw_http.h"
 #include "aigw_opts.h"
 #include "aigw_s3.h"
@@ -152,7 +155,7 @@ int
 aigw_cmd_export(int argc, char **argv)
 {
     int                 rc, strict, verbose, status;
-    char                err[AIGW_DAILY_ERR_LEN], s3err[AIGW_S3_ERR_LEN];
+    char                err[AIGW_CLI_ERR_LEN], s3err[AIGW_S3_ERR_LEN];
     char                day[AIGW_DATE_LEN + 1], *key;
     size_t              klen, nrows;
     time_t              from, to, t;
@@ -288,7 +291,7 @@ aigw_cmd_export(int argc, char **argv)
     (void) signal(SIGPIPE, SIG_IGN);
 
     if (pricing_path) {
-        pricing = aigw_pricing_load(pricing_path, err, sizeof(err));
+        pricing = aigw_cli_pricing_load(pricing_path, err, sizeof(err));
         if (pricing == NULL) {
             fprintf(stderr, "aigw export: %s\n", err);
             goto done;
@@ -296,7 +299,7 @@ aigw_cmd_export(int argc, char **argv)
     }
 
     if (tenants_path) {
-        tenants = aigw_tenants_load(tenants_path, err, sizeof(err));
+        tenants = aigw_cli_tenants_load(tenants_path, err, sizeof(err));
         if (tenants == NULL) {
             fprintf(stderr, "aigw export: %s\n", err);
             goto done;

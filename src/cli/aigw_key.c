@@ -30,6 +30,7 @@
 #include "aigw_tenants.h"
 #include "aigw_cli.h"
 #include "aigw_opts.h"
+#include "aigw_cli_file.h"
 
 
 #define AIGW_KEY_FILE_MAX    (1024 * 1024 * 1024)
@@ -624,55 +625,25 @@ failed:
 static int
 aigw_tfile_read(aigw_tfile_t *f)
 {
-    char     *p;
-    size_t    cap;
-    ssize_t   n;
+    int  e;
 
-    cap = (size_t) f->st.st_size + 1;
-    f->text = malloc(cap);
-    f->len = 0;
+    f->text = aigw_cli_fd_read(f->fd, AIGW_KEY_FILE_MAX, &f->len, &e);
 
-    if (f->text == NULL) {
+    if (f->text != NULL) {
+        return 0;
+    }
+
+    if (e == ENOMEM) {
         fprintf(stderr, "aigw: out of memory\n");
-        return -1;
+
+    } else if (e == EFBIG) {
+        fprintf(stderr, "aigw: %s: too large\n", f->arg);
+
+    } else {
+        fprintf(stderr, "aigw: %s: %s\n", f->arg, strerror(e));
     }
 
-    for ( ;; ) {
-        if (f->len == cap) {
-            if (cap > AIGW_KEY_FILE_MAX) {
-                fprintf(stderr, "aigw: %s: too large\n", f->arg);
-                return -1;
-            }
-
-            p = realloc(f->text, cap * 2);
-            if (p == NULL) {
-                fprintf(stderr, "aigw: out of memory\n");
-                return -1;
-            }
-
-            f->text = p;
-            cap *= 2;
-        }
-
-        n = read(f->fd, f->text + f->len, cap - f->len);
-
-        if (n == -1) {
-            if (errno == EINTR) {
-                continue;
-            }
-
-            fprintf(stderr, "aigw: %s: %s\n", f->arg, strerror(errno));
-            return -1;
-        }
-
-        if (n == 0) {
-            break;
-        }
-
-        f->len += n;
-    }
-
-    return 0;
+    return -1;
 }
 
 

@@ -22,6 +22,7 @@
 #include "aigw_util.h"
 #include "aigw_http.h"
 #include "aigw_s3.h"
+#include "aigw_cli_file.h"
 
 
 #define AIGW_S3_USER_AGENT      "aigw-export/1"
@@ -391,7 +392,10 @@ aigw_s3_region_config(aigw_s3_t *s3, char *err, size_t err_size)
         return -1;
     }
 
-    rc = aigw_cli_read_file(path, AIGW_CC_FILE_MAX, &text, &len);
+    text = aigw_cli_file_read(path, 0, AIGW_CC_FILE_MAX, &len, &rc);
+    if (text) {
+        rc = 0;
+    }
 
     if (rc == ENOENT || rc == ENOTDIR) {
         free(path);

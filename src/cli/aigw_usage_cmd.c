@@ -15,7 +15,10 @@
 #include <string.h>
 
 #include "aigw_cli.h"
-#include "aigw_daily.h"
+#include "aigw_cli_file.h"
+#include "aigw_dates.h"
+#include "aigw_day_rows.h"
+#include "aigw_redis_read.h"
 #include "aigw_http.h"
 #include "aigw_opts.h"
 
@@ -84,7 +87,7 @@ int
 aigw_cmd_usage(int argc, char **argv)
 {
     int                   rc, status, partial;
-    char                  err[AIGW_DAILY_ERR_LEN], day[AIGW_DATE_LEN + 1];
+    char                  err[AIGW_CLI_ERR_LEN], day[AIGW_DATE_LEN + 1];
     char                  cells[AIGW_USAGE_COLS][32];
     size_t                i, j, ng, w[AIGW_USAGE_COLS], n;
     time_t                t;
@@ -167,7 +170,7 @@ aigw_cmd_usage(int argc, char **argv)
     memset(&rows, 0, sizeof(aigw_day_rows_t));
 
     if (pricing_path) {
-        pricing = aigw_pricing_load(pricing_path, err, sizeof(err));
+        pricing = aigw_cli_pricing_load(pricing_path, err, sizeof(err));
         if (pricing == NULL) {
             fprintf(stderr, "aigw usage: %s\n", err);
             goto done;
@@ -175,7 +178,7 @@ aigw_cmd_usage(int argc, char **argv)
     }
 
     if (tenants_path) {
-        tenants = aigw_tenants_load(tenants_path, err, sizeof(err));
+        tenants = aigw_cli_tenants_load(tenants_path, err, sizeof(err));
         if (tenants == NULL) {
             fprintf(stderr, "aigw usage: %s\n", err);
             goto done;
