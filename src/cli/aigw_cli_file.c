@@ -24,6 +24,8 @@
 
 static char *aigw_cli_config_read(const char *path, size_t *len, char *err,
     size_t err_size);
+static void aigw_cli_config_done(char *text, size_t len, const char *msg,
+    const char *path, char *err, size_t err_size);
 
 
 char *
@@ -159,11 +161,7 @@ aigw_cli_pricing_load(const char *path, char *err, size_t err_size)
     }
 
     p = aigw_pricing_parse(text, len, msg, sizeof(msg));
-    free(text);
-
-    if (p == NULL) {
-        snprintf(err, err_size, "\"%s\": %s", path, msg);
-    }
+    aigw_cli_config_done(text, len, p ? NULL : msg, path, err, err_size);
 
     return p;
 }
@@ -182,14 +180,7 @@ aigw_cli_tenants_load(const char *path, char *err, size_t err_size)
     }
 
     ts = aigw_tenants_parse(text, len, msg, sizeof(msg));
-
-    /* the keys' hashes */
-    explicit_bzero(text, len);
-    free(text);
-
-    if (ts == NULL) {
-        snprintf(err, err_size, "\"%s\": %s", path, msg);
-    }
+    aigw_cli_config_done(text, len, ts ? NULL : msg, path, err, err_size);
 
     return ts;
 }
@@ -219,4 +210,20 @@ aigw_cli_config_read(const char *path, size_t *len, char *err,
     }
 
     return text;
+}
+
+
+/* the text dropped (zeroed: a tenants file holds the keys' hashes), and
+ * the parser's message, if any, prefixed with the file */
+
+static void
+aigw_cli_config_done(char *text, size_t len, const char *msg,
+    const char *path, char *err, size_t err_size)
+{
+    explicit_bzero(text, len);
+    free(text);
+
+    if (msg) {
+        snprintf(err, err_size, "\"%s\": %s", path, msg);
+    }
 }
