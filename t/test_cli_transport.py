@@ -29,15 +29,23 @@ class Proxy:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.stop = False
         self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
-        threading.Thread(target=self.run, daemon=True).start()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
 
     def run(self):
-        while True:
+        # never blocked in accept() when closed: a listener that outlives
+        # its test would take another test's connections
+        while not self.stop:
             try:
                 c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
             except OSError:
                 return
+            c.settimeout(None)
             threading.Thread(target=self.serve, args=(c,),
                              daemon=True).start()
 
@@ -93,7 +101,10 @@ class Proxy:
                 t.join(20)
                 up.close()
                 return
-            assert target.startswith("http://"), target
+            if not target.startswith("http://"):
+                c.sendall(b"HTTP/1.1 400 Bad Request\r\n"
+                          b"Content-Length: 0\r\n\r\n")
+                return
             hostport, _, path = target[7:].partition("/")
             host, port = hostport.rsplit(":", 1)
             length = 0
@@ -118,6 +129,8 @@ class Proxy:
                     c.sendall(d)
 
     def close(self):
+        self.stop = True
+        self.thread.join(5)
         self.sock.close()
 
 
