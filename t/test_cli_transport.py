@@ -11,43 +11,24 @@ import threading
 import pytest
 
 import mock_s3
+from test_cli_hostile_peers import RawPeer
 from test_export import DAY, S3_ENV, HAIKU, aigw, object_key, put_usage
 
 
-class Proxy:
+class Proxy(RawPeer):
     """
-    A tiny HTTP proxy: "CONNECT host:port" opens a tunnel; a request in
-    absolute form ("PUT http://host:port/path HTTP/1.1") is forwarded in
-    origin form with "Connection: close", the answer relayed, then the
-    client's connection closed.  Keeps each request line and whether an
-    Authorization header reached the proxy itself.
+    A tiny HTTP proxy, one connection at a time: "CONNECT host:port" opens
+    a tunnel; a request in absolute form ("PUT http://host:port/path
+    HTTP/1.1") is forwarded in origin form with "Connection: close", the
+    answer relayed, then the client's connection closed.  Keeps each
+    request line and whether an Authorization header reached the proxy
+    itself.
     """
 
     def __init__(self):
         self.lines = []
         self.saw_authorization = False
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.1)
-        self.stop = False
-        self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-
-    def run(self):
-        # never blocked in accept() when closed: a listener that outlives
-        # its test would take another test's connections
-        while not self.stop:
-            try:
-                c, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            c.settimeout(None)
-            threading.Thread(target=self.serve, args=(c,),
-                             daemon=True).start()
+        super().__init__([])
 
     @staticmethod
     def read_head(c):
@@ -79,59 +60,53 @@ class Proxy:
 
     def serve(self, c):
         c.settimeout(20)
-        with c:
-            lines, rest = self.read_head(c)
-            if not lines:
-                return
-            self.lines.append(lines[0])
-            method, target, _ = lines[0].split(" ", 2)
-            headers = lines[1:]
-            if any(h.lower().startswith("authorization:") for h in headers):
-                self.saw_authorization = True
-            if method == "CONNECT":
-                host, port = target.rsplit(":", 1)
-                up = socket.create_connection((host, int(port)), 10)
-                c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                t = threading.Thread(target=self.pipe, args=(up, c),
-                                     daemon=True)
-                t.start()
-                if rest:
-                    up.sendall(rest)
-                self.pipe(c, up)
-                t.join(20)
-                up.close()
-                return
-            if not target.startswith("http://"):
-                c.sendall(b"HTTP/1.1 400 Bad Request\r\n"
-                          b"Content-Length: 0\r\n\r\n")
-                return
-            hostport, _, path = target[7:].partition("/")
-            host, port = hostport.rsplit(":", 1)
-            length = 0
-            for h in headers:
-                if h.lower().startswith("content-length:"):
-                    length = int(h.split(":", 1)[1])
-            while len(rest) < length:
-                rest += c.recv(65536)
-            out = ["%s /%s HTTP/1.1" % (method, path)]
-            out += [h for h in headers
-                    if not h.lower().startswith(("connection:",
-                                                 "proxy-connection:"))]
-            out.append("Connection: close")
-            with socket.create_connection((host, int(port)), 10) as up:
-                up.sendall(("\r\n".join(out) + "\r\n\r\n").encode("latin-1")
-                           + rest)
-                up.shutdown(socket.SHUT_WR)
-                while True:
-                    d = up.recv(65536)
-                    if not d:
-                        break
-                    c.sendall(d)
-
-    def close(self):
-        self.stop = True
-        self.thread.join(5)
-        self.sock.close()
+        lines, rest = self.read_head(c)
+        if not lines:
+            return
+        self.lines.append(lines[0])
+        method, target, _ = lines[0].split(" ", 2)
+        headers = lines[1:]
+        if any(h.lower().startswith("authorization:") for h in headers):
+            self.saw_authorization = True
+        if method == "CONNECT":
+            host, port = target.rsplit(":", 1)
+            up = socket.create_connection((host, int(port)), 10)
+            c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            t = threading.Thread(target=self.pipe, args=(up, c),
+                                 daemon=True)
+            t.start()
+            if rest:
+                up.sendall(rest)
+            self.pipe(c, up)
+            t.join(20)
+            up.close()
+            return
+        if not target.startswith("http://"):
+            c.sendall(b"HTTP/1.1 400 Bad Request\r\n"
+                      b"Content-Length: 0\r\n\r\n")
+            return
+        hostport, _, path = target[7:].partition("/")
+        host, port = hostport.rsplit(":", 1)
+        length = 0
+        for h in headers:
+            if h.lower().startswith("content-length:"):
+                length = int(h.split(":", 1)[1])
+        while len(rest) < length:
+            rest += c.recv(65536)
+        out = ["%s /%s HTTP/1.1" % (method, path)]
+        out += [h for h in headers
+                if not h.lower().startswith(("connection:",
+                                             "proxy-connection:"))]
+        out.append("Connection: close")
+        with socket.create_connection((host, int(port)), 10) as up:
+            up.sendall(("\r\n".join(out) + "\r\n\r\n").encode("latin-1")
+                       + rest)
+            up.shutdown(socket.SHUT_WR)
+            while True:
+                d = up.recv(65536)
+                if not d:
+                    break
+                c.sendall(d)
 
 
 @pytest.fixture
