@@ -30,7 +30,7 @@ PYTHON        ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 \
 PYTEST_ARGS   ?=
 
 DEBIAN_PKGS    = build-essential nginx nginx-dev libssl-dev libjansson-dev \
-                 libhiredis-dev libpcre2-dev zlib1g-dev redis-server \
+                 libhiredis-dev libcurl4-openssl-dev libpcre2-dev zlib1g-dev redis-server \
                  python3-pytest python3-botocore wrk curl openssl valgrind \
                  ca-certificates $(sort $(FUZZ_PKGS) $(ASAN_PKGS))
 
@@ -148,7 +148,7 @@ $(LUA_GEN): $(LUA_SRC) src/lua/embed.sh
 $(BUILD)/aigw: $(CLI_SRCS) $(CLI_HDRS) $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(BUILD)
 	$(CC) $(AIGW_CFLAGS) -Isrc/cli -o $@ $(CLI_SRCS) $(CORE_SRCS) \
-	    $(CORE_LIBS) -lssl -lhiredis
+	    $(CORE_LIBS) -lcurl -lhiredis
 
 
 $(BUILD)/unit/%: t/unit/%.c $(wildcard t/unit/*.h) $(CORE_SRCS) $(CORE_HDRS)

@@ -267,7 +267,8 @@ class _Handler(BaseHTTPRequestHandler):
                     "akid": info["akid"],
                     "signed_headers": info["signed_headers"],
                     "canonical_request": info["canonical_request"],
-                    "status": None, "error": None}
+                    "status": None, "error": None,
+                    "peer": self.client_address[1]}
         with mock.lock:
             mock.requests.append(self.rec)
             fail = mock.fail_next.pop(0) if mock.fail_next else None

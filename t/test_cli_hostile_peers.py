@@ -46,17 +46,21 @@ class RawPeer:
                 return
             with c:
                 c.settimeout(10)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = c.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
-                line = head.split("\r\n", 1)[0]
-                self.requests.append(line)
-                n = min(len(self.requests), len(self.answers)) - 1
-                c.sendall(self.answers[n])
+                self.serve(c)
+
+    def serve(self, c):
+        """One connection, closed on return (a subclass may do more)."""
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+        line = head.split("\r\n", 1)[0]
+        self.requests.append(line)
+        n = min(len(self.requests), len(self.answers)) - 1
+        c.sendall(self.answers[n])
 
     def close(self):
         self.stop = True
@@ -96,7 +100,8 @@ def test_s3_nul_in_response_head(redis, answer):
     finally:
         peer.close()
     assert r.returncode == 1, (r.returncode, r.stderr)
-    assert "a NUL byte in the response head" in r.stderr, r.stderr
+    # libcurl's words ("Nul byte in header") or aigw's
+    assert "malformed response" in r.stderr, r.stderr
     # three attempts, never a PUT
     assert [x.split(" ")[0] for x in peer.requests] == ["HEAD"] * 3
 

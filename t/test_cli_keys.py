@@ -397,6 +397,17 @@ def test_help():
                     check=0).stdout.startswith("usage: aigw key " + cmd)
 
 
+@pytest.mark.parametrize("cmd", [["export"], ["usage"], ["version"],
+                                 ["key", "create"], ["key", "list"],
+                                 ["key", "revoke"]])
+def test_help_each_command(cmd):
+    """--help and -h of every command: its usage on stdout, exit 0."""
+    for h in ("--help", "-h"):
+        r = aigw(*cmd, h, check=0)
+        assert r.stdout.startswith("usage: aigw " + " ".join(cmd)), r.stdout
+        assert r.stderr == ""
+
+
 @pytest.mark.parametrize("args, message", [
     ((), "usage: aigw key create"),
     (("frob",), 'unknown command "frob"'),
@@ -412,6 +423,8 @@ def test_help():
     (("create", "--tenant", "a", "--tenants", "x", "--id", "a_b"),
      "--id: expected 1 to 64 characters of [A-Za-z0-9-]"),
     (("create", "--tenant=", "--tenants", "x"), "--tenant: empty value"),
+    (("create", "--ten", "a", "--tenants", "x"), 'unknown option "--ten"'),
+    (("list", "-x"), 'unknown option "-x"'),
     (("revoke", "--tenants", "x"), "missing --id"),
     (("revoke", "--id", "k1"), "missing --tenants"),
     (("list",), "missing --tenants"),

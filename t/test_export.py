@@ -101,13 +101,18 @@ WAIT = 120 if h.VALGRIND else 20
 
 # --- helpers -----------------------------------------------------------------
 
+# the runner's proxies would take aigw's requests to the local mocks
+PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
 def aigw(*args, env=None, home=None, check=None, timeout=120):
     """
-    Runs build/aigw with no AWS settings of the runner's, and IMDS off
-    (never a request to 169.254.169.254): env may turn it on again by
-    giving AWS_EC2_METADATA_DISABLED None (a None value unsets).
+    Runs build/aigw with no AWS or proxy settings of the runner's, and
+    IMDS off (never a request to 169.254.169.254): env may turn it on again
+    by giving AWS_EC2_METADATA_DISABLED None (a None value unsets).
     """
-    e = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    e = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")
+         and k.lower() not in PROXY_VARS}
     e["HOME"] = str(home) if home else "/nonexistent"
     e["AWS_EC2_METADATA_DISABLED"] = "true"
     e.update(env or {})
@@ -547,6 +552,10 @@ def test_index_members_without_hash_and_bad_counters(redis):
     (["--bogus"], "unknown option \"--bogus\""),
     (["--redis"], "--redis needs a value"),
     (["--strict=1"], "--strict takes no value"),
+    (["--dat", DAY], "unknown option \"--dat\""),
+    (["--date", DAY, "extra"], "unexpected argument \"extra\""),
+    (["--", "--date", DAY], "unknown option \"--\""),
+    (["-vx"], "unknown option \"-x\""),
     (["--prefix", "a:b"], "without \":\""),
     (["--endpoint", "http://x"], "--endpoint is for --out s3://"),
 ])

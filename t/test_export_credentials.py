@@ -13,6 +13,7 @@ asked), separate from the pricing region (--region).
 """
 
 import json
+import time
 
 import pytest
 
@@ -472,3 +473,23 @@ def test_files_unreadable_are_errors(redis, s3, sts, tmp_path):
     r = export(redis, s3, env, check=1)
     assert str(big) in r.stderr, r.stderr
     assert s3.requests == [] and sts.requests() == []
+
+
+def test_container_stalled_times_out(redis, s3, container, aws_keys,
+                                     tmp_path):
+    """
+    A container endpoint that takes the request and does not answer: the
+    fetch ends at its deadline (2 s, the whole exchange), a clear error,
+    never a hang.
+    """
+    token = write(tmp_path / "token", container.token)
+    env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI":
+           container.url + container.path,
+           "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(token)}
+    container.fail(n=100, how="slow", delay=8)
+    t = time.monotonic()
+    r = export(redis, s3, env, check=1)
+    took = time.monotonic() - t
+    assert "timed out" in r.stderr, r.stderr
+    assert took < 7, (took, r.stderr)
+    assert s3.objects == {}

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "aigw_cli.h"
+#include "aigw_http.h"
+#include "aigw_opts.h"
 #include "aigw_sigv4.h"
 #include "aigw_util.h"
 
@@ -65,7 +67,8 @@ main(int argc, char **argv)
         if (strcmp(argv[1], c->name) == 0) {
             rc = c->run(argc - 1, argv + 1);
 
-            /* what hashing and signing keep in the process */
+            /* the connections, and what hashing and signing keep */
+            aigw_http_cleanup();
             aigw_sigv4_cleanup();
             aigw_util_cleanup();
 
@@ -83,6 +86,16 @@ main(int argc, char **argv)
 static int
 aigw_version(int argc, char **argv)
 {
+    int                rc;
+    static aigw_opt_t  none[] = { { NULL, 0, NULL, NULL, 0 } };
+
+    rc = aigw_opts_parse("version", "usage: aigw version\n\n"
+                         "Prints the version of aigw.\n", argc, argv, none,
+                         0);
+    if (rc >= 0) {
+        return rc;
+    }
+
     printf("aigw %s\n", AIGW_VERSION);
     return 0;
 }

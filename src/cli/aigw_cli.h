@@ -14,6 +14,9 @@
 #define AIGW_EXIT_ERROR   1
 #define AIGW_EXIT_USAGE   2
 
+/* a command's error messages */
+#define AIGW_CLI_ERR_LEN  1024
+
 
 /* aigw key create | revoke | list */
 int aigw_cmd_key(int argc, char **argv);

@@ -22,6 +22,7 @@
 
 #include "aigw_credchain.h"
 #include "aigw_http.h"
+#include "aigw_cli_file.h"
 #include "aigw_cli_creds.h"
 
 
@@ -101,9 +102,12 @@ aigw_cli_credentials(aigw_cc_conf_t *conf, aigw_cli_creds_t *out,
             return -1;
 
         case AIGW_CC_READ_FILE:
-            data = NULL;
-            len = 0;
-            rc = aigw_cli_read_file(act.path, AIGW_CC_FILE_MAX, &data, &len);
+            data = aigw_cli_file_read(act.path, 0, AIGW_CC_FILE_MAX, &len,
+                                      &rc);
+            if (data) {
+                rc = 0;
+            }
+
             aigw_cc_file_done(cc, rc, data, len);
 
             if (data) {
@@ -152,72 +156,6 @@ static const char *
 aigw_cli_getenv(void *data, const char *name)
 {
     return getenv(name);
-}
-
-
-int
-aigw_cli_read_file(const char *path, size_t max, char **data, size_t *len)
-{
-    int       fd, rc;
-    char     *buf;
-    size_t    got;
-    ssize_t   n;
-
-    *data = NULL;
-    *len = 0;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        return errno;
-    }
-
-    /* one byte more than allowed tells a file that is too big */
-
-    buf = malloc(max + 2);
-    if (buf == NULL) {
-        close(fd);
-        return ENOMEM;
-    }
-
-    rc = 0;
-    got = 0;
-
-    while (got <= max) {
-        n = read(fd, buf + got, max + 1 - got);
-
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-
-            rc = errno;
-            break;
-        }
-
-        if (n == 0) {
-            break;
-        }
-
-        got += (size_t) n;
-    }
-
-    close(fd);
-
-    if (rc == 0 && got > max) {
-        rc = EFBIG;
-    }
-
-    if (rc != 0) {
-        explicit_bzero(buf, got);
-        free(buf);
-        return rc;
-    }
-
-    buf[got] = '\0';
-    *data = buf;
-    *len = got;
-
-    return 0;
 }
 
 

@@ -44,12 +44,4 @@ int aigw_cli_credentials(aigw_cc_conf_t *conf, aigw_cli_creds_t *out,
 
 void aigw_cli_credentials_free(aigw_cli_creds_t *c);
 
-/*
- * Reads a whole file of at most "max" bytes, NUL-terminated: 0, or an
- * errno value (EFBIG when larger).
- */
-int aigw_cli_read_file(const char *path, size_t max, char **data,
-    size_t *len);
-
-
 #endif /* AIGW_CLI_CREDS_H */

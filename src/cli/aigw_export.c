@@ -35,8 +35,12 @@
 
 #include "aigw_csv.h"
 #include "aigw_cli.h"
-#include "aigw_daily.h"
+#include "aigw_cli_file.h"
+#include "aigw_dates.h"
+#include "aigw_day_rows.h"
+#include "aigw_redis_read.h"
 #include "aigw_http.h"
+#include "aigw_opts.h"
 #include "aigw_s3.h"
 
 
@@ -151,7 +155,7 @@ int
 aigw_cmd_export(int argc, char **argv)
 {
     int                 rc, strict, verbose, status;
-    char                err[AIGW_DAILY_ERR_LEN], s3err[AIGW_S3_ERR_LEN];
+    char                err[AIGW_CLI_ERR_LEN], s3err[AIGW_S3_ERR_LEN];
     char                day[AIGW_DATE_LEN + 1], *key;
     size_t              klen, nrows;
     time_t              from, to, t;
@@ -165,24 +169,23 @@ aigw_cmd_export(int argc, char **argv)
     aigw_redis_opts_t   ro;
     const char         *date, *dfrom, *dto, *pricing_path, *tenants_path;
     const char         *region, *dest, *endpoint, *s3_region;
-    aigw_cli_opt_t      opts[] = {
-        { "--date", &date, NULL },
-        { "--from", &dfrom, NULL },
-        { "--to", &dto, NULL },
-        { "--redis", &ro.addr, NULL },
-        { "--password", &ro.password, NULL },
-        { "--db", &ro.db, NULL },
-        { "--prefix", &ro.prefix, NULL },
-        { "--pricing", &pricing_path, NULL },
-        { "--tenants", &tenants_path, NULL },
-        { "--region", &region, NULL },
-        { "--out", &dest, NULL },
-        { "--s3-region", &s3_region, NULL },
-        { "--endpoint", &endpoint, NULL },
-        { "--strict", NULL, &strict },
-        { "--verbose", NULL, &verbose },
-        { "-v", NULL, &verbose },
-        { NULL, NULL, NULL }
+    aigw_opt_t          opts[] = {
+        { "--date", 0, &date, NULL, 0 },
+        { "--from", 0, &dfrom, NULL, 0 },
+        { "--to", 0, &dto, NULL, 0 },
+        { "--redis", 0, &ro.addr, NULL, 0 },
+        { "--password", 0, &ro.password, NULL, 0 },
+        { "--db", 0, &ro.db, NULL, 0 },
+        { "--prefix", 0, &ro.prefix, NULL, 0 },
+        { "--pricing", 0, &pricing_path, NULL, 0 },
+        { "--tenants", 0, &tenants_path, NULL, 0 },
+        { "--region", 0, &region, NULL, 0 },
+        { "--out", 0, &dest, NULL, 0 },
+        { "--s3-region", 0, &s3_region, NULL, 0 },
+        { "--endpoint", 0, &endpoint, NULL, 0 },
+        { "--strict", 0, NULL, &strict, 0 },
+        { "--verbose", 'v', NULL, &verbose, 0 },
+        { NULL, 0, NULL, NULL, 0 }
     };
 
     date = NULL;
@@ -198,7 +201,7 @@ aigw_cmd_export(int argc, char **argv)
     verbose = 0;
     memset(&ro, 0, sizeof(aigw_redis_opts_t));
 
-    rc = aigw_cli_opts("export", aigw_export_help, argc, argv, opts);
+    rc = aigw_opts_parse("export", aigw_export_help, argc, argv, opts, 0);
     if (rc >= 0) {
         return rc;
     }
@@ -288,7 +291,7 @@ aigw_cmd_export(int argc, char **argv)
     (void) signal(SIGPIPE, SIG_IGN);
 
     if (pricing_path) {
-        pricing = aigw_pricing_load(pricing_path, err, sizeof(err));
+        pricing = aigw_cli_pricing_load(pricing_path, err, sizeof(err));
         if (pricing == NULL) {
             fprintf(stderr, "aigw export: %s\n", err);
             goto done;
@@ -296,7 +299,7 @@ aigw_cmd_export(int argc, char **argv)
     }
 
     if (tenants_path) {
-        tenants = aigw_tenants_load(tenants_path, err, sizeof(err));
+        tenants = aigw_cli_tenants_load(tenants_path, err, sizeof(err));
         if (tenants == NULL) {
             fprintf(stderr, "aigw export: %s\n", err);
             goto done;

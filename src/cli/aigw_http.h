@@ -1,14 +1,23 @@
 
 /*
- * aigw: a small blocking HTTP/1.1 client for the command-line tool (S3):
- * one request per connection ("Connection: close"), over TCP or TLS
- * (OpenSSL: certificates verified against the system's CA store, or
- * $AWS_CA_BUNDLE, or $SSL_CERT_FILE; the host name checked; SNI).  The
- * request body goes with a Content-Length; the response is read whole:
- * status, headers and a body framed by Content-Length, chunked transfer
- * coding, or the end of the connection.
+ * aigw: the command-line tool's HTTP client, on libcurl: one request at a
+ * time, blocking, over HTTP/1.1 or HTTPS.
  *
- * And a growable byte buffer, used by the commands to build their output.
+ * One curl handle serves the whole run, so that the requests of a run
+ * (credentials, then S3) reuse their connections.  TLS: the peer's
+ * certificate is always verified, against $AWS_CA_BUNDLE when set, else
+ * $SSL_CERT_FILE / $SSL_CERT_DIR, else the system's CA store; the name or
+ * address is checked.  Proxies: https_proxy / HTTPS_PROXY for https://,
+ * http_proxy / HTTP_PROXY for http://, ALL_PROXY, and no_proxy / NO_PROXY
+ * (curl's rules; HTTP_PROXY in capitals is honoured here as well, as the
+ * AWS SDKs do).  The caller's headers are sent as they are, and nothing
+ * else but Content-Length: no Expect, Accept or default Content-Type, so
+ * that what the SigV4 signer signed is what goes.
+ *
+ * The response is kept whole (at most AIGW_HTTP_RESPONSE_MAX bytes of
+ * body); its head is checked as strictly as the gateway's own parser
+ * would: a NUL byte, a bare CR or LF, or a line without a colon fail the
+ * exchange.
  */
 
 #ifndef AIGW_HTTP_H
@@ -18,24 +27,21 @@
 #include <stddef.h>
 
 #include "aigw_sigv4.h"
+#include "aigw_buf.h"
 
 
 #define AIGW_HTTP_ERR_LEN        512
 #define AIGW_HTTP_RESPONSE_MAX   (16 * 1024 * 1024)
+
+/* connecting, and the longest stall of a transfer */
 #define AIGW_HTTP_TIMEOUT_MS     30000
-
-
-typedef struct {
-    char    *data;
-    size_t   len;
-    size_t   size;
-    int      failed;                /* an allocation failed */
-} aigw_buf_t;
+/* a whole exchange, when the request gives no timeout of its own */
+#define AIGW_HTTP_TOTAL_MS       (10 * 60 * 1000)
 
 
 typedef struct {
     const char           *method;
-    const char           *host;     /* to connect to, for SNI and checks */
+    const char           *host;     /* to connect to; no brackets */
     unsigned              port;
     int                   tls;
     const char           *target;   /* "/path?query", as sent */
@@ -47,7 +53,8 @@ typedef struct {
     const char           *body;     /* NULL: none (no Content-Length) */
     size_t                body_len;
 
-    int                   timeout_ms;   /* 0: AIGW_HTTP_TIMEOUT_MS */
+    int                   timeout_ms;   /* the whole exchange; 0: the
+                                           defaults above */
 } aigw_http_request_t;
 
 
@@ -65,7 +72,9 @@ typedef struct {
 /*
  * Sends the request and reads the response.  Returns 0 (any status), or
  * -1 with a message in "err" when no response came (DNS, connection,
- * TLS, timeout, a malformed response).
+ * proxy, TLS, timeout, a malformed or oversized response).  It never
+ * retries: the caller decides (a 5xx or -1 may be tried again, a 4xx
+ * never; aigw_http_retry_delay()).
  */
 int aigw_http_do(const aigw_http_request_t *req, aigw_http_response_t *resp,
     char *err, size_t err_size);
@@ -76,13 +85,16 @@ void aigw_http_response_free(aigw_http_response_t *resp);
 const aigw_str_t *aigw_http_header(const aigw_http_response_t *resp,
     const char *name);
 
+/*
+ * The pause in milliseconds before attempt "attempt" + 1 of "attempts",
+ * after a result of aigw_http_do() (rc) and its status; -1: do not try
+ * again (done, a 1xx to 4xx answer, or the attempts spent).
+ */
+int aigw_http_retry_delay(int rc, int status, unsigned attempt,
+    unsigned attempts);
 
-void aigw_buf_init(aigw_buf_t *b);
-void aigw_buf_free(aigw_buf_t *b);
-void aigw_buf_add(aigw_buf_t *b, const void *p, size_t len);
-void aigw_buf_str(aigw_buf_t *b, const char *s);
-void aigw_buf_printf(aigw_buf_t *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* closes the connections and frees the handle; at the end of a run */
+void aigw_http_cleanup(void);
 
 
 #endif /* AIGW_HTTP_H */

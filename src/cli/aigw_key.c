@@ -30,16 +30,11 @@
 #include "aigw_tenants.h"
 #include "aigw_util.h"
 #include "aigw_cli.h"
+#include "aigw_opts.h"
+#include "aigw_cli_file.h"
 
 
 #define AIGW_KEY_FILE_MAX    (1024 * 1024 * 1024)
-
-
-typedef struct {
-    const char   *name;             /* "--tenant" */
-    const char  **value;
-    int           required;
-} aigw_opt_t;
 
 
 typedef struct {
@@ -56,10 +51,6 @@ static int aigw_key_create(int argc, char **argv);
 static int aigw_key_revoke(int argc, char **argv);
 static int aigw_key_list(int argc, char **argv);
 static void aigw_key_usage(FILE *f);
-static int aigw_key_opts(const char *cmd, const char *help, int argc,
-    char **argv, aigw_opt_t *opts);
-static int aigw_key_usage_error(const char *cmd, const char *fmt,
-    const char *arg);
 static aigw_tenants_t *aigw_tfile_load(aigw_tfile_t *f, const char *arg,
     int lock);
 static int aigw_tfile_open(aigw_tfile_t *f, const char *arg, int lock);
@@ -191,28 +182,33 @@ aigw_key_create(int argc, char **argv)
     aigw_tenants_t       *ts;
     const aigw_key_t     *other;
     aigw_opt_t            opts[] = {
-        { "--tenant", &tenant_id, 1 },
-        { "--tenants", &file, 1 },
-        { "--id", &id, 0 },
-        { "--note", &note, 0 },
-        { NULL, NULL, 0 }
+        { "--tenant", 0, &tenant_id, NULL, 1 },
+        { "--tenants", 0, &file, NULL, 1 },
+        { "--id", 0, &id, NULL, 0 },
+        { "--note", 0, &note, NULL, 0 },
+        { NULL, 0, NULL, NULL, 0 }
     };
 
     n = 0;
+    tenant_id = NULL;
+    file = NULL;
+    id = NULL;
+    note = NULL;
 
-    rc = aigw_key_opts("create", aigw_key_create_help, argc, argv, opts);
+    rc = aigw_opts_parse("key create", aigw_key_create_help, argc, argv,
+                         opts, AIGW_OPTS_STRICT);
     if (rc != -1) {
         return rc;
     }
 
     if (id && !aigw_key_id_valid(id, strlen(id))) {
-        return aigw_key_usage_error("create", "%s: expected 1 to 64"
-                                    " characters of [A-Za-z0-9-]", "--id");
+        return aigw_opts_error("key create", "--id: expected 1 to 64"
+                               " characters of [A-Za-z0-9-]");
     }
 
     if (note && strlen(note) > AIGW_TENANT_TEXT_MAX) {
-        return aigw_key_usage_error("create", "%s: longer than 256 bytes",
-                                    "--note");
+        return aigw_opts_error("key create", "--note: longer than 256 "
+                               "bytes");
     }
 
     ts = aigw_tfile_load(&f, file, 1);
@@ -346,20 +342,24 @@ aigw_key_revoke(int argc, char **argv)
     aigw_tenants_t    *ts;
     const aigw_key_t  *k;
     aigw_opt_t         opts[] = {
-        { "--id", &id, 1 },
-        { "--tenants", &file, 1 },
-        { NULL, NULL, 0 }
+        { "--id", 0, &id, NULL, 1 },
+        { "--tenants", 0, &file, NULL, 1 },
+        { NULL, 0, NULL, NULL, 0 }
     };
 
-    rc = aigw_key_opts("revoke", aigw_key_revoke_help, argc, argv, opts);
+    id = NULL;
+    file = NULL;
+
+    rc = aigw_opts_parse("key revoke", aigw_key_revoke_help, argc, argv,
+                         opts, AIGW_OPTS_STRICT);
     if (rc != -1) {
         return rc;
     }
 
     if (!aigw_key_id_valid(id, strlen(id))) {
-        return aigw_key_usage_error("revoke", "%s: expected 1 to 64"
-                                    " characters of [A-Za-z0-9-] (the key"
-                                    " id, not the key)", "--id");
+        return aigw_opts_error("key revoke", "--id: expected 1 to 64"
+                               " characters of [A-Za-z0-9-] (the key id,"
+                               " not the key)");
     }
 
     ts = aigw_tfile_load(&f, file, 1);
@@ -429,12 +429,16 @@ aigw_key_list(int argc, char **argv)
     const aigw_key_t     *k;
     const aigw_tenant_t  *t;
     aigw_opt_t            opts[] = {
-        { "--tenants", &file, 1 },
-        { "--tenant", &only, 0 },
-        { NULL, NULL, 0 }
+        { "--tenants", 0, &file, NULL, 1 },
+        { "--tenant", 0, &only, NULL, 0 },
+        { NULL, 0, NULL, NULL, 0 }
     };
 
-    rc = aigw_key_opts("list", aigw_key_list_help, argc, argv, opts);
+    file = NULL;
+    only = NULL;
+
+    rc = aigw_opts_parse("key list", aigw_key_list_help, argc, argv, opts,
+                         AIGW_OPTS_STRICT);
     if (rc != -1) {
         return rc;
     }
@@ -518,97 +522,6 @@ aigw_key_list(int argc, char **argv)
     aigw_tfile_close(&f);
 
     return rc;
-}
-
-
-/*
- * "--name VALUE" and "--name=VALUE", each at most once, the required ones
- * at least once (the others stay NULL); no positional arguments.  Returns
- * -1 to go on, else the exit status (help shown, or bad usage).
- */
-
-static int
-aigw_key_opts(const char *cmd, const char *help, int argc, char **argv,
-    aigw_opt_t *opts)
-{
-    int          i;
-    size_t       len;
-    const char  *arg, *eq, *value;
-    aigw_opt_t  *o;
-
-    for (i = 1; i < argc; i++) {
-        arg = argv[i];
-
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            fputs(help, stdout);
-            return AIGW_EXIT_OK;
-        }
-    }
-
-    for (o = opts; o->name; o++) {
-        *o->value = NULL;
-    }
-
-    for (i = 1; i < argc; i++) {
-        arg = argv[i];
-
-        if (strncmp(arg, "--", 2) != 0) {
-            return aigw_key_usage_error(cmd, "unexpected argument \"%s\"",
-                                        arg);
-        }
-
-        eq = strchr(arg, '=');
-        len = eq ? (size_t) (eq - arg) : strlen(arg);
-
-        for (o = opts; o->name; o++) {
-            if (strlen(o->name) == len && strncmp(o->name, arg, len) == 0) {
-                break;
-            }
-        }
-
-        if (o->name == NULL) {
-            return aigw_key_usage_error(cmd, "unknown option \"%s\"", arg);
-        }
-
-        if (eq) {
-            value = eq + 1;
-
-        } else if (i + 1 < argc) {
-            value = argv[++i];
-
-        } else {
-            return aigw_key_usage_error(cmd, "%s needs a value", o->name);
-        }
-
-        if (*o->value) {
-            return aigw_key_usage_error(cmd, "%s is given twice", o->name);
-        }
-
-        if (*value == '\0') {
-            return aigw_key_usage_error(cmd, "%s: empty value", o->name);
-        }
-
-        *o->value = value;
-    }
-
-    for (o = opts; o->name; o++) {
-        if (o->required && *o->value == NULL) {
-            return aigw_key_usage_error(cmd, "missing %s", o->name);
-        }
-    }
-
-    return -1;
-}
-
-
-static int
-aigw_key_usage_error(const char *cmd, const char *fmt, const char *arg)
-{
-    fprintf(stderr, "aigw key %s: ", cmd);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nRun \"aigw key %s --help\" for its options.\n", cmd);
-
-    return AIGW_EXIT_USAGE;
 }
 
 
@@ -713,55 +626,25 @@ failed:
 static int
 aigw_tfile_read(aigw_tfile_t *f)
 {
-    char     *p;
-    size_t    cap;
-    ssize_t   n;
+    int  e;
 
-    cap = (size_t) f->st.st_size + 1;
-    f->text = malloc(cap);
-    f->len = 0;
+    f->text = aigw_cli_fd_read(f->fd, AIGW_KEY_FILE_MAX, &f->len, &e);
 
-    if (f->text == NULL) {
+    if (f->text != NULL) {
+        return 0;
+    }
+
+    if (e == ENOMEM) {
         fprintf(stderr, "aigw: out of memory\n");
-        return -1;
+
+    } else if (e == EFBIG) {
+        fprintf(stderr, "aigw: %s: too large\n", f->arg);
+
+    } else {
+        fprintf(stderr, "aigw: %s: %s\n", f->arg, strerror(e));
     }
 
-    for ( ;; ) {
-        if (f->len == cap) {
-            if (cap > AIGW_KEY_FILE_MAX) {
-                fprintf(stderr, "aigw: %s: too large\n", f->arg);
-                return -1;
-            }
-
-            p = realloc(f->text, cap * 2);
-            if (p == NULL) {
-                fprintf(stderr, "aigw: out of memory\n");
-                return -1;
-            }
-
-            f->text = p;
-            cap *= 2;
-        }
-
-        n = read(f->fd, f->text + f->len, cap - f->len);
-
-        if (n == -1) {
-            if (errno == EINTR) {
-                continue;
-            }
-
-            fprintf(stderr, "aigw: %s: %s\n", f->arg, strerror(errno));
-            return -1;
-        }
-
-        if (n == 0) {
-            break;
-        }
-
-        f->len += n;
-    }
-
-    return 0;
+    return -1;
 }
 
 

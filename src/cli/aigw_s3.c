@@ -22,6 +22,7 @@
 #include "aigw_util.h"
 #include "aigw_http.h"
 #include "aigw_s3.h"
+#include "aigw_cli_file.h"
 
 
 #define AIGW_S3_USER_AGENT      "aigw-export/1"
@@ -391,7 +392,10 @@ aigw_s3_region_config(aigw_s3_t *s3, char *err, size_t err_size)
         return -1;
     }
 
-    rc = aigw_cli_read_file(path, AIGW_CC_FILE_MAX, &text, &len);
+    text = aigw_cli_file_read(path, 0, AIGW_CC_FILE_MAX, &len, &rc);
+    if (text) {
+        rc = 0;
+    }
 
     if (rc == ENOENT || rc == ENOTDIR) {
         free(path);
@@ -604,7 +608,7 @@ aigw_s3_request(aigw_s3_t *s3, const char *method, const char *region,
     const char *content_type, aigw_http_response_t *resp, char *err,
     size_t err_size)
 {
-    int                   rc, path_style;
+    int                   rc, path_style, delay;
     char                  hash[AIGW_SHA256_HEX_LEN + 1], *auth, *host;
     char                  *target, *enc;
     size_t                klen, elen, tlen, hlen, auth_size, n;
@@ -777,11 +781,9 @@ aigw_s3_request(aigw_s3_t *s3, const char *method, const char *region,
                     rc ? -1 : resp->status);
         }
 
-        if (rc == 0 && resp->status < 500) {
-            break;
-        }
-
-        if (attempt >= s3->attempts) {
+        delay = aigw_http_retry_delay(rc, rc ? 0 : resp->status, attempt,
+                                      s3->attempts);
+        if (delay < 0) {
             break;
         }
 
@@ -789,7 +791,8 @@ aigw_s3_request(aigw_s3_t *s3, const char *method, const char *region,
             aigw_http_response_free(resp);
         }
 
-        sleep(1u << (attempt - 1));
+        /* signed again for the next attempt: the date moves on */
+        usleep((useconds_t) delay * 1000);
     }
 
     free(auth);

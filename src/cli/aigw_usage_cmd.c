@@ -15,8 +15,12 @@
 #include <string.h>
 
 #include "aigw_cli.h"
-#include "aigw_daily.h"
+#include "aigw_cli_file.h"
+#include "aigw_dates.h"
+#include "aigw_day_rows.h"
+#include "aigw_redis_read.h"
 #include "aigw_http.h"
+#include "aigw_opts.h"
 
 
 #define AIGW_USAGE_COLS         11
@@ -83,7 +87,7 @@ int
 aigw_cmd_usage(int argc, char **argv)
 {
     int                   rc, status, partial;
-    char                  err[AIGW_DAILY_ERR_LEN], day[AIGW_DATE_LEN + 1];
+    char                  err[AIGW_CLI_ERR_LEN], day[AIGW_DATE_LEN + 1];
     char                  cells[AIGW_USAGE_COLS][32];
     size_t                i, j, ng, w[AIGW_USAGE_COLS], n;
     time_t                t;
@@ -100,17 +104,17 @@ aigw_cmd_usage(int argc, char **argv)
     const aigw_price_t   *price;
     const aigw_tenant_t  *tn;
     const aigw_day_row_t *row;
-    aigw_cli_opt_t        opts[] = {
-        { "--date", &date, NULL },
-        { "--by", &by, NULL },
-        { "--redis", &ro.addr, NULL },
-        { "--password", &ro.password, NULL },
-        { "--db", &ro.db, NULL },
-        { "--prefix", &ro.prefix, NULL },
-        { "--tenants", &tenants_path, NULL },
-        { "--pricing", &pricing_path, NULL },
-        { "--region", &region, NULL },
-        { NULL, NULL, NULL }
+    aigw_opt_t            opts[] = {
+        { "--date", 0, &date, NULL, 0 },
+        { "--by", 0, &by, NULL, 0 },
+        { "--redis", 0, &ro.addr, NULL, 0 },
+        { "--password", 0, &ro.password, NULL, 0 },
+        { "--db", 0, &ro.db, NULL, 0 },
+        { "--prefix", 0, &ro.prefix, NULL, 0 },
+        { "--tenants", 0, &tenants_path, NULL, 0 },
+        { "--pricing", 0, &pricing_path, NULL, 0 },
+        { "--region", 0, &region, NULL, 0 },
+        { NULL, 0, NULL, NULL, 0 }
     };
 
     date = NULL;
@@ -120,7 +124,7 @@ aigw_cmd_usage(int argc, char **argv)
     region = NULL;
     memset(&ro, 0, sizeof(aigw_redis_opts_t));
 
-    rc = aigw_cli_opts("usage", aigw_usage_help, argc, argv, opts);
+    rc = aigw_opts_parse("usage", aigw_usage_help, argc, argv, opts, 0);
     if (rc >= 0) {
         return rc;
     }
@@ -166,7 +170,7 @@ aigw_cmd_usage(int argc, char **argv)
     memset(&rows, 0, sizeof(aigw_day_rows_t));
 
     if (pricing_path) {
-        pricing = aigw_pricing_load(pricing_path, err, sizeof(err));
+        pricing = aigw_cli_pricing_load(pricing_path, err, sizeof(err));
         if (pricing == NULL) {
             fprintf(stderr, "aigw usage: %s\n", err);
             goto done;
@@ -174,7 +178,7 @@ aigw_cmd_usage(int argc, char **argv)
     }
 
     if (tenants_path) {
-        tenants = aigw_tenants_load(tenants_path, err, sizeof(err));
+        tenants = aigw_cli_tenants_load(tenants_path, err, sizeof(err));
         if (tenants == NULL) {
             fprintf(stderr, "aigw usage: %s\n", err);
             goto done;
