@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "aigw_cli_file.h"
+#include "aigw_file.h"
 
 
 /* the pricing and tenants files */
@@ -32,9 +33,14 @@ char *
 aigw_cli_file_read(const char *path, unsigned flags, size_t max,
     size_t *len, int *errnum)
 {
-    int           fd;
-    char         *text;
-    struct stat   st;
+    int    fd;
+    char  *text, msg[AIGW_FILE_ERR_LEN];
+
+    if (flags & AIGW_CLI_FILE_REGULAR) {
+        text = aigw_file_read(path, max, len, msg, sizeof(msg));
+        *errnum = errno;
+        return text;
+    }
 
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
@@ -42,15 +48,8 @@ aigw_cli_file_read(const char *path, unsigned flags, size_t max,
         return NULL;
     }
 
-    if ((flags & AIGW_CLI_FILE_REGULAR)
-        && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)))
-    {
-        close(fd);
-        *errnum = EINVAL;
-        return NULL;
-    }
-
-    text = aigw_cli_fd_read(fd, max, len, errnum);
+    text = aigw_file_read_fd(fd, max, len, msg, sizeof(msg));
+    *errnum = errno;
     close(fd);
 
     return text;
@@ -60,91 +59,12 @@ aigw_cli_file_read(const char *path, unsigned flags, size_t max,
 char *
 aigw_cli_fd_read(int fd, size_t max, size_t *len, int *errnum)
 {
-    int           rc;
-    char         *buf, *p;
-    size_t        cap, got;
-    ssize_t       n;
-    struct stat   st;
+    char  *text, msg[AIGW_FILE_ERR_LEN];
 
-    *len = 0;
+    text = aigw_file_read_fd(fd, max, len, msg, sizeof(msg));
+    *errnum = errno;
 
-    /* a regular file's size first: no allocation for one far too big;
-     * one byte more than it, so that its end is read without growing */
-
-    cap = 4096;
-
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        if ((uintmax_t) st.st_size > max) {
-            *errnum = EFBIG;
-            return NULL;
-        }
-
-        cap = (size_t) st.st_size + 1;
-    }
-
-    if (cap > max + 1) {
-        cap = max + 1;
-    }
-
-    buf = malloc(cap + 1);
-    if (buf == NULL) {
-        *errnum = ENOMEM;
-        return NULL;
-    }
-
-    rc = 0;
-    got = 0;
-
-    for ( ;; ) {
-        if (got == cap) {
-            if (cap > max) {
-                /* max + 1 bytes read: too big */
-                rc = EFBIG;
-                break;
-            }
-
-            p = malloc((cap > max / 2 ? max + 1 : cap * 2) + 1);
-            if (p == NULL) {
-                rc = ENOMEM;
-                break;
-            }
-
-            memcpy(p, buf, got);
-            explicit_bzero(buf, got);
-            free(buf);
-            buf = p;
-            cap = (cap > max / 2) ? max + 1 : cap * 2;
-        }
-
-        n = read(fd, buf + got, cap - got);
-
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-
-            rc = errno;
-            break;
-        }
-
-        if (n == 0) {
-            break;
-        }
-
-        got += (size_t) n;
-    }
-
-    if (rc != 0) {
-        explicit_bzero(buf, got);
-        free(buf);
-        *errnum = rc;
-        return NULL;
-    }
-
-    buf[got] = '\0';
-    *len = got;
-
-    return buf;
+    return text;
 }
 
 

@@ -5,9 +5,10 @@
  * identity tokens, the tenants file "aigw key" rewrites), and the pricing
  * and tenants files loaded with it.
  *
- * The buffers may hold secrets: what is dropped on the way (a grown
- * buffer, a failure) is zeroed first.  To be replaced by the core's
- * reader when it lands; the callers only see these functions.
+ * The reading itself is the core's (aigw_file.h), which zeroes what it
+ * drops on the way: the buffers may hold secrets.  Here: the errno
+ * values the callers turn into their messages, and files of any kind
+ * (a pipe, /dev/null) where the AWS tools read them.
  */
 
 #ifndef AIGW_CLI_FILE_H

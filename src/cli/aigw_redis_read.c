@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "aigw_decimal.h"
 #include "aigw_redis_read.h"
 
 
@@ -18,7 +19,6 @@
 
 static int aigw_day_row_fill(aigw_day_row_t *row, const char *key,
     const redisReply *r, char *err, size_t err_size);
-static int aigw_u64_parse(const char *s, size_t len, uint64_t *out);
 
 
 redisContext *
@@ -35,7 +35,10 @@ aigw_redis_open(const aigw_redis_opts_t *o, char *err, size_t err_size)
     addr = o->addr ? o->addr : "127.0.0.1:6379";
     db = 0;
 
-    if (o->db && aigw_u64_parse(o->db, strlen(o->db), &db) != 0) {
+    if (o->db
+        && aigw_decimal_parse(o->db, strlen(o->db), 0, 0, &db)
+           != AIGW_DECIMAL_OK)
+    {
         snprintf(err, err_size, "--db \"%s\": expected a number", o->db);
         return NULL;
     }
@@ -73,7 +76,9 @@ aigw_redis_open(const aigw_redis_opts_t *o, char *err, size_t err_size)
         port = 6379;
 
         if (colon
-            && (aigw_u64_parse(colon + 1, strlen(colon + 1), &port) != 0
+            && (aigw_decimal_parse(colon + 1, strlen(colon + 1), 0, 0,
+                                   &port)
+                != AIGW_DECIMAL_OK
                 || port == 0 || port > 65535))
         {
             goto invalid;
@@ -349,7 +354,9 @@ aigw_day_row_fill(aigw_day_row_t *row, const char *key, const redisReply *r,
                 continue;
             }
 
-            if (aigw_u64_parse(vr->str, vr->len, &v) != 0) {
+            if (aigw_decimal_parse(vr->str, vr->len, 0, 0, &v)
+                != AIGW_DECIMAL_OK)
+            {
                 goto bad;
             }
 
@@ -392,7 +399,9 @@ aigw_day_row_fill(aigw_day_row_t *row, const char *key, const redisReply *r,
             continue;
         }
 
-        if (aigw_u64_parse(vr->str, vr->len, &row->v[f]) != 0) {
+        if (aigw_decimal_parse(vr->str, vr->len, 0, 0, &row->v[f])
+            != AIGW_DECIMAL_OK)
+        {
             goto bad;
         }
     }
@@ -405,34 +414,4 @@ bad:
              "non-negative integer", key, name,
              (int) (vr->len > 40 ? 40 : vr->len), vr->str);
     return -1;
-}
-
-
-static int
-aigw_u64_parse(const char *s, size_t len, uint64_t *out)
-{
-    size_t    i;
-    uint64_t  v;
-
-    if (len == 0 || len > 20) {
-        return -1;
-    }
-
-    v = 0;
-
-    for (i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return -1;
-        }
-
-        if (v > (UINT64_MAX - (uint64_t) (s[i] - '0')) / 10) {
-            return -1;
-        }
-
-        v = v * 10 + (uint64_t) (s[i] - '0');
-    }
-
-    *out = v;
-
-    return 0;
 }

@@ -4,6 +4,10 @@
  */
 
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE                 /* explicit_bzero() */
+#endif
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,16 +32,14 @@ aigw_file_read(const char *path, size_t max, size_t *len, char *err,
     size_t err_size)
 {
     int          fd, e;
-    char        *text, *p;
-    size_t       size, got;
-    ssize_t      n;
+    char        *text;
     struct stat  st;
 
     if (err_size) {
         err[0] = '\0';
     }
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
     if (fd == -1) {
         e = errno;
@@ -50,31 +52,63 @@ aigw_file_read(const char *path, size_t max, size_t *len, char *err,
 
     if (fstat(fd, &st) == -1) {
         aigw_file_error(err, err_size, "fstat()", errno);
-        goto failed;
-    }
 
-    if (!S_ISREG(st.st_mode)) {
+    } else if (!S_ISREG(st.st_mode)) {
         snprintf(err, err_size, "not a regular file");
         errno = EINVAL;
-        goto failed;
+
+    } else {
+        text = aigw_file_read_fd(fd, max, len, err, err_size);
     }
 
-    if ((unsigned long long) st.st_size > max) {
-        aigw_file_too_large(err, err_size, max);
-        goto failed;
+    e = errno;
+    (void) close(fd);
+    errno = e;
+
+    return text;
+}
+
+
+char *
+aigw_file_read_fd(int fd, size_t max, size_t *len, char *err,
+    size_t err_size)
+{
+    int          e;
+    char        *text, *p;
+    size_t       size, got;
+    ssize_t      n;
+    struct stat  st;
+
+    if (err_size) {
+        err[0] = '\0';
     }
 
     /*
-     * The size is a hint: the file may change while it is read.  One
-     * byte more than it announces tells a file that grew.
+     * A regular file's size is a hint (it may change while it is read):
+     * one byte more than it tells a file that grew, and one far too big
+     * is refused before any allocation.  Anything else grows from 4 KB.
      */
 
-    size = (size_t) st.st_size + 1;
+    size = 4096;
+
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        if ((unsigned long long) st.st_size > max) {
+            aigw_file_too_large(err, err_size, max);
+            return NULL;
+        }
+
+        size = (size_t) st.st_size + 1;
+    }
+
+    if (size > max + 1) {
+        size = max + 1;
+    }
 
     text = malloc(size + 1);
     if (text == NULL) {
         snprintf(err, err_size, "out of memory");
-        goto failed;
+        errno = ENOMEM;
+        return NULL;
     }
 
     got = 0;
@@ -86,14 +120,20 @@ aigw_file_read(const char *path, size_t max, size_t *len, char *err,
                 goto failed;
             }
 
-            size = (2 * size > max + 1) ? max + 1 : 2 * size;
+            size = (size > max / 2) ? max + 1 : 2 * size;
 
-            p = realloc(text, size + 1);
+            /* not realloc(): what is left behind is zeroed first */
+
+            p = malloc(size + 1);
             if (p == NULL) {
                 snprintf(err, err_size, "out of memory");
+                errno = ENOMEM;
                 goto failed;
             }
 
+            memcpy(p, text, got);
+            explicit_bzero(text, got);
+            free(text);
             text = p;
         }
 
@@ -115,13 +155,6 @@ aigw_file_read(const char *path, size_t max, size_t *len, char *err,
         got += (size_t) n;
     }
 
-    if (got > max) {
-        aigw_file_too_large(err, err_size, max);
-        goto failed;
-    }
-
-    (void) close(fd);
-
     text[got] = '\0';
     *len = got;
 
@@ -130,8 +163,8 @@ aigw_file_read(const char *path, size_t max, size_t *len, char *err,
 failed:
 
     e = errno;
+    explicit_bzero(text, got);
     free(text);
-    (void) close(fd);
     errno = e;
 
     return NULL;
@@ -142,6 +175,7 @@ static void
 aigw_file_error(char *err, size_t err_size, const char *call, int e)
 {
     snprintf(err, err_size, "%s failed (%d: %s)", call, e, strerror(e));
+    errno = e;
 }
 
 

@@ -29,5 +29,14 @@
 char *aigw_file_read(const char *path, size_t max, size_t *len, char *err,
     size_t err_size);
 
+/*
+ * The same from an open descriptor of any kind (a pipe, /dev/null, a file
+ * held locked), to its end; the descriptor is left open.  What is dropped
+ * on the way (a buffer outgrown, a failure) is zeroed first: the files
+ * read may hold secrets.
+ */
+char *aigw_file_read_fd(int fd, size_t max, size_t *len, char *err,
+    size_t err_size);
+
 
 #endif /* AIGW_FILE_H */
