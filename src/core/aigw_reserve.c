@@ -368,12 +368,16 @@ aigw_reserve_event(aigw_json_scan_t *js, aigw_json_event_e ev,
     if (ev == AIGW_JSON_STRING_END && r->capture) {
         r->capture = 0;
 
-        if (r->cap_len > AIGW_RESERVE_STRING_MAX) {
-            /* a long run of digits is a large number; text is bad */
-            aigw_reserve_value(r, r->cap_role, NULL, 0, r->cap_numeric);
+        if (r->cap_len <= AIGW_RESERVE_STRING_MAX) {
+            aigw_reserve_value(r, r->cap_role, r->cap, r->cap_len, 0);
+
+        } else if (r->cap_numeric) {
+            /* a long run of digits: a large number */
+            aigw_reserve_value(r, r->cap_role, NULL, 0, 1);
 
         } else {
-            aigw_reserve_value(r, r->cap_role, r->cap, r->cap_len, 0);
+            /* a long text */
+            r->bad = 1;
         }
 
         return 0;
