@@ -70,9 +70,11 @@
  * the like) multiplies the bound: 1 when absent or bad, clamped to
  * AIGW_RESERVE_CHOICES_MAX.
  *
+ * A number the body ends inside of is not read (the body is unreadable).
+ *
  * Both bounds are clamped to AIGW_USAGE_COUNT_MAX, the most the usage
- * parser accepts in one count of a response, so the reservation is never
- * less than what the bill can count.
+ * parser accepts in one count of a response: the clamp never takes a
+ * bound below a count the bill could accept.
  */
 
 #ifndef AIGW_RESERVE_H
