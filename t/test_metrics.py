@@ -20,6 +20,8 @@ parser = pytest.importorskip(
     "prometheus_client.parser",
     reason="python3-prometheus-client not installed (make deps installs it)")
 
+EXAMPLE = h.REPO / "conf-examples" / "aigw_metrics.conf"
+
 TITAN = "amazon.titan-text-express-v1"
 LLAMA = "meta.llama3-8b-instruct-v1:0"
 
@@ -45,18 +47,22 @@ def metrics_gateway(nginx_factory, mock, tmp_path, max_series=None,
     pricing = tmp_path / "pricing.json"
     pricing.write_text(json.dumps(PRICING))
     port = h.free_port()
-    arg = "" if max_series is None else " max_series=%d" % max_series
+    if max_series is None:
+        # the shipped snippet, as it is
+        server = "include %s;" % EXAMPLE
+    else:
+        server = """
+        location = /metrics {
+            aigw_metrics max_series=%d;
+            allow 127.0.0.1;
+            deny all;
+        }""" % max_series
     conf = h.aigw_http(mock.url, extra="aigw_pricing %s;\n%s"
                        % (pricing, http_extra))
     conf += h.gateway_server(
         port, listen_extra=" reuseport",
         location_extra="add_header X-Worker $pid always;",
-        server_extra="""
-        location = /metrics {
-            aigw_metrics%s;
-            allow 127.0.0.1;
-            deny all;
-        }""" % arg)
+        server_extra=server)
     n = nginx_factory(conf, [port],
                       main_extra="worker_processes %d;" % workers)
     n.allow.append(r"no price for")
@@ -266,6 +272,28 @@ def test_scrape_only_get_and_head(nginx_factory, mock, tmp_path):
     # no request yet: the families are there, without samples
     assert samples(fams, "aigw_requests", "aigw_requests_total") == []
     assert total(fams, "aigw_metrics_series") == 2
+    assert total(fams, "aigw_metrics_series_max") == 1002
+
+
+def test_example_denies_other_networks(nginx_factory, mock, tmp_path):
+    """The shipped snippet answers the internal networks only: a client
+    address outside them (set by the realip module from a trusted
+    header, as a public client's would be) gets 403."""
+    port = h.free_port()
+    conf = h.aigw_http(mock.url) + """
+    server {
+        listen 127.0.0.1:%d;
+        set_real_ip_from 127.0.0.1;
+        real_ip_header X-Real-IP;
+        include %s;
+    }""" % (port, EXAMPLE)
+    n = nginx_factory(conf, [port])
+    for addr, status in (("203.0.113.9", 403), ("8.8.8.8", 403),
+                         ("10.1.2.3", 200), ("192.168.1.1", 200),
+                         ("127.0.0.1", 200)):
+        r = h.http_request(port, "GET", "/metrics", [("X-Real-IP", addr)],
+                           api_key=None)
+        assert r.status == status, (addr, r)
 
 
 def test_kept_across_reload(nginx_factory, mock, tmp_path):
