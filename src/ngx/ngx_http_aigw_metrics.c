@@ -38,7 +38,22 @@
 #define NGX_HTTP_AIGW_H_OUTPUT             4
 #define NGX_HTTP_AIGW_HISTOGRAMS           5
 
+/* the families: three counters, then one per histogram */
+#define NGX_HTTP_AIGW_F_REQUESTS           0
+#define NGX_HTTP_AIGW_F_TOKENS             1
+#define NGX_HTTP_AIGW_F_COST               2
+#define NGX_HTTP_AIGW_F_HISTOGRAMS         3
+#define NGX_HTTP_AIGW_FAMILIES                                                \
+    (NGX_HTTP_AIGW_F_HISTOGRAMS + NGX_HTTP_AIGW_HISTOGRAMS)
+
+/* the most lines of a series in one family: its requests */
+#define NGX_HTTP_AIGW_METRICS_LINES        (NGX_HTTP_AIGW_METRICS_OPS * 5)
+
 #define NGX_HTTP_AIGW_METRICS_OPS          (AIGW_OP_SM_INVOKE_STREAM + 1)
+
+/* a string literal, at "p" */
+#define ngx_http_aigw_metrics_text(p, s)                                      \
+    p = ngx_cpymem(p, s, sizeof(s) - 1)
 
 #define NGX_HTTP_AIGW_METRICS_OTHER        "_other"
 #define NGX_HTTP_AIGW_METRICS_NONE         "_none"
@@ -111,6 +126,8 @@ static ngx_msec_t ngx_http_aigw_metrics_upstream_ms(ngx_http_request_t *r);
 static ngx_int_t ngx_http_aigw_metrics_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_aigw_metrics_write(ngx_http_aigw_metrics_out_t *o,
     ngx_http_aigw_main_conf_t *amcf);
+static u_char *ngx_http_aigw_metrics_counters(u_char *p,
+    ngx_http_aigw_series_t *s, ngx_uint_t family);
 static u_char *ngx_http_aigw_metrics_histogram(u_char *p,
     ngx_http_aigw_series_t *s, ngx_uint_t which);
 static u_char *ngx_http_aigw_metrics_labels(u_char *p,
@@ -133,6 +150,39 @@ static uint64_t  ngx_http_aigw_duration_bounds[] = {
 static uint64_t  ngx_http_aigw_token_bounds[] = {
     1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304,
     16777216, 67108864
+};
+
+/* HELP and TYPE of each family, in NGX_HTTP_AIGW_F_* order */
+
+static const char  *ngx_http_aigw_metrics_heads[] = {
+    "# HELP aigw_requests_total Requests of known tenants, by the HTTP "
+    "status class of the response.\n"
+    "# TYPE aigw_requests_total counter\n",
+
+    "# HELP aigw_tokens_total Tokens AWS reported, by type.\n"
+    "# TYPE aigw_tokens_total counter\n",
+
+    "# HELP aigw_cost_usd_total Cost in USD, as aigw_pricing prices the "
+    "usage.\n"
+    "# TYPE aigw_cost_usd_total counter\n",
+
+    "# HELP aigw_upstream_duration_seconds Time AWS took to answer "
+    "whole.\n"
+    "# TYPE aigw_upstream_duration_seconds histogram\n",
+
+    "# HELP aigw_time_to_first_token_seconds Time to the first streamed "
+    "event.\n"
+    "# TYPE aigw_time_to_first_token_seconds histogram\n",
+
+    "# HELP gen_ai_client_operation_duration_seconds GenAI operation "
+    "duration.\n"
+    "# TYPE gen_ai_client_operation_duration_seconds histogram\n",
+
+    "# HELP gen_ai_client_token_usage Number of input and output tokens "
+    "used.\n"
+    "# TYPE gen_ai_client_token_usage histogram\n",
+
+    ""      /* the output tokens: the same family */
 };
 
 static const char  *ngx_http_aigw_token_types[] = {
@@ -689,20 +739,14 @@ ngx_http_aigw_metrics_handler(ngx_http_request_t *r)
 }
 
 
-#define ngx_http_aigw_metrics_text(p, s)                                      \
-    p = ngx_cpymem(p, s, sizeof(s) - 1)
-
-
 static ngx_int_t
 ngx_http_aigw_metrics_write(ngx_http_aigw_metrics_out_t *o,
     ngx_http_aigw_main_conf_t *amcf)
 {
     u_char                       *p;
     int64_t                       journal;
-    uint64_t                      cost, queued;
+    uint64_t                      queued;
     ngx_uint_t                    i, j, n;
-    ngx_atomic_uint_t             count;
-    const aigw_op_t              *op;
     ngx_slab_pool_t              *shpool;
     ngx_http_aigw_series_t       *s;
     ngx_http_aigw_metrics_shm_t  *m;
@@ -718,164 +762,54 @@ ngx_http_aigw_metrics_write(ngx_http_aigw_metrics_out_t *o,
         return NGX_ERROR;
     }
 
-    ngx_http_aigw_metrics_text(p,
-        "# HELP aigw_requests_total Requests of known tenants, by the "
-        "HTTP status class of the response.\n"
-        "# TYPE aigw_requests_total counter\n");
+    /*
+     * one pass per family, over every series of its kind; the two
+     * histograms of token usage make one family
+     */
 
-    for (i = 0; i < n; i++) {
-        s = &m->series[i];
-
-        if (s->kind != NGX_HTTP_AIGW_METRICS_TENANT) {
-            continue;
-        }
-
-        for (j = 0; j < NGX_HTTP_AIGW_METRICS_OPS * 5; j++) {
-            count = s->v.t.requests[j / 5][j % 5];
-
-            if (count == 0) {
-                continue;
-            }
-
-            p = ngx_http_aigw_metrics_reserve(o, p,
-                                              ngx_http_aigw_metrics_room(s));
-            if (p == NULL) {
-                return NGX_ERROR;
-            }
-
-            op = aigw_op_get(j / 5);
-
-            ngx_http_aigw_metrics_text(p, "aigw_requests_total{");
-            p = ngx_http_aigw_metrics_label(p, "tenant", &s->tenant);
-            p = ngx_http_aigw_metrics_label(p, ",model", &s->model);
-            p = ngx_sprintf(p, ",operation=\"%s\",status=\"%uixx\"} %uA\n",
-                            op ? op->suffix : NGX_HTTP_AIGW_METRICS_NONE,
-                            j % 5 + 1, count);
-        }
-    }
-
-    p = ngx_http_aigw_metrics_reserve(o, p, 256);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_aigw_metrics_text(p,
-        "# HELP aigw_tokens_total Tokens AWS reported, by type.\n"
-        "# TYPE aigw_tokens_total counter\n");
-
-    for (i = 0; i < n; i++) {
-        s = &m->series[i];
-
-        if (!ngx_http_aigw_metrics_used(s)) {
-            continue;
-        }
-
-        for (j = 0; j < 4; j++) {
-            p = ngx_http_aigw_metrics_reserve(o, p,
-                                              ngx_http_aigw_metrics_room(s));
-            if (p == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_http_aigw_metrics_text(p, "aigw_tokens_total{");
-            p = ngx_http_aigw_metrics_label(p, "tenant", &s->tenant);
-            p = ngx_http_aigw_metrics_label(p, ",model", &s->model);
-            p = ngx_sprintf(p, ",type=\"%s\"} %uA\n",
-                            ngx_http_aigw_token_types[j], s->v.t.tokens[j]);
-        }
-    }
-
-    p = ngx_http_aigw_metrics_reserve(o, p, 256);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_aigw_metrics_text(p,
-        "# HELP aigw_cost_usd_total Cost in USD, as aigw_pricing prices "
-        "the usage.\n"
-        "# TYPE aigw_cost_usd_total counter\n");
-
-    for (i = 0; i < n; i++) {
-        s = &m->series[i];
-
-        if (!ngx_http_aigw_metrics_used(s)) {
-            continue;
-        }
-
-        p = ngx_http_aigw_metrics_reserve(o, p, ngx_http_aigw_metrics_room(s));
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        cost = s->v.t.cost;
-
-        ngx_http_aigw_metrics_text(p, "aigw_cost_usd_total{");
-        p = ngx_http_aigw_metrics_label(p, "tenant", &s->tenant);
-        p = ngx_http_aigw_metrics_label(p, ",model", &s->model);
-        p = ngx_sprintf(p, "} %uL.%09uL\n",
-                        cost / 1000000000, cost % 1000000000);
-    }
-
-    /* one pass per histogram; the two of token usage make one family */
-
-    for (j = 0; j < NGX_HTTP_AIGW_HISTOGRAMS; j++) {
+    for (j = 0; j < NGX_HTTP_AIGW_FAMILIES; j++) {
 
         p = ngx_http_aigw_metrics_reserve(o, p, 256);
         if (p == NULL) {
             return NGX_ERROR;
         }
 
-        if (j == NGX_HTTP_AIGW_H_UPSTREAM) {
-            ngx_http_aigw_metrics_text(p,
-                "# HELP aigw_upstream_duration_seconds Time AWS took to "
-                "answer whole.\n"
-                "# TYPE aigw_upstream_duration_seconds histogram\n");
-
-        } else if (j == NGX_HTTP_AIGW_H_TTFT) {
-            ngx_http_aigw_metrics_text(p,
-                "# HELP aigw_time_to_first_token_seconds Time to the first "
-                "streamed event.\n"
-                "# TYPE aigw_time_to_first_token_seconds histogram\n");
-
-        } else if (j == NGX_HTTP_AIGW_H_DURATION) {
-            ngx_http_aigw_metrics_text(p,
-                "# HELP gen_ai_client_operation_duration_seconds GenAI "
-                "operation duration.\n"
-                "# TYPE gen_ai_client_operation_duration_seconds "
-                "histogram\n");
-
-        } else if (j == NGX_HTTP_AIGW_H_INPUT) {
-            ngx_http_aigw_metrics_text(p,
-                "# HELP gen_ai_client_token_usage Number of input and "
-                "output tokens used.\n"
-                "# TYPE gen_ai_client_token_usage histogram\n");
-        }
+        p = ngx_cpymem(p, ngx_http_aigw_metrics_heads[j],
+                       ngx_strlen(ngx_http_aigw_metrics_heads[j]));
 
         for (i = 0; i < n; i++) {
             s = &m->series[i];
 
-            if (s->kind != NGX_HTTP_AIGW_METRICS_MODEL) {
+            if (j < NGX_HTTP_AIGW_F_HISTOGRAMS
+                ? !ngx_http_aigw_metrics_used(s)
+                : s->kind != NGX_HTTP_AIGW_METRICS_MODEL)
+            {
                 continue;
             }
 
             p = ngx_http_aigw_metrics_reserve(o, p,
-                          (NGX_HTTP_AIGW_METRICS_BUCKETS + 2)
-                          * ngx_http_aigw_metrics_room(s));
+                                  NGX_HTTP_AIGW_METRICS_LINES
+                                  * ngx_http_aigw_metrics_room(s));
             if (p == NULL) {
                 return NGX_ERROR;
             }
 
-            p = ngx_http_aigw_metrics_histogram(p, s, j);
+            p = (j < NGX_HTTP_AIGW_F_HISTOGRAMS)
+                ? ngx_http_aigw_metrics_counters(p, s, j)
+                : ngx_http_aigw_metrics_histogram(p, s,
+                                          j - NGX_HTTP_AIGW_F_HISTOGRAMS);
         }
+    }
+
+    /* the gauges, in one piece */
+
+    p = ngx_http_aigw_metrics_reserve(o, p, 2048);
+    if (p == NULL) {
+        return NGX_ERROR;
     }
 
     if (amcf->redis) {
         ngx_http_aigw_queue_stats(amcf->redis, &queued, &journal);
-
-        p = ngx_http_aigw_metrics_reserve(o, p, 1024);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
 
         p = ngx_sprintf(p,
                 "# HELP aigw_redis_up 1 when the answering worker's "
@@ -891,11 +825,6 @@ ngx_http_aigw_metrics_write(ngx_http_aigw_metrics_out_t *o,
                 "# TYPE aigw_journal_records gauge\n"
                 "aigw_journal_records %L\n",
                 ngx_http_aigw_redis_ready(), queued, journal);
-    }
-
-    p = ngx_http_aigw_metrics_reserve(o, p, 1024);
-    if (p == NULL) {
-        return NGX_ERROR;
     }
 
     p = ngx_sprintf(p,
@@ -916,6 +845,59 @@ ngx_http_aigw_metrics_write(ngx_http_aigw_metrics_out_t *o,
     o->b->last = p;
 
     return NGX_OK;
+}
+
+
+/* the lines of a tenant series in one of the counter families */
+
+static u_char *
+ngx_http_aigw_metrics_counters(u_char *p, ngx_http_aigw_series_t *s,
+    ngx_uint_t family)
+{
+    uint64_t            cost;
+    ngx_uint_t          i;
+    ngx_atomic_uint_t   count;
+    const aigw_op_t    *op;
+
+    static const char  *names[] = {
+        "aigw_requests_total{", "aigw_tokens_total{", "aigw_cost_usd_total{"
+    };
+
+    for (i = 0; i < NGX_HTTP_AIGW_METRICS_LINES; i++) {
+
+        if (family == NGX_HTTP_AIGW_F_REQUESTS) {
+            count = s->v.t.requests[i / 5][i % 5];
+
+            if (count == 0) {
+                continue;
+            }
+
+        } else if (family == NGX_HTTP_AIGW_F_TOKENS ? i >= 4 : i >= 1) {
+            break;
+        }
+
+        p = ngx_cpymem(p, names[family], ngx_strlen(names[family]));
+        p = ngx_http_aigw_metrics_label(p, "tenant", &s->tenant);
+        p = ngx_http_aigw_metrics_label(p, ",model", &s->model);
+
+        if (family == NGX_HTTP_AIGW_F_REQUESTS) {
+            op = aigw_op_get(i / 5);
+            p = ngx_sprintf(p, ",operation=\"%s\",status=\"%uixx\"} %uA\n",
+                            op ? op->suffix : NGX_HTTP_AIGW_METRICS_NONE,
+                            i % 5 + 1, count);
+
+        } else if (family == NGX_HTTP_AIGW_F_TOKENS) {
+            p = ngx_sprintf(p, ",type=\"%s\"} %uA\n",
+                            ngx_http_aigw_token_types[i], s->v.t.tokens[i]);
+
+        } else {
+            cost = s->v.t.cost;
+            p = ngx_sprintf(p, "} %uL.%09uL\n",
+                            cost / 1000000000, cost % 1000000000);
+        }
+    }
+
+    return p;
 }
 
 
