@@ -43,7 +43,7 @@ CASES = ("invoke-titan", "invoke-llama", "titan-stream", "anthropic-stream",
 
 
 def metrics_gateway(nginx_factory, mock, tmp_path, max_series=None,
-                    workers=1, http_extra=""):
+                    workers=1, http_extra="", tenants=h.DEFAULT):
     pricing = tmp_path / "pricing.json"
     pricing.write_text(json.dumps(PRICING))
     port = h.free_port()
@@ -57,8 +57,8 @@ def metrics_gateway(nginx_factory, mock, tmp_path, max_series=None,
             allow 127.0.0.1;
             deny all;
         }""" % max_series
-    conf = h.aigw_http(mock.url, extra="aigw_pricing %s;\n%s"
-                       % (pricing, http_extra))
+    conf = h.aigw_http(mock.url, tenants=tenants,
+                       extra="aigw_pricing %s;\n%s" % (pricing, http_extra))
     conf += h.gateway_server(
         port, listen_extra=" reuseport",
         location_extra="add_header X-Worker $pid always;",
@@ -364,6 +364,32 @@ def test_series_bounded(nginx_factory, mock, tmp_path):
     e.metered.update(other.metered)
     e.streamed.update(other.streamed)
     e.check_histograms(fams)
+
+
+def test_tenant_named_other(nginx_factory, mock, tmp_path):
+    """A tenant named "_other" (a model cannot be: model IDs begin with a
+    letter or a digit) counts as itself, and past the bound in the
+    overflow series, never in two series of the same labels."""
+    kid = "kother"
+    key, sha = h.make_key(kid)
+    tenants = h.write_tenants(tmp_path / "tenants.json", h.tenants_doc(
+        {"id": "_other", "keys": [{"id": kid, "sha256": sha}],
+         "models": ["*"]}))
+    n = metrics_gateway(nginx_factory, mock, tmp_path, max_series=2,
+                        tenants=tenants)
+    c = h.synthetic_case("invoke-titan")
+    for model, status in ((TITAN, 200), (LLAMA, 200), ("_other", 400)):
+        r = h.post(n.port, "/model/%s/invoke" % model, c.body,
+                   c.headers + [("x-api-key", key)])
+        assert r.status == status, r
+    fams, _ = scrape(n.port)
+    requests = by(fams, "aigw_requests", "aigw_requests_total",
+                  "tenant", "model", "operation", "status")
+    assert requests == {("_other", TITAN, "invoke", "2xx"): 1,
+                        ("_other", "_other", "invoke", "2xx"): 1,
+                        ("_other", "_other", "invoke", "4xx"): 1}
+    by(fams, "aigw_tokens", "aigw_tokens_total", "tenant", "model", "type")
+    assert total(fams, "aigw_metrics_series") == 4
 
 
 def test_redis_gauges(nginx_factory, mock, tmp_path, redis):

@@ -279,7 +279,7 @@ ngx_http_aigw_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_http_aigw_main_conf_t *amcf = shm_zone->data;
 
-    ngx_str_t                     other;
+    ngx_str_t                     other, none;
     ngx_uint_t                    slots;
     ngx_slab_pool_t              *shpool;
     ngx_http_aigw_metrics_shm_t  *m;
@@ -328,12 +328,19 @@ ngx_http_aigw_metrics_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     /* the overflow series, first, so that there is always room for them */
 
+    /*
+     * series[NGX_HTTP_AIGW_METRICS_TENANT] and [..._MODEL]; the tenant
+     * series of a real tenant and model "_other" is this one too: the
+     * counters have no operation label
+     */
+
     ngx_str_set(&other, NGX_HTTP_AIGW_METRICS_OTHER);
+    ngx_str_set(&none, NGX_HTTP_AIGW_METRICS_NONE);
 
     if (ngx_http_aigw_metrics_insert(shpool, m,
             ngx_http_aigw_metrics_hash(NGX_HTTP_AIGW_METRICS_TENANT, &other,
-                                       &other, &other),
-            NGX_HTTP_AIGW_METRICS_TENANT, &other, &other, &other, &other)
+                                       &other, &none),
+            NGX_HTTP_AIGW_METRICS_TENANT, &other, &other, &none, &other)
         != NGX_OK
         || ngx_http_aigw_metrics_insert(shpool, m,
             ngx_http_aigw_metrics_hash(NGX_HTTP_AIGW_METRICS_MODEL, &other,
@@ -380,7 +387,6 @@ ngx_http_aigw_metrics_series(ngx_shm_zone_t *zone, ngx_uint_t kind,
 {
     uint32_t                      hash;
     ngx_int_t                     rc;
-    ngx_str_t                     other;
     ngx_slab_pool_t              *shpool;
     ngx_http_aigw_series_t       *s;
     ngx_http_aigw_metrics_shm_t  *m;
@@ -416,11 +422,9 @@ ngx_http_aigw_metrics_series(ngx_shm_zone_t *zone, ngx_uint_t kind,
 
     (void) ngx_atomic_fetch_add(&m->folded, 1);
 
-    ngx_str_set(&other, NGX_HTTP_AIGW_METRICS_OTHER);
+    /* the overflow series, the first two */
 
-    return ngx_http_aigw_metrics_find(m,
-               ngx_http_aigw_metrics_hash(kind, &other, &other, &other),
-               kind, &other, &other, &other);
+    return &m->series[kind];
 }
 
 
