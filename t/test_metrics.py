@@ -80,6 +80,30 @@ def scrape(port):
     return fams, text
 
 
+def settled(port, check, timeout=10):
+    """The exposition once "check" passes on it: a request's log phase,
+    where it is counted, runs just after its response is sent, so a scrape
+    on another connection (another worker) may come first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        fams, text = scrape(port)
+        try:
+            check(fams)
+            return fams, text
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def seen(requests):
+    """A check of settled(): that many requests counted."""
+    def check(fams):
+        assert total(fams, "aigw_requests", "aigw_requests_total") == \
+            requests
+    return check
+
+
 def samples(fams, family, name=None):
     """[(labels, value)] of one family's samples named "name"."""
     name = name or family
@@ -250,6 +274,7 @@ def test_values_equal_requests_sent(nginx_factory, mock, tmp_path):
     assert len(workers) == 2, "one worker answered every request"
     send_errors(n.port, e)
 
+    settled(n.port, e.check)
     texts = set()
     for _ in range(8):
         fams, text = scrape(n.port)
@@ -301,16 +326,14 @@ def test_kept_across_reload(nginx_factory, mock, tmp_path):
     e = Expect()
     for name in CASES:
         e.send_case(n.port, name)
-    before, _ = scrape(n.port)
-    e.check(before)
+    settled(n.port, e.check)
     rc, out = n.reload()
     assert rc == 0, out
     after, _ = scrape(n.port)
     e.check(after)
     e.send_case(n.port, "invoke-titan")
     send_errors(n.port, e)
-    after, _ = scrape(n.port)
-    e.check(after)
+    settled(n.port, e.check)
 
 
 def test_series_bounded(nginx_factory, mock, tmp_path):
@@ -345,7 +368,7 @@ def test_series_bounded(nginx_factory, mock, tmp_path):
     other.streamed[("_other", "_other")] = 1
     e.send_case(n.port, "invoke-titan")
 
-    fams, _ = scrape(n.port)
+    fams, _ = settled(n.port, seen(7))
     assert total(fams, "aigw_metrics_series") == 6
     assert total(fams, "aigw_metrics_series_max") == 6
     assert total(fams, "aigw_metrics_folded", "aigw_metrics_folded_total") == folded
@@ -382,7 +405,7 @@ def test_tenant_named_other(nginx_factory, mock, tmp_path):
         r = h.post(n.port, "/model/%s/invoke" % model, c.body,
                    c.headers + [("x-api-key", key)])
         assert r.status == status, r
-    fams, _ = scrape(n.port)
+    fams, _ = settled(n.port, seen(3))
     requests = by(fams, "aigw_requests", "aigw_requests_total",
                   "tenant", "model", "operation", "status")
     assert requests == {("_other", TITAN, "invoke", "2xx"): 1,
@@ -418,7 +441,7 @@ def test_redis_gauges(nginx_factory, mock, tmp_path, redis):
         e.send_case(n.port, name)
     fams = wait(lambda f: gauges(f) == (1, 0, 0))
     assert gauges(fams) == (1, 0, 0)
-    e.check(fams)
+    settled(n.port, e.check)
 
     n.allow += [r"redis", r"Connection refused", r"usage"]
     redis.stop()
@@ -426,9 +449,9 @@ def test_redis_gauges(nginx_factory, mock, tmp_path, redis):
     assert gauges(fams)[0] == 0
     for name in CASES:
         e.send_case(n.port, name)
-    fams, _ = scrape(n.port)
+    fams = wait(lambda f: gauges(f) == (0, len(CASES), 0))
     assert gauges(fams) == (0, len(CASES), 0)
-    e.check(fams)
+    settled(n.port, e.check)
     redis.start()
     fams = wait(lambda f: gauges(f) == (1, 0, 0), timeout=30)
     assert gauges(fams) == (1, 0, 0)
