@@ -31,7 +31,8 @@ PYTEST_ARGS   ?=
 
 DEBIAN_PKGS    = build-essential nginx nginx-dev libssl-dev libjansson-dev \
                  libhiredis-dev libcurl4-openssl-dev libpcre2-dev zlib1g-dev redis-server \
-                 python3-pytest python3-botocore wrk curl openssl valgrind \
+                 python3-pytest python3-botocore python3-prometheus-client wrk \
+                 curl openssl valgrind \
                  ca-certificates $(sort $(FUZZ_PKGS) $(ASAN_PKGS))
 
 # what "make test-asan" needs besides: Debian's source package of nginx

@@ -419,6 +419,38 @@ aigw_uri_decode(char *dst, const char *src, size_t len)
 }
 
 
+size_t
+aigw_label_escape(char *dst, const char *src, size_t len)
+{
+    char    c;
+    size_t  i, n;
+
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        c = src[i];
+
+        if (c == '\\' || c == '"' || c == '\n') {
+            if (dst) {
+                dst[n] = '\\';
+                dst[n + 1] = (c == '\n') ? 'n' : c;
+            }
+
+            n += 2;
+            continue;
+        }
+
+        if (dst) {
+            dst[n] = c;
+        }
+
+        n++;
+    }
+
+    return n;
+}
+
+
 int
 aigw_ct_equal(const void *a, const void *b, size_t len)
 {

@@ -80,6 +80,13 @@ size_t aigw_uri_encode(char *dst, const char *src, size_t len,
  */
 size_t aigw_uri_decode(char *dst, const char *src, size_t len);
 
+/*
+ * A label value of the Prometheus text format: backslash, double quote
+ * and newline escaped ("\\", "\"", "\n"), at most twice "len" bytes.
+ * "dst" NULL: only the length is computed.  Returns the escaped length.
+ */
+size_t aigw_label_escape(char *dst, const char *src, size_t len);
+
 /* 1 when equal; the time taken depends only on "len" */
 int aigw_ct_equal(const void *a, const void *b, size_t len);
 

@@ -140,6 +140,7 @@ ngx_http_aigw_counter_log_handler(ngx_http_request_t *r)
     u_char                     *p;
     ngx_tm_t                    tm;
     ngx_int_t                   rc;
+    ngx_str_t                   model;
     aigw_usage_t               *u;
     aigw_record_t               rec;
     ngx_http_aigw_ctx_t        *ctx;
@@ -170,21 +171,10 @@ ngx_http_aigw_counter_log_handler(ngx_http_request_t *r)
                        tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday);
 
     rec.tenant = ctx->tenant->id;
-    rec.model.data = (char *) ctx->billing_model.data;
-    rec.model.len = ctx->billing_model.len;
 
-    if (u && ctx->metering && !ctx->usage_skip_body
-        && (u->status == NGX_HTTP_BAD_REQUEST
-            || u->status == NGX_HTTP_FORBIDDEN
-            || u->status == NGX_HTTP_NOT_FOUND))
-    {
-        /*
-         * AWS refused the request as invalid (a model ID that does not
-         * exist, say): one bucket, not one Redis hash per made-up ID
-         */
-        rec.model.data = AIGW_RECORD_MODEL_INVALID;
-        rec.model.len = sizeof(AIGW_RECORD_MODEL_INVALID) - 1;
-    }
+    ngx_http_aigw_counter_model(ctx, u, &model);
+    rec.model.data = (char *) model.data;
+    rec.model.len = model.len;
 
     rec.v[AIGW_F_REQUESTS] = 1;
     rec.v[AIGW_F_LATENCY] = ngx_min(ngx_http_aigw_elapsed_ms(r),
@@ -241,6 +231,28 @@ ngx_http_aigw_counter_log_handler(ngx_http_request_t *r)
     }
 
     return NGX_OK;
+}
+
+
+void
+ngx_http_aigw_counter_model(ngx_http_aigw_ctx_t *ctx, aigw_usage_t *u,
+    ngx_str_t *model)
+{
+    if (u && ctx->metering && !ctx->usage_skip_body
+        && (u->status == NGX_HTTP_BAD_REQUEST
+            || u->status == NGX_HTTP_FORBIDDEN
+            || u->status == NGX_HTTP_NOT_FOUND))
+    {
+        /*
+         * AWS refused the request as invalid (a model ID that does not
+         * exist, say): one bucket, not one Redis hash (or one metrics
+         * series) per made-up ID
+         */
+        ngx_str_set(model, AIGW_RECORD_MODEL_INVALID);
+        return;
+    }
+
+    *model = ctx->billing_model;
 }
 
 
@@ -936,6 +948,7 @@ ngx_http_aigw_drain_done(ngx_http_aigw_drain_t *d)
 {
     if (d->journal) {
         d->joff += d->len;
+        ngx_http_aigw_queue_replayed(d->rc, d->records);
 
     } else {
         ngx_http_aigw_queue_take(d->rc, d->end, 0, d->records);

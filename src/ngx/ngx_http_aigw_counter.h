@@ -52,6 +52,7 @@ typedef struct {
     uint64_t                counted;
     uint64_t                journaled;
     uint64_t                overflowed;
+    uint64_t                replayed;       /* journal records counted */
 } ngx_http_aigw_queue_t;
 
 
@@ -65,10 +66,19 @@ size_t ngx_http_aigw_queue_peek(ngx_http_aigw_redis_conf_t *rc, u_char *buf,
 void ngx_http_aigw_queue_take(ngx_http_aigw_redis_conf_t *rc, uint64_t end,
     ngx_uint_t journaled, ngx_uint_t records);
 void ngx_http_aigw_queue_overflowed(ngx_http_aigw_redis_conf_t *rc);
+void ngx_http_aigw_queue_replayed(ngx_http_aigw_redis_conf_t *rc,
+    ngx_uint_t records);
+void ngx_http_aigw_queue_stats(ngx_http_aigw_redis_conf_t *rc,
+    uint64_t *queued, int64_t *journal);
 size_t ngx_http_aigw_queue_fill(ngx_http_aigw_redis_conf_t *rc);
 ngx_uint_t ngx_http_aigw_queue_lease(ngx_http_aigw_redis_conf_t *rc,
     ngx_uint_t take);
 void ngx_http_aigw_queue_release(ngx_http_aigw_redis_conf_t *rc);
+
+
+/* the model a request is counted under ("_invalid", ...) */
+void ngx_http_aigw_counter_model(ngx_http_aigw_ctx_t *ctx, aigw_usage_t *u,
+    ngx_str_t *model);
 
 
 /* "aigw_redis", once http{} is read */

@@ -116,6 +116,13 @@ static ngx_command_t  ngx_http_aigw_commands[] = {
       offsetof(ngx_http_aigw_loc_conf_t, model_id),
       NULL },
 
+    { ngx_string("aigw_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_aigw_metrics,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -364,7 +371,8 @@ ngx_http_aigw_postconfiguration(ngx_conf_t *cf)
     if (ngx_http_aigw_access_init(cf) != NGX_OK
         || ngx_http_aigw_request_body_init(cf) != NGX_OK
         || ngx_http_aigw_usage_init(cf) != NGX_OK
-        || ngx_http_aigw_counter_init(cf) != NGX_OK)
+        || ngx_http_aigw_counter_init(cf) != NGX_OK
+        || ngx_http_aigw_metrics_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }

@@ -83,6 +83,9 @@ typedef struct {
     struct aigw_pricing_s      *pricing;
     ngx_array_t                 models;      /* ngx_http_aigw_model_t */
 
+    ngx_shm_zone_t             *metrics;     /* "aigw_metrics" */
+    ngx_uint_t                  metrics_max; /* its max_series */
+
     /* the error logs of gateway locations and their servers */
     ngx_array_t                 gateway_logs;   /* ngx_log_t * */
 } ngx_http_aigw_main_conf_t;
@@ -155,6 +158,7 @@ typedef struct {
     unsigned                    usage_unread:1;
     unsigned                    usage_done:1;
     unsigned                    counted:1;
+    unsigned                    metered:1;      /* in aigw_metrics */
     unsigned                    cost_done:1;
     unsigned                    cost_known:1;
 
@@ -217,6 +221,9 @@ ngx_int_t ngx_http_aigw_counter_init_worker(ngx_cycle_t *cycle,
     ngx_http_aigw_redis_conf_t *rc);
 void ngx_http_aigw_counter_exit_worker(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_aigw_error_init(ngx_conf_t *cf);
+
+char *ngx_http_aigw_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_aigw_metrics_init(ngx_conf_t *cf);
 /* the gateway's error type of a status ("ServiceUnavailableException") */
 ngx_str_t *ngx_http_aigw_error_type(ngx_uint_t status);
 

@@ -270,6 +270,46 @@ ngx_http_aigw_queue_overflowed(ngx_http_aigw_redis_conf_t *rc)
 }
 
 
+/* the records of a journal file are counted in Redis */
+
+void
+ngx_http_aigw_queue_replayed(ngx_http_aigw_redis_conf_t *rc,
+    ngx_uint_t records)
+{
+    ngx_slab_pool_t        *shpool;
+    ngx_http_aigw_queue_t  *q;
+
+    q = ngx_http_aigw_queue_get(rc, &shpool);
+
+    ngx_shmtx_lock(&shpool->mutex);
+    q->replayed += records;
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/*
+ * For aigw_metrics: the records in the ring, and those journaled and not
+ * replayed yet (negative while files older than the zone are replayed)
+ */
+
+void
+ngx_http_aigw_queue_stats(ngx_http_aigw_redis_conf_t *rc, uint64_t *queued,
+    int64_t *journal)
+{
+    ngx_slab_pool_t        *shpool;
+    ngx_http_aigw_queue_t  *q;
+
+    q = ngx_http_aigw_queue_get(rc, &shpool);
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    *queued = q->queued - q->counted - q->journaled;
+    *journal = (int64_t) (q->journaled + q->overflowed - q->replayed);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
 size_t
 ngx_http_aigw_queue_fill(ngx_http_aigw_redis_conf_t *rc)
 {

@@ -315,6 +315,40 @@ check_encode(const char *src, size_t len, int keep_slash,
 
 
 static void
+check_label(const char *src, size_t len, const char *expected, int line)
+{
+    char    buf[256];
+    size_t  n, m;
+
+    n = aigw_label_escape(NULL, src, len);
+    memset(buf, 0, sizeof(buf));
+    m = aigw_label_escape(buf, src, len);
+
+    if (!CHECK_EQ_SIZE(n, m) || !CHECK_STR(buf, expected)
+        || !CHECK(n <= 2 * len))
+    {
+        fprintf(stderr, "    (label case at line %d)\n", line);
+    }
+}
+
+
+static void
+test_label_escape(void)
+{
+    check_label("", 0, "", __LINE__);
+    check_label("anthropic.claude-v2:1", 21, "anthropic.claude-v2:1",
+                __LINE__);
+    check_label("a\"b", 3, "a\\\"b", __LINE__);
+    check_label("a\\b", 3, "a\\\\b", __LINE__);
+    check_label("a\nb", 3, "a\\nb", __LINE__);
+    check_label("\"\\\n", 3, "\\\"\\\\\\n", __LINE__);
+    /* only those three: tabs, CR, UTF-8 and NUL pass as they are */
+    check_label("\t\r\xc3\xa9", 4, "\t\r\xc3\xa9", __LINE__);
+    check_label("a\0b", 3, "a", __LINE__);
+}
+
+
+static void
 test_uri_encode(void)
 {
     check_encode("", 0, 0, "", __LINE__);
@@ -463,6 +497,7 @@ main(void)
     test_sha256_incremental();
     test_uri_encode();
     test_uri_decode();
+    test_label_escape();
     test_ct_equal();
     test_hmac_pads();
     test_cleanup();
