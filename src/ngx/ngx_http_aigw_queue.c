@@ -307,6 +307,15 @@ ngx_http_aigw_queue_stats(ngx_http_aigw_redis_conf_t *rc, uint64_t *queued,
     *journal = (int64_t) (q->journaled + q->overflowed - q->replayed);
 
     ngx_shmtx_unlock(&shpool->mutex);
+
+    /*
+     * files older than the zone (a restart) are replayed without having
+     * been counted in: a gauge of records does not go below 0
+     */
+
+    if (*journal < 0) {
+        *journal = 0;
+    }
 }
 
 
