@@ -879,6 +879,8 @@ ngx_http_aigw_metrics_counters(u_char *p, ngx_http_aigw_series_t *s,
         "aigw_requests_total{", "aigw_tokens_total{", "aigw_cost_usd_total{"
     };
 
+    count = 0;
+
     for (i = 0; i < NGX_HTTP_AIGW_METRICS_LINES; i++) {
 
         if (family == NGX_HTTP_AIGW_F_REQUESTS) {
