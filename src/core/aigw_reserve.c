@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "aigw_reserve.h"
+#include "aigw_util.h"
 
 
 /* the roles of a path */
@@ -137,7 +138,6 @@ static const aigw_reserve_family_t  aigw_reserve_families[] = {
 
 static const aigw_reserve_path_t *aigw_reserve_bedrock(aigw_reserve_t *r,
     const char *model, size_t len);
-static int aigw_reserve_has(const char *s, size_t len, const char *what);
 static int aigw_reserve_event(aigw_json_scan_t *js, aigw_json_event_e ev,
     const char *p, size_t len, void *data);
 static void aigw_reserve_value(aigw_reserve_t *r, unsigned role,
@@ -219,16 +219,16 @@ aigw_reserve_bedrock(aigw_reserve_t *r, const char *model, size_t len)
      * words as aigw_usage_init() reads them, anywhere in the ID or ARN
      */
 
-    if (aigw_reserve_has(model, len, "embed")) {
+    if (aigw_str_ihas(model, len, "embed")) {
         r->no_output = 1;
         return NULL;
     }
 
-    if (aigw_reserve_has(model, len, "image")
-        || aigw_reserve_has(model, len, "canvas")
-        || aigw_reserve_has(model, len, "nova-reel")
-        || aigw_reserve_has(model, len, "stability.")
-        || aigw_reserve_has(model, len, "stable-diffusion"))
+    if (aigw_str_ihas(model, len, "image")
+        || aigw_str_ihas(model, len, "canvas")
+        || aigw_str_ihas(model, len, "nova-reel")
+        || aigw_str_ihas(model, len, "stability.")
+        || aigw_str_ihas(model, len, "stable-diffusion"))
     {
         r->images = 1;
         r->no_output = 1;
@@ -252,31 +252,6 @@ aigw_reserve_bedrock(aigw_reserve_t *r, const char *model, size_t len)
     }
 
     return aigw_reserve_any;
-}
-
-
-/* "what" in "s", case-insensitively */
-
-static int
-aigw_reserve_has(const char *s, size_t len, const char *what)
-{
-    size_t  i, j, n;
-
-    n = strlen(what);
-
-    for (i = 0; i + n <= len; i++) {
-        for (j = 0; j < n; j++) {
-            if ((s[i + j] | 0x20) != what[j]) {
-                break;
-            }
-        }
-
-        if (j == n) {
-            return 1;
-        }
-    }
-
-    return 0;
 }
 
 

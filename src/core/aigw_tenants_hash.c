@@ -91,7 +91,8 @@ aigw_tenants_table_init(aigw_tenants_t *ts, aigw_table_t *t, size_t n)
 /* NULL, or the entry with the same id already there */
 
 const aigw_str_t *
-aigw_tenants_table_insert(aigw_tenants_t *ts, aigw_table_t *t, const aigw_str_t *s)
+aigw_tenants_table_insert(aigw_tenants_t *ts, aigw_table_t *t,
+    const aigw_str_t *s)
 {
     size_t             i;
     const aigw_str_t  *e;

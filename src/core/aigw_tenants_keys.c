@@ -84,8 +84,8 @@ aigw_key_parse(const char *key, size_t len, aigw_str_t *id)
 
     if (u == NULL || !aigw_key_id_valid(p, u - p)
         || end - (u + 1) != AIGW_KEY_SECRET_LEN
-        || !aigw_tenants_id_chars(u + 1, AIGW_KEY_SECRET_LEN, AIGW_KEY_SECRET_LEN,
-                          "-_"))
+        || !aigw_tenants_id_chars(u + 1, AIGW_KEY_SECRET_LEN,
+                                  AIGW_KEY_SECRET_LEN, "-_"))
     {
         return -1;
     }

@@ -158,8 +158,9 @@ aigw_tenants_parse(const char *text, size_t len, char *err, size_t err_size)
         goto failed;
     }
 
-    ts->tenants = aigw_tenants_arena_alloc(ts, (n ? n : 1) * sizeof(aigw_tenant_t),
-                                   sizeof(void *));
+    ts->tenants = aigw_tenants_arena_alloc(ts,
+                                           (n ? n : 1) * sizeof(aigw_tenant_t),
+                                           sizeof(void *));
 
     if (ts->tenants == NULL
         || aigw_tenants_table_init(ts, &ts->tenant_table, n) != 0

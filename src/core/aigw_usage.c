@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "aigw_usage_int.h"
+#include "aigw_util.h"
 
 
 /* the bound promised in aigw_usage.h */
@@ -25,8 +26,6 @@ static unsigned aigw_usage_group(const aigw_usage_acc_t *c, unsigned first,
 static unsigned aigw_usage_openai(const aigw_usage_acc_t *c, uint64_t v[4]);
 static void aigw_usage_resolve_images(aigw_usage_parser_t *up);
 static void aigw_usage_resolve_error(aigw_usage_parser_t *up);
-static int aigw_usage_str_eq(const char *a, size_t alen, const char *b);
-static int aigw_usage_str_has(const char *s, size_t len, const char *what);
 
 
 void
@@ -54,10 +53,10 @@ aigw_usage_init(aigw_usage_parser_t *up, aigw_op_e op, const char *model,
      * profiles, provisioned, custom, imported models) may be any
      */
 
-    if (aigw_usage_str_has(model, model_len, "image")
-        || aigw_usage_str_has(model, model_len, "canvas")
-        || aigw_usage_str_has(model, model_len, "stability.")
-        || aigw_usage_str_has(model, model_len, "stable-diffusion"))
+    if (aigw_str_ihas(model, model_len, "image")
+        || aigw_str_ihas(model, model_len, "canvas")
+        || aigw_str_ihas(model, model_len, "stability.")
+        || aigw_str_ihas(model, model_len, "stable-diffusion"))
     {
         up->image_model = 1;
 
@@ -65,7 +64,7 @@ aigw_usage_init(aigw_usage_parser_t *up, aigw_op_e op, const char *model,
         up->image_model = 1;
 
         for (i = 0; families[i]; i++) {
-            if (aigw_usage_str_has(model, model_len, families[i])) {
+            if (aigw_str_ihas(model, model_len, families[i])) {
                 up->image_model = 0;
                 break;
             }
@@ -126,21 +125,21 @@ aigw_usage_header(aigw_usage_parser_t *up, const char *name,
         value_len--;
     }
 
-    if (aigw_usage_str_eq(name, name_len, "content-type")) {
-        up->content_es = aigw_usage_str_has(value, value_len,
+    if (aigw_str_ieq(name, name_len, "content-type")) {
+        up->content_es = aigw_str_ihas(value, value_len,
                                      "application/vnd.amazon.eventstream");
         up->content_json = !up->content_es
-                           && aigw_usage_str_has(value, value_len, "json");
+                           && aigw_str_ihas(value, value_len, "json");
         return;
     }
 
-    if (aigw_usage_str_eq(name, name_len, "x-amzn-errortype")) {
+    if (aigw_str_ieq(name, name_len, "x-amzn-errortype")) {
         aigw_usage_error_type(up->hdr_error, value, value_len);
         return;
     }
 
     if (name_len < sizeof("x-amzn-bedrock-") - 1
-        || !aigw_usage_str_eq(name, sizeof("x-amzn-bedrock-") - 1,
+        || !aigw_str_ieq(name, sizeof("x-amzn-bedrock-") - 1,
                               "x-amzn-bedrock-"))
     {
         return;
@@ -149,18 +148,18 @@ aigw_usage_header(aigw_usage_parser_t *up, const char *name,
     name += sizeof("x-amzn-bedrock-") - 1;
     name_len -= sizeof("x-amzn-bedrock-") - 1;
 
-    if (aigw_usage_str_eq(name, name_len, "input-token-count")) {
+    if (aigw_str_ieq(name, name_len, "input-token-count")) {
         slot = AIGW_USAGE_HDR_IN;
 
-    } else if (aigw_usage_str_eq(name, name_len, "output-token-count")) {
+    } else if (aigw_str_ieq(name, name_len, "output-token-count")) {
         slot = AIGW_USAGE_HDR_OUT;
 
-    } else if (aigw_usage_str_eq(name, name_len,
+    } else if (aigw_str_ieq(name, name_len,
                                  "cache-read-input-token-count"))
     {
         slot = AIGW_USAGE_HDR_CR;
 
-    } else if (aigw_usage_str_eq(name, name_len,
+    } else if (aigw_str_ieq(name, name_len,
                                  "cache-write-input-token-count"))
     {
         slot = AIGW_USAGE_HDR_CW;
@@ -597,7 +596,7 @@ aigw_usage_resolve_error(aigw_usage_parser_t *up)
     }
 
     if (u->status == 429
-        || aigw_usage_str_has(u->error_type, strlen(u->error_type),
+        || aigw_str_ihas(u->error_type, strlen(u->error_type),
                               "throttl"))
     {
         u->throttled = 1;
@@ -699,47 +698,4 @@ aigw_usage_source_name(aigw_usage_source_e source)
     }
 
     return names[source];
-}
-
-
-/* "a" equals the lowercase "b", ASCII case-insensitively */
-
-static int
-aigw_usage_str_eq(const char *a, size_t alen, const char *b)
-{
-    size_t  i;
-    char    c;
-
-    for (i = 0; i < alen; i++) {
-        c = a[i];
-
-        if (c >= 'A' && c <= 'Z') {
-            c = (char) (c - 'A' + 'a');
-        }
-
-        if (b[i] == '\0' || c != b[i]) {
-            return 0;
-        }
-    }
-
-    return b[alen] == '\0';
-}
-
-
-/* "s" contains the lowercase "what", ASCII case-insensitively */
-
-static int
-aigw_usage_str_has(const char *s, size_t len, const char *what)
-{
-    size_t  i, n;
-
-    n = strlen(what);
-
-    for (i = 0; i + n <= len; i++) {
-        if (aigw_usage_str_eq(s + i, n, what)) {
-            return 1;
-        }
-    }
-
-    return 0;
 }

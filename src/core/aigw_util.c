@@ -506,3 +506,42 @@ aigw_glob_match(const char *pattern, size_t plen, const char *s, size_t len)
 
     return pi == plen;
 }
+
+
+int
+aigw_str_ieq(const char *a, size_t alen, const char *b)
+{
+    size_t  i;
+    char    c;
+
+    for (i = 0; i < alen; i++) {
+        c = a[i];
+
+        if (c >= 'A' && c <= 'Z') {
+            c = (char) (c - 'A' + 'a');
+        }
+
+        if (b[i] == '\0' || c != b[i]) {
+            return 0;
+        }
+    }
+
+    return b[alen] == '\0';
+}
+
+
+int
+aigw_str_ihas(const char *s, size_t len, const char *what)
+{
+    size_t  i, n;
+
+    n = strlen(what);
+
+    for (i = 0; i + n <= len; i++) {
+        if (aigw_str_ieq(s + i, n, what)) {
+            return 1;
+        }
+    }
+
+    return 0;
+}

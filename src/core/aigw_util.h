@@ -99,5 +99,11 @@ int aigw_ct_equal(const void *a, const void *b, size_t len);
 int aigw_glob_match(const char *pattern, size_t plen, const char *s,
     size_t len);
 
+/* "a" equals the lowercase "b", ASCII case-insensitively */
+int aigw_str_ieq(const char *a, size_t alen, const char *b);
+
+/* "s" contains the lowercase "what", ASCII case-insensitively */
+int aigw_str_ihas(const char *s, size_t len, const char *what);
+
 
 #endif /* AIGW_UTIL_H */

@@ -488,6 +488,26 @@ test_file_read(void)
 }
 
 
+
+/* ASCII case-insensitive comparison against a lowercase literal */
+
+static void
+test_str_icase(void)
+{
+    CHECK(aigw_str_ieq("Content-Type", 12, "content-type"));
+    CHECK(aigw_str_ieq("", 0, ""));
+    CHECK(!aigw_str_ieq("Content-Typ", 11, "content-type"));
+    CHECK(!aigw_str_ieq("Content-Types", 13, "content-type"));
+    CHECK(!aigw_str_ieq("\r", 1, "-"));
+
+    CHECK(aigw_str_ihas("amazon.Titan-Image-Generator-v1", 31, "image"));
+    CHECK(aigw_str_ihas("image", 5, "image"));
+    CHECK(aigw_str_ihas("x", 1, ""));
+    CHECK(!aigw_str_ihas("imag", 4, "image"));
+    CHECK(!aigw_str_ihas("amazon.titan-embed-text-v2:0", 28, "image"));
+    CHECK(!aigw_str_ihas("a\rb", 3, "a-b"));
+}
+
 int
 main(void)
 {
@@ -502,6 +522,7 @@ main(void)
     test_hmac_pads();
     test_cleanup();
     test_file_read();
+    test_str_icase();
 
     return unit_done("test_util");
 }
