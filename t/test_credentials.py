@@ -195,6 +195,23 @@ def test_profile_credential_process(nginx_factory, mock, aws_keys,
     assert signed_with(mock) == [e["akid"]]
 
 
+def test_profile_keys_with_dev_null_credentials_file(nginx_factory, mock,
+                                                     tmp_path):
+    """
+    "/dev/null" as a file that says nothing, as the SDKs take it: the
+    config file's keys are found.
+    """
+    config = tmp_path / "config"
+    config.write_text("[default]\naws_access_key_id = %s\n"
+                      "aws_secret_access_key = %s\n" % (h.AKID, h.SECRET))
+    n = start(nginx_factory, mock, "file", {
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_CONFIG_FILE": str(config)})
+    r = wait_ready(n)
+    assert r.status == 200, r
+    assert signed_with(mock) == [h.AKID]
+
+
 # --- the chain's order ----------------------------------------------------------
 
 def test_chain_env_before_container(nginx_factory, mock, container):

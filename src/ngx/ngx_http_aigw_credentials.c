@@ -700,20 +700,36 @@ ngx_http_aigw_creds_env_check(ngx_cycle_t *cycle,
 
 /*
  * a small local file (a token, a profile): read whole, bounded, by the
- * core's reader, in a timer, never on a request's path
+ * core's reader, at start-up or in a timer, never on a request's path
  */
 
 static void
 ngx_http_aigw_creds_read_file(ngx_http_aigw_creds_t *creds, const char *path)
 {
-    int     err;
-    char   *text, msg[AIGW_FILE_ERR_LEN];
-    size_t  len;
+    int       err;
+    char     *text, msg[AIGW_FILE_ERR_LEN];
+    size_t    len;
+    ngx_fd_t  fd;
 
-    text = aigw_file_read(path, AIGW_CC_FILE_MAX, &len, msg, sizeof(msg));
+    /*
+     * any kind of file, as the SDKs read them ("/dev/null" for none); not
+     * blocking, should it be a FIFO without a writer
+     */
+
+    fd = ngx_open_file(path, NGX_FILE_RDONLY|NGX_FILE_NONBLOCK,
+                       NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        aigw_cc_file_done(creds->cc, ngx_errno ? ngx_errno : EIO, NULL, 0);
+        return;
+    }
+
+    text = aigw_file_read_fd(fd, AIGW_CC_FILE_MAX, &len, msg, sizeof(msg));
+    err = ngx_errno ? ngx_errno : EIO;
+
+    (void) ngx_close_file(fd);
 
     if (text == NULL) {
-        err = ngx_errno ? ngx_errno : EIO;
         aigw_cc_file_done(creds->cc, err, NULL, 0);
         return;
     }
