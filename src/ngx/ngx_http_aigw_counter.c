@@ -339,7 +339,8 @@ ngx_http_aigw_counter_init_worker(ngx_cycle_t *cycle,
     d->timer.data = d;
     d->timer.log = cycle->log;
 
-    if (ngx_http_aigw_redis_start(cycle, rc, ngx_http_aigw_drain_ready)
+    if (ngx_http_aigw_redis_start(cycle, NGX_HTTP_AIGW_REDIS_COUNTER, rc,
+                                  ngx_http_aigw_drain_ready)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -381,7 +382,7 @@ ngx_http_aigw_counter_exit_worker(ngx_cycle_t *cycle)
         ngx_http_aigw_queue_release(d->rc);
     }
 
-    ngx_http_aigw_redis_close();
+    ngx_http_aigw_redis_close(NGX_HTTP_AIGW_REDIS_COUNTER);
 
     if (d->jfile.fd != NGX_INVALID_FILE) {
         (void) ngx_close_file(d->jfile.fd);
@@ -447,7 +448,7 @@ ngx_http_aigw_drain_tick(ngx_event_t *ev)
         d->scan = 1;
     }
 
-    if (!ngx_http_aigw_redis_ready() || ngx_http_aigw_drain_held(d)) {
+    if (!ngx_http_aigw_redis_ready(NGX_HTTP_AIGW_REDIS_COUNTER) || ngx_http_aigw_drain_held(d)) {
 
         /*
          * Redis is away, or cannot count for now: the queue keeps
@@ -839,8 +840,9 @@ ngx_http_aigw_drain_send(ngx_http_aigw_drain_t *d)
 #undef ngx_http_aigw_arg
 #undef ngx_http_aigw_arg_num
 
-    rc = ngx_http_aigw_redis_command((int) argc, argv, lens,
-                                     ngx_http_aigw_drain_reply, d);
+    rc = ngx_http_aigw_redis_command(NGX_HTTP_AIGW_REDIS_COUNTER, (int) argc,
+                                     argv, lens, ngx_http_aigw_drain_reply,
+                                     d);
 
     /* hiredis has copied the command */
     ngx_destroy_pool(pool);

@@ -88,13 +88,18 @@ ngx_int_t ngx_http_aigw_redis_init_conf(ngx_conf_t *cf,
 /* the Redis client */
 typedef void (*ngx_http_aigw_redis_reply_pt)(redisReply *reply, void *data);
 
-ngx_int_t ngx_http_aigw_redis_start(ngx_cycle_t *cycle,
+/* a worker's connections */
+#define NGX_HTTP_AIGW_REDIS_COUNTER   0
+#define NGX_HTTP_AIGW_REDIS_LIMITS    1
+
+ngx_int_t ngx_http_aigw_redis_start(ngx_cycle_t *cycle, ngx_uint_t id,
     ngx_http_aigw_redis_conf_t *rc, ngx_event_handler_pt ready);
-ngx_uint_t ngx_http_aigw_redis_ready(void);
-ngx_int_t ngx_http_aigw_redis_command(int argc, const char **argv,
-    const size_t *argvlen, ngx_http_aigw_redis_reply_pt handler,
-    void *data);
-void ngx_http_aigw_redis_close(void);
+ngx_uint_t ngx_http_aigw_redis_ready(ngx_uint_t id);
+ngx_uint_t ngx_http_aigw_redis_up(ngx_uint_t id);
+ngx_int_t ngx_http_aigw_redis_command(ngx_uint_t id, int argc,
+    const char **argv, const size_t *argvlen,
+    ngx_http_aigw_redis_reply_pt handler, void *data);
+void ngx_http_aigw_redis_close(ngx_uint_t id);
 
 
 /* the journal */

@@ -840,7 +840,8 @@ ngx_http_aigw_metrics_write(ngx_http_aigw_metrics_out_t *o,
                 "wrote to journal files, not yet replayed into Redis.\n"
                 "# TYPE aigw_journal_records gauge\n"
                 "aigw_journal_records %L\n",
-                ngx_http_aigw_redis_ready(), queued, journal);
+                ngx_http_aigw_redis_up(NGX_HTTP_AIGW_REDIS_COUNTER), queued,
+                journal);
     }
 
     p = ngx_sprintf(p,

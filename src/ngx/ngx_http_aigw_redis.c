@@ -7,8 +7,10 @@
  * events on an nginx connection wrapping hiredis's socket, and nginx
  * timers for what hiredis 0.14 has not (connect and reply timeouts),
  * reconnecting with a backoff.  hiredis resolves host names with blocking
- * DNS: addresses are IPs or unix sockets.  One command is in flight at a
- * time: the counter sends a batch, then the next.
+ * DNS: addresses are IPs or unix sockets.  A worker has two connections,
+ * one for the counter and one for the limits, so that a batch of records
+ * never delays a request's admission; on each, one command is in flight
+ * at a time.
  */
 
 
@@ -37,6 +39,8 @@ typedef struct {
 
     ngx_http_aigw_redis_reply_pt    handler;
     void                           *data;
+
+    const char                     *away;   /* what is done meanwhile */
 } ngx_http_aigw_redis_t;
 
 
@@ -62,18 +66,22 @@ static void ngx_http_aigw_redis_del_write(void *data);
 static void ngx_http_aigw_redis_cleanup(void *data);
 
 
-static ngx_http_aigw_redis_t  ngx_http_aigw_redis_client;
+static ngx_http_aigw_redis_t  ngx_http_aigw_redis_clients[2];
 
 
 ngx_int_t
-ngx_http_aigw_redis_start(ngx_cycle_t *cycle, ngx_http_aigw_redis_conf_t *rc,
-    ngx_event_handler_pt ready)
+ngx_http_aigw_redis_start(ngx_cycle_t *cycle, ngx_uint_t id,
+    ngx_http_aigw_redis_conf_t *rc, ngx_event_handler_pt ready)
 {
     ngx_http_aigw_redis_t  *rd;
 
-    rd = &ngx_http_aigw_redis_client;
+    rd = &ngx_http_aigw_redis_clients[id];
 
     ngx_memzero(rd, sizeof(ngx_http_aigw_redis_t));
+
+    rd->away = (id == NGX_HTTP_AIGW_REDIS_COUNTER)
+               ? "usage is kept in the queue"
+               : "limits are enforced by this instance alone";
 
     rd->rc = rc;
     rd->log = cycle->log;
@@ -95,13 +103,23 @@ ngx_http_aigw_redis_start(ngx_cycle_t *cycle, ngx_http_aigw_redis_conf_t *rc,
 
 
 ngx_uint_t
-ngx_http_aigw_redis_ready(void)
+ngx_http_aigw_redis_ready(ngx_uint_t id)
 {
     ngx_http_aigw_redis_t  *rd;
 
-    rd = &ngx_http_aigw_redis_client;
+    rd = &ngx_http_aigw_redis_clients[id];
 
     return rd->state == NGX_HTTP_AIGW_REDIS_READY && rd->handler == NULL;
+}
+
+
+/* connected: a command may be in flight */
+
+ngx_uint_t
+ngx_http_aigw_redis_up(ngx_uint_t id)
+{
+    return ngx_http_aigw_redis_clients[id].state
+           == NGX_HTTP_AIGW_REDIS_READY;
 }
 
 
@@ -112,12 +130,12 @@ ngx_http_aigw_redis_ready(void)
  */
 
 ngx_int_t
-ngx_http_aigw_redis_command(int argc, const char **argv,
+ngx_http_aigw_redis_command(ngx_uint_t id, int argc, const char **argv,
     const size_t *argvlen, ngx_http_aigw_redis_reply_pt handler, void *data)
 {
     ngx_http_aigw_redis_t  *rd;
 
-    rd = &ngx_http_aigw_redis_client;
+    rd = &ngx_http_aigw_redis_clients[id];
 
     if (rd->state != NGX_HTTP_AIGW_REDIS_READY || rd->handler) {
         return NGX_DECLINED;
@@ -143,12 +161,17 @@ ngx_http_aigw_redis_command(int argc, const char **argv,
 /* at the worker's exit: nginx must find no socket of ours left open */
 
 void
-ngx_http_aigw_redis_close(void)
+ngx_http_aigw_redis_close(ngx_uint_t id)
 {
     redisAsyncContext      *ac;
     ngx_http_aigw_redis_t  *rd;
 
-    rd = &ngx_http_aigw_redis_client;
+    rd = &ngx_http_aigw_redis_clients[id];
+
+    if (rd->rc == NULL) {
+        /* never started */
+        return;
+    }
 
     if (rd->ready.posted) {
         ngx_delete_posted_event(&rd->ready);
@@ -287,8 +310,8 @@ ngx_http_aigw_redis_gone(ngx_http_aigw_redis_t *rd)
 
     if (rd->state == NGX_HTTP_AIGW_REDIS_READY) {
         ngx_log_error(NGX_LOG_WARN, rd->log, 0,
-                      "aigw: redis \"%V\" is away, usage is kept in the "
-                      "queue", &rd->rc->address);
+                      "aigw: redis \"%V\" is away, %s",
+                      &rd->rc->address, rd->away);
     }
 
     rd->ac = NULL;
