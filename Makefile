@@ -63,15 +63,19 @@ CLI_HDRS       = $(wildcard src/cli/*.h)
 UNIT_SRCS      = $(wildcard t/unit/test_*.c)
 UNIT_BINS      = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
-# the counting script, embedded in the core at build time by
-# src/lua/embed.sh: into $(BUILD)/gen for the core's own builds (unit
-# tests, CLI, fuzz, benchmarks); in an nginx tree "config" writes it into
-# objs/aigw, and the rules below write it again when it changes
-LUA_SRC        = src/lua/aigw_record.lua
-LUA_EMBED      = sh src/lua/embed.sh $(LUA_SRC)
+# the Lua scripts (counting, limits), embedded in the core at build time
+# by src/lua/embed.sh: into $(BUILD)/gen for the core's own builds (unit
+# tests, CLI, fuzz, benchmarks); in an nginx tree "config" writes them
+# into objs/aigw, and the rules below write them again when they change
+LUA_SCRIPTS    = record limits
+LUA_SRC        = $(LUA_SCRIPTS:%=src/lua/aigw_%.lua)
+LUA_EMBED      = for s in $(LUA_SCRIPTS); do \
+                     sh src/lua/embed.sh src/lua/aigw_$$s.lua \
+                         $(1)/aigw_$${s}_lua.h || exit 1; \
+                 done
 LUA_GEN_DIR    = $(BUILD)/gen
-LUA_GEN        = $(LUA_GEN_DIR)/aigw_record_lua.h
-NGX_LUA_GEN    = objs/aigw/aigw_record_lua.h
+LUA_GEN        = $(LUA_SCRIPTS:%=$(LUA_GEN_DIR)/aigw_%_lua.h)
+NGX_LUA_GEN    = objs/aigw
 
 CC            ?= cc
 CFLAGS        ?= -g -O2
@@ -128,7 +132,7 @@ $(NGX_BUILD)/.configured: config $(FETCH_TEST_DIR)/config Makefile \
 	touch $@
 
 $(MODULE): $(NGX_BUILD)/.configured $(CORE_SRCS) $(CORE_HDRS) $(NGX_SRCS)
-	$(LUA_EMBED) $(NGX_BUILD)/$(NGX_LUA_GEN)
+	$(call LUA_EMBED,$(NGX_BUILD)/$(NGX_LUA_GEN))
 	$(MAKE) -C $(NGX_BUILD) -f objs/Makefile modules
 	@# a new file, not the old one rewritten: a running nginx keeps its copy
 	cp $(NGX_BUILD)/objs/ngx_http_aigw_module.so $@.tmp
@@ -143,8 +147,8 @@ $(FETCH_TEST): $(MODULE) $(FETCH_TEST_SRCS) src/ngx/ngx_http_aigw_fetch.h
 	mv -f $@.tmp $@
 
 
-$(LUA_GEN): $(LUA_SRC) src/lua/embed.sh
-	$(LUA_EMBED) $@
+$(LUA_GEN_DIR)/aigw_%_lua.h: src/lua/aigw_%.lua src/lua/embed.sh
+	sh src/lua/embed.sh $< $@
 
 $(BUILD)/aigw: $(CLI_SRCS) $(CLI_HDRS) $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(BUILD)
@@ -321,7 +325,7 @@ $(ASAN_BUILD)/.configured: t/asan/build-nginx.sh config $(FETCH_TEST_DIR)/config
 
 $(ASAN_NGINX): $(ASAN_BUILD)/.configured $(CORE_SRCS) $(CORE_HDRS) $(NGX_SRCS) \
                $(FETCH_TEST_SRCS)
-	$(LUA_EMBED) $(ASAN_BUILD)/src/nginx/$(NGX_LUA_GEN)
+	$(call LUA_EMBED,$(ASAN_BUILD)/src/nginx/$(NGX_LUA_GEN))
 	$(MAKE) -j$(shell nproc) -C $(ASAN_BUILD)/src/nginx -f objs/Makefile \
 	    >$(ASAN_BUILD)/make.log 2>&1 || { \
 	    grep -E -B2 -A10 'error|Error' $(ASAN_BUILD)/make.log | head -80; \

@@ -59,21 +59,6 @@ typedef struct aigw_tenant_s   aigw_tenant_t;
 typedef struct aigw_tenants_s  aigw_tenants_t;
 
 
-typedef struct {
-    aigw_str_t            id;               /* the public key id */
-    unsigned char         sha256[32];       /* of the whole key */
-    aigw_str_t            created;          /* len 0 when absent */
-    aigw_str_t            note;             /* len 0 when absent */
-    const aigw_tenant_t  *tenant;
-} aigw_key_t;
-
-
-typedef struct {
-    aigw_str_t            model;            /* the model the tenant asks */
-    aigw_str_t            arn;              /* its inference profile ARN */
-} aigw_inference_profile_t;
-
-
 /*
  * Parsed and validated only: enforcing them is the business of the
  * access and log phases.  Amounts are in nano-dollars (1 USD is
@@ -89,6 +74,25 @@ typedef struct {
     uint32_t              alert_at[AIGW_ALERT_AT_MAX];  /* ascending */
     size_t                nalert_at;
 } aigw_limits_t;
+
+
+typedef struct {
+    aigw_str_t            id;               /* the public key id */
+    unsigned char         sha256[32];       /* of the whole key */
+    aigw_str_t            created;          /* len 0 when absent */
+    aigw_str_t            note;             /* len 0 when absent */
+    aigw_limits_t         limits;           /* its own, within the
+                                               tenant's */
+    const aigw_tenant_t  *tenant;
+} aigw_key_t;
+
+
+typedef struct {
+    aigw_str_t            model;            /* the model the tenant asks */
+    aigw_str_t            arn;              /* its inference profile ARN */
+} aigw_inference_profile_t;
+
+
 
 
 /*
@@ -129,7 +133,8 @@ typedef enum {
  * Parses and validates the text of a tenants file (JSON):
  *
  *     {"tenants": [{"id", "project", "department",
- *                   "keys": [{"id", "sha256", "created", "note"}],
+ *                   "keys": [{"id", "sha256", "created", "note",
+ *                             "limits"}],
  *                   "models": ["glob", ...],
  *                   "inference_profiles": {"model": "ARN", ...},
  *                   "service_tiers": ["priority", "flex", "reserved",

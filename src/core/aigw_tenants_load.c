@@ -75,9 +75,10 @@ static int aigw_tenant_profiles(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
 static const char *aigw_tenant_check_profile_arn(const char *arn,
     size_t len);
 static int aigw_profile_cmp(const void *a, const void *b);
-static int aigw_tenant_limits(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
+static void aigw_tenant_limits_none(aigw_limits_t *l);
+static int aigw_tenant_limits(aigw_tenants_ctx_t *ctx, aigw_limits_t *l,
     json_t *obj);
-static int aigw_tenant_alert_at(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
+static int aigw_tenant_alert_at(aigw_tenants_ctx_t *ctx, aigw_limits_t *l,
     json_t *arr);
 static aigw_decimal_rc_e aigw_tenant_amount(json_t *v, unsigned scale,
     int64_t *out);
@@ -519,10 +520,7 @@ aigw_tenant_build(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, json_t *obj)
     t->project.data = "";
     t->department.data = "";
     t->service_tiers = AIGW_TIER_DEFAULT;
-    t->limits.rpm = AIGW_LIMIT_NONE;
-    t->limits.tpm = AIGW_LIMIT_NONE;
-    t->limits.daily_nanousd = AIGW_LIMIT_NONE;
-    t->limits.monthly_nanousd = AIGW_LIMIT_NONE;
+    aigw_tenant_limits_none(&t->limits);
 
     json_object_foreach(obj, name, v) {
 
@@ -569,7 +567,7 @@ aigw_tenant_build(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, json_t *obj)
             t->latency_optimized = json_is_true(v);
 
         } else if (strcmp(name, "limits") == 0) {
-            if (aigw_tenant_limits(ctx, t, v) != 0) {
+            if (aigw_tenant_limits(ctx, &t->limits, v) != 0) {
                 return -1;
             }
 
@@ -710,6 +708,7 @@ aigw_tenant_key(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, aigw_key_t *k,
     k->created.data = "";
     k->note.data = "";
     k->tenant = t;
+    aigw_tenant_limits_none(&k->limits);
 
     if (aigw_tenants_object_id(ctx, obj, AIGW_KEY_ID_MAX, "-", &k->id) != 0) {
         return -1;
@@ -762,9 +761,14 @@ aigw_tenant_key(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, aigw_key_t *k,
                 return -1;
             }
 
+        } else if (strcmp(name, "limits") == 0) {
+            if (aigw_tenant_limits(ctx, &k->limits, v) != 0) {
+                return -1;
+            }
+
         } else {
             return aigw_tenants_fail(ctx, "unknown field %s (expected id,"
-                                     " sha256, created, note)",
+                                     " sha256, created, note, limits)",
                                      aigw_tenants_quote(q, sizeof(q), name));
         }
     }
@@ -1055,8 +1059,19 @@ aigw_profile_cmp(const void *a, const void *b)
 }
 
 
+static void
+aigw_tenant_limits_none(aigw_limits_t *l)
+{
+    l->rpm = AIGW_LIMIT_NONE;
+    l->tpm = AIGW_LIMIT_NONE;
+    l->daily_nanousd = AIGW_LIMIT_NONE;
+    l->monthly_nanousd = AIGW_LIMIT_NONE;
+    l->nalert_at = 0;
+}
+
+
 static int
-aigw_tenant_limits(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, json_t *obj)
+aigw_tenant_limits(aigw_tenants_ctx_t *ctx, aigw_limits_t *l, json_t *obj)
 {
     int          rc;
     int64_t     *dst;
@@ -1077,17 +1092,16 @@ aigw_tenant_limits(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, json_t *obj)
             }
 
             if (name[0] == 'r') {
-                t->limits.rpm = json_integer_value(v);
+                l->rpm = json_integer_value(v);
 
             } else {
-                t->limits.tpm = json_integer_value(v);
+                l->tpm = json_integer_value(v);
             }
 
         } else if (strcmp(name, "daily_usd") == 0
                    || strcmp(name, "monthly_usd") == 0)
         {
-            dst = (name[0] == 'd') ? &t->limits.daily_nanousd
-                                   : &t->limits.monthly_nanousd;
+            dst = (name[0] == 'd') ? &l->daily_nanousd : &l->monthly_nanousd;
 
             rc = aigw_tenant_amount(v, 9, dst);
 
@@ -1115,7 +1129,7 @@ aigw_tenant_limits(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, json_t *obj)
             }
 
         } else if (strcmp(name, "alert_at") == 0) {
-            if (aigw_tenant_alert_at(ctx, t, v) != 0) {
+            if (aigw_tenant_alert_at(ctx, l, v) != 0) {
                 return -1;
             }
 
@@ -1132,14 +1146,13 @@ aigw_tenant_limits(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t, json_t *obj)
 
 
 static int
-aigw_tenant_alert_at(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
+aigw_tenant_alert_at(aigw_tenants_ctx_t *ctx, aigw_limits_t *l,
     json_t *arr)
 {
     int             rc;
     size_t          i, j, n;
     int64_t         v;
     uint32_t        ppm;
-    aigw_limits_t  *l;
 
     if (!json_is_array(arr)) {
         return aigw_tenants_fail(ctx, "limits.alert_at: expected an array"
@@ -1153,7 +1166,6 @@ aigw_tenant_alert_at(aigw_tenants_ctx_t *ctx, aigw_tenant_t *t,
                                  " thresholds", AIGW_ALERT_AT_MAX);
     }
 
-    l = &t->limits;
     l->nalert_at = 0;
 
     for (i = 0; i < n; i++) {

@@ -336,9 +336,13 @@ test_key_errors(void)
          "tenant \"a\": key \"k1\": sha256: expected 64 hexadecimal digits"
          " (the SHA-256 of the whole key)");
     TERR("{\"id\": \"a\", \"keys\": [{\"id\": \"k1\", \"sha256\": \"" H64
+         "\", \"limits\": {\"rpm\": -1}}]}",
+         "tenant \"a\": key \"k1\": limits.rpm: expected a non-negative"
+         " integer");
+    TERR("{\"id\": \"a\", \"keys\": [{\"id\": \"k1\", \"sha256\": \"" H64
          "\", \"notes\": \"x\"}]}",
          "tenant \"a\": key \"k1\": unknown field \"notes\" (expected id,"
-         " sha256, created, note)");
+         " sha256, created, note, limits)");
     TERR("{\"id\": \"a\", \"keys\": [{\"id\": \"k1\", \"sha256\": \"" H64
          "\", \"created\": 2024}]}",
          "tenant \"a\": key \"k1\": created: expected a string");
@@ -615,6 +619,25 @@ test_limits(void)
         CHECK_EQ(t->limits.rpm, 0);
         CHECK_EQ(t->limits.tpm, 9007199254740993LL);
         CHECK_EQ(t->limits.daily_nanousd, AIGW_LIMIT_NONE);
+        aigw_tenants_free(ts);
+    }
+
+    /* a key's own limits, beside the tenant's */
+
+    ts = load_tenant("{\"id\": \"a\", \"limits\": {\"rpm\": 5},"
+                     " \"keys\": [{\"id\": \"k1\", \"sha256\": \"" H64 "\","
+                     " \"limits\": {\"daily_usd\": 2.5,"
+                     " \"alert_at\": [0.5]}},"
+                     " {\"id\": \"k2\", \"sha256\": \"" H64 "\"}]}");
+    if (CHECK(ts != NULL)) {
+        t = aigw_tenants_get(ts, 0);
+        CHECK_EQ(t->limits.rpm, 5);
+        CHECK_EQ(t->keys[0].limits.rpm, AIGW_LIMIT_NONE);
+        CHECK_EQ(t->keys[0].limits.daily_nanousd, 2500000000LL);
+        CHECK_EQ_SIZE(t->keys[0].limits.nalert_at, 1);
+        CHECK_EQ(t->keys[0].limits.alert_at[0], 500000);
+        CHECK_EQ(t->keys[1].limits.daily_nanousd, AIGW_LIMIT_NONE);
+        CHECK_EQ(t->keys[1].limits.rpm, AIGW_LIMIT_NONE);
         aigw_tenants_free(ts);
     }
 
