@@ -9,6 +9,14 @@
 #include <time.h>
 
 #include "aigw_limits.h"
+#include "aigw_util.h"
+
+
+/* src/lua/embed.sh writes aigw_limits_lua.h from src/lua/aigw_limits.lua */
+
+const char  aigw_limits_script[] = {
+#include "aigw_limits_lua.h"
+};
 
 
 static uint64_t aigw_lim_sub(uint64_t a, uint64_t b);
@@ -455,6 +463,13 @@ aigw_lim_message(char *buf, int k, const int64_t lim[AIGW_LIM_N],
     }
 
     return ((size_t) n < AIGW_LIM_MESSAGE) ? (size_t) n : AIGW_LIM_MESSAGE - 1;
+}
+
+
+void
+aigw_limits_script_sha1(char out[41])
+{
+    aigw_sha1_hex(out, aigw_limits_script, sizeof(aigw_limits_script) - 1);
 }
 
 

@@ -157,6 +157,14 @@ uint64_t aigw_lim_threshold(int64_t budget, uint32_t ppm);
 size_t aigw_lim_message(char *buf, int k, const int64_t lim[AIGW_LIM_N],
     const aigw_lim_need_t *need, const char *key);
 
+/*
+ * The limits script (src/lua/aigw_limits.lua), for EVAL and EVALSHA, and
+ * its lowercase hex SHA-1
+ */
+extern const char  aigw_limits_script[];
+
+void aigw_limits_script_sha1(char out[41]);
+
 /* "rpm", "tpm", "daily_usd", "monthly_usd" */
 const char *aigw_lim_name(int k);
 

@@ -6,8 +6,6 @@
 
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "aigw_eventstream.h"
 #include "aigw_record.h"
 #include "aigw_util.h"
@@ -270,16 +268,7 @@ aigw_record_set_stream(unsigned char *p,
 void
 aigw_record_script_sha1(char out[41])
 {
-    unsigned int   len;
-    unsigned char  md[EVP_MAX_MD_SIZE];
-
-    len = 0;
-
-    (void) EVP_Digest(aigw_record_script, sizeof(aigw_record_script) - 1, md,
-                      &len, EVP_sha1(), NULL);
-
-    aigw_hex(out, md, 20);
-    out[40] = '\0';
+    aigw_sha1_hex(out, aigw_record_script, sizeof(aigw_record_script) - 1);
 }
 
 

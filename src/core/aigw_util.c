@@ -80,6 +80,21 @@ aigw_sha256_shared_ctx(void)
 
 
 void
+aigw_sha1_hex(char out[41], const void *p, size_t len)
+{
+    unsigned int   n;
+    unsigned char  md[EVP_MAX_MD_SIZE];
+
+    n = 0;
+
+    (void) EVP_Digest(p, len, md, &n, EVP_sha1(), NULL);
+
+    aigw_hex(out, md, 20);
+    out[40] = '\0';
+}
+
+
+void
 aigw_sha256(unsigned char out[32], const void *p, size_t len)
 {
     EVP_MD_CTX  *ctx;

@@ -40,6 +40,9 @@ const struct evp_md_st *aigw_sha256_md(void);
 /* frees what the functions here keep; they can be used again after it */
 void aigw_util_cleanup(void);
 
+/* the lowercase hex SHA-1 of a text, NUL-terminated (Redis's script IDs) */
+void aigw_sha1_hex(char out[41], const void *p, size_t len);
+
 void aigw_sha256(unsigned char out[32], const void *p, size_t len);
 void aigw_sha256_hex(char out[64], const void *p, size_t len);
 void aigw_hmac_sha256(unsigned char out[32], const void *key, size_t key_len,

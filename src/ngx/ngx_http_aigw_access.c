@@ -119,6 +119,10 @@ ngx_http_aigw_access_handler(ngx_http_request_t *r)
         rc = ngx_http_aigw_usage_start(r, ctx);
     }
 
+    if (rc == NGX_OK) {
+        rc = ngx_http_aigw_limits_start(r, ctx);
+    }
+
     if (rc != NGX_OK) {
         if (rc == NGX_ERROR) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -191,21 +195,51 @@ ngx_http_aigw_access_error(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
 }
 
 
+/*
+ * The body is read: the model's access (from the body), the limits (which
+ * may ask Redis: the request waits), then signing
+ */
+
 static void
 ngx_http_aigw_body_handler(ngx_http_request_t *r)
+{
+    ngx_int_t             rc;
+    ngx_http_aigw_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_aigw_module);
+
+    rc = ngx_http_aigw_authorize_body(r, ctx, &ctx->reason);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_aigw_limits_admit(r, ctx);
+
+        if (rc == NGX_AGAIN) {
+            r->write_event_handler = ngx_http_request_empty_handler;
+            return;
+        }
+    }
+
+    ngx_http_aigw_access_resume(r, rc);
+}
+
+
+/* "rc": NGX_OK to sign and go on, NGX_ERROR, or an error status */
+
+void
+ngx_http_aigw_access_resume(ngx_http_request_t *r, ngx_int_t rc)
 {
     ngx_http_aigw_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_aigw_module);
 
-    ctx->status = ngx_http_aigw_authorize_body(r, ctx, &ctx->reason);
+    if (rc == NGX_OK) {
+        rc = ngx_http_aigw_sign(r, ctx);
 
-    if (ctx->status == NGX_OK) {
-        ctx->status = ngx_http_aigw_sign(r, ctx);
-
-    } else if (ctx->status == NGX_ERROR) {
-        ctx->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+    } else if (rc == NGX_ERROR) {
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    ctx->status = rc;
 
     r->write_event_handler = ngx_http_core_run_phases;
     ngx_http_core_run_phases(r);

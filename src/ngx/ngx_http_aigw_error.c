@@ -33,6 +33,8 @@ static ngx_buf_t *ngx_http_aigw_error_body(ngx_http_request_t *r,
     const char *message);
 static ngx_int_t ngx_http_aigw_error_headers(ngx_http_request_t *r,
     ngx_http_aigw_error_t *e, ngx_buf_t *b);
+static ngx_int_t ngx_http_aigw_error_retry_after(ngx_http_request_t *r,
+    time_t seconds);
 static ngx_int_t ngx_http_aigw_error_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_aigw_error_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
@@ -196,6 +198,33 @@ ngx_http_aigw_error_headers(ngx_http_request_t *r, ngx_http_aigw_error_t *e,
 }
 
 
+/* when a refused request may try again (limits), as AWS says it too */
+
+static ngx_int_t
+ngx_http_aigw_error_retry_after(ngx_http_request_t *r, time_t seconds)
+{
+    u_char           *p;
+    ngx_table_elt_t  *h;
+
+    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+    h->value.data = p;
+    h->value.len = ngx_sprintf(p, "%T", seconds) - p;
+
+    return NGX_OK;
+}
+
+
 /*
  * nginx's error responses (r->err_status is set by its special response
  * handler only) in a gateway location get a JSON body instead: the
@@ -271,6 +300,13 @@ ngx_http_aigw_error_header_filter(ngx_http_request_t *r)
 
         if (ctx->reason) {
             message = ctx->reason;
+        }
+
+        if (ctx->retry_after
+            && ngx_http_aigw_error_retry_after(r, ctx->retry_after)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
         }
 
         r->keepalive = ctx->error_keepalive;

@@ -18,6 +18,7 @@
 
 
 #include "ngx_http_aigw_counter.h"
+#include "aigw_limits.h"
 
 
 #define NGX_HTTP_AIGW_METRICS_MAX_SERIES   1000
@@ -29,6 +30,7 @@
 /* the kinds of series */
 #define NGX_HTTP_AIGW_METRICS_TENANT       0
 #define NGX_HTTP_AIGW_METRICS_MODEL        1
+#define NGX_HTTP_AIGW_METRICS_LIMITS       2    /* a tenant's, no overflow */
 
 /* the histograms of a model series */
 #define NGX_HTTP_AIGW_H_UPSTREAM           0
@@ -88,6 +90,11 @@ typedef struct {
         } t;
 
         ngx_http_aigw_histogram_t  h[NGX_HTTP_AIGW_HISTOGRAMS];
+
+        struct {
+            ngx_atomic_t        limited[AIGW_LIM_N];
+            ngx_atomic_t        remaining[2];   /* nano-USD + 1; 0: none */
+        } l;
     } v;
 } ngx_http_aigw_series_t;
 
@@ -133,6 +140,8 @@ static ngx_int_t ngx_http_aigw_metrics_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_aigw_metrics_write(ngx_http_aigw_metrics_out_t *o,
     ngx_http_aigw_main_conf_t *amcf);
 static u_char *ngx_http_aigw_metrics_counters(u_char *p,
+    ngx_http_aigw_series_t *s, ngx_uint_t family);
+static u_char *ngx_http_aigw_metrics_limits(u_char *p,
     ngx_http_aigw_series_t *s, ngx_uint_t family);
 static u_char *ngx_http_aigw_metrics_histogram(u_char *p,
     ngx_http_aigw_series_t *s, ngx_uint_t which);
@@ -189,6 +198,16 @@ static const char  *ngx_http_aigw_metrics_heads[] = {
     "# TYPE gen_ai_client_token_usage histogram\n",
 
     ""      /* the output tokens: the same family */
+};
+
+static const char  *ngx_http_aigw_metrics_limit_heads[] = {
+    "# HELP aigw_limited_total Requests refused by a tenant's limit (or "
+    "one of its keys').\n"
+    "# TYPE aigw_limited_total counter\n",
+
+    "# HELP aigw_budget_remaining_usd What is left of a tenant's budget in "
+    "the current period, as Redis last told this gateway.\n"
+    "# TYPE aigw_budget_remaining_usd gauge\n"
 };
 
 static const char  *ngx_http_aigw_token_types[] = {
@@ -422,9 +441,9 @@ ngx_http_aigw_metrics_series(ngx_shm_zone_t *zone, ngx_uint_t kind,
 
     (void) ngx_atomic_fetch_add(&m->folded, 1);
 
-    /* the overflow series, the first two */
+    /* the overflow series, the first two; the limits' have none */
 
-    return &m->series[kind];
+    return (kind == NGX_HTTP_AIGW_METRICS_LIMITS) ? NULL : &m->series[kind];
 }
 
 
@@ -817,6 +836,34 @@ ngx_http_aigw_metrics_write(ngx_http_aigw_metrics_out_t *o,
         }
     }
 
+    /* the limits, per tenant */
+
+    for (j = 0; j < 2; j++) {
+        p = ngx_http_aigw_metrics_reserve(o, p, 256);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(p, ngx_http_aigw_metrics_limit_heads[j],
+                       ngx_strlen(ngx_http_aigw_metrics_limit_heads[j]));
+
+        for (i = 0; i < n; i++) {
+            s = &m->series[i];
+
+            if (s->kind != NGX_HTTP_AIGW_METRICS_LIMITS) {
+                continue;
+            }
+
+            p = ngx_http_aigw_metrics_reserve(o, p,
+                                   AIGW_LIM_N * ngx_http_aigw_metrics_room(s));
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            p = ngx_http_aigw_metrics_limits(p, s, j);
+        }
+    }
+
     /* the gauges, in one piece */
 
     p = ngx_http_aigw_metrics_reserve(o, p, 2048);
@@ -917,6 +964,110 @@ ngx_http_aigw_metrics_counters(u_char *p, ngx_http_aigw_series_t *s,
     }
 
     return p;
+}
+
+
+/* the lines of a tenant's limits series: refusals, or what is left */
+
+static u_char *
+ngx_http_aigw_metrics_limits(u_char *p, ngx_http_aigw_series_t *s,
+    ngx_uint_t family)
+{
+    uint64_t    v;
+    ngx_uint_t  i;
+
+    static const char  *periods[] = { "daily", "monthly" };
+
+    for (i = 0; i < (family == 0 ? AIGW_LIM_N : 2); i++) {
+
+        if (family == 0) {
+            v = s->v.l.limited[i];
+
+            if (v == 0) {
+                continue;
+            }
+
+            p = ngx_http_aigw_metrics_label(p, "aigw_limited_total{tenant",
+                                            &s->tenant);
+            p = ngx_sprintf(p, ",limit=\"%s\"} %uL\n", aigw_lim_name(i), v);
+            continue;
+        }
+
+        v = s->v.l.remaining[i];
+
+        if (v == 0) {
+            continue;
+        }
+
+        v--;
+
+        p = ngx_http_aigw_metrics_label(p, "aigw_budget_remaining_usd{tenant",
+                                        &s->tenant);
+        p = ngx_sprintf(p, ",period=\"%s\"} %uL.%09uL\n", periods[i],
+                        v / 1000000000, v % 1000000000);
+    }
+
+    return p;
+}
+
+
+/* a request refused by limit "limit" (AIGW_LIM_*) */
+
+void
+ngx_http_aigw_metrics_limited(ngx_http_request_t *r, const char *tenant,
+    size_t len, ngx_uint_t limit)
+{
+    ngx_str_t                   t, none;
+    ngx_http_aigw_series_t     *s;
+    ngx_http_aigw_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_aigw_module);
+
+    if (amcf->metrics == NULL || limit >= AIGW_LIM_N) {
+        return;
+    }
+
+    t.data = (u_char *) tenant;
+    t.len = len;
+    ngx_str_null(&none);
+
+    s = ngx_http_aigw_metrics_series(amcf->metrics,
+                                     NGX_HTTP_AIGW_METRICS_LIMITS, &t, &none,
+                                     &none, &none);
+    if (s) {
+        (void) ngx_atomic_fetch_add(&s->v.l.limited[limit], 1);
+    }
+}
+
+
+/* what is left of a tenant's budget, "period" 0 daily, 1 monthly */
+
+void
+ngx_http_aigw_metrics_budget(ngx_cycle_t *cycle, const char *tenant,
+    size_t len, ngx_uint_t period, int64_t remaining)
+{
+    ngx_str_t                   t, none;
+    ngx_http_aigw_series_t     *s;
+    ngx_http_aigw_main_conf_t  *amcf;
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_aigw_module);
+
+    if (amcf == NULL || amcf->metrics == NULL || period > 1
+        || remaining < 0)
+    {
+        return;
+    }
+
+    t.data = (u_char *) tenant;
+    t.len = len;
+    ngx_str_null(&none);
+
+    s = ngx_http_aigw_metrics_series(amcf->metrics,
+                                     NGX_HTTP_AIGW_METRICS_LIMITS, &t, &none,
+                                     &none, &none);
+    if (s) {
+        s->v.l.remaining[period] = (ngx_atomic_uint_t) remaining + 1;
+    }
 }
 
 

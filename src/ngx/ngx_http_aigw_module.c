@@ -116,6 +116,13 @@ static ngx_command_t  ngx_http_aigw_commands[] = {
       offsetof(ngx_http_aigw_loc_conf_t, model_id),
       NULL },
 
+    { ngx_string("aigw_limits"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_ANY,
+      ngx_http_aigw_limits,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("aigw_metrics"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
       ngx_http_aigw_metrics,
@@ -372,6 +379,7 @@ ngx_http_aigw_postconfiguration(ngx_conf_t *cf)
         || ngx_http_aigw_request_body_init(cf) != NGX_OK
         || ngx_http_aigw_usage_init(cf) != NGX_OK
         || ngx_http_aigw_counter_init(cf) != NGX_OK
+        || ngx_http_aigw_limits_init(cf) != NGX_OK
         || ngx_http_aigw_metrics_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
@@ -797,7 +805,7 @@ ngx_http_aigw_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    return ngx_http_aigw_limits_init_worker(cycle);
 }
 
 
@@ -813,6 +821,7 @@ ngx_http_aigw_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_aigw_counter_exit_worker(cycle);
+    ngx_http_aigw_limits_exit_worker(cycle);
 
     /* the digest contexts and HMAC pads that hashing and signing keep */
 

@@ -31,6 +31,7 @@
 
 
 typedef struct ngx_http_aigw_creds_s  ngx_http_aigw_creds_t;
+typedef struct ngx_http_aigw_lim_req_s  ngx_http_aigw_lim_req_t;
 
 
 typedef struct {
@@ -82,6 +83,12 @@ typedef struct {
     ngx_str_t                   tenants_file;
     struct aigw_pricing_s      *pricing;
     ngx_array_t                 models;      /* ngx_http_aigw_model_t */
+
+    /* "aigw_limits" */
+    ngx_shm_zone_t             *limits;      /* NULL: no tenant has any */
+    size_t                      limits_size;
+    ngx_flag_t                  limits_closed;   /* on_redis_down=closed */
+    uint64_t                    default_max_tokens;
 
     ngx_shm_zone_t             *metrics;     /* "aigw_metrics" */
     ngx_uint_t                  metrics_max; /* its max_series */
@@ -145,6 +152,9 @@ typedef struct {
      */
     ngx_int_t                   status;
     const char                 *reason;         /* of an error status */
+    time_t                      retry_after;    /* seconds, 0: none */
+
+    ngx_http_aigw_lim_req_t    *limits;         /* the tenant has some */
 
     ngx_buf_t                  *error_body;     /* JSON for nginx's error */
     unsigned                    error_sent:1;
@@ -222,7 +232,25 @@ ngx_int_t ngx_http_aigw_counter_init_worker(ngx_cycle_t *cycle,
 void ngx_http_aigw_counter_exit_worker(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_aigw_error_init(ngx_conf_t *cf);
 
+char *ngx_http_aigw_limits(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_aigw_limits_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_aigw_limits_start(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx);
+void ngx_http_aigw_limits_feed(ngx_http_aigw_ctx_t *ctx, u_char *p,
+    size_t len);
+ngx_int_t ngx_http_aigw_limits_admit(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx);
+ngx_int_t ngx_http_aigw_limits_init_worker(ngx_cycle_t *cycle);
+void ngx_http_aigw_limits_exit_worker(ngx_cycle_t *cycle);
+/* the access phase goes on once limits decided ("rc": NGX_OK, a status) */
+void ngx_http_aigw_access_resume(ngx_http_request_t *r, ngx_int_t rc);
+aigw_usage_format_e ngx_http_aigw_usage_format(ngx_http_aigw_ctx_t *ctx);
+
 char *ngx_http_aigw_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+void ngx_http_aigw_metrics_limited(ngx_http_request_t *r, const char *tenant,
+    size_t len, ngx_uint_t limit);
+void ngx_http_aigw_metrics_budget(ngx_cycle_t *cycle, const char *tenant,
+    size_t len, ngx_uint_t period, int64_t remaining);
 ngx_int_t ngx_http_aigw_metrics_init(ngx_conf_t *cf);
 /* the gateway's error type of a status ("ServiceUnavailableException") */
 ngx_str_t *ngx_http_aigw_error_type(ngx_uint_t status);

@@ -79,9 +79,9 @@ ngx_http_aigw_redis_start(ngx_cycle_t *cycle, ngx_uint_t id,
 
     ngx_memzero(rd, sizeof(ngx_http_aigw_redis_t));
 
+    /* the limits say it themselves, once for all workers */
     rd->away = (id == NGX_HTTP_AIGW_REDIS_COUNTER)
-               ? "usage is kept in the queue"
-               : "limits are enforced by this instance alone";
+               ? "usage is kept in the queue" : NULL;
 
     rd->rc = rc;
     rd->log = cycle->log;
@@ -308,7 +308,7 @@ ngx_http_aigw_redis_gone(ngx_http_aigw_redis_t *rd)
         return;
     }
 
-    if (rd->state == NGX_HTTP_AIGW_REDIS_READY) {
+    if (rd->state == NGX_HTTP_AIGW_REDIS_READY && rd->away) {
         ngx_log_error(NGX_LOG_WARN, rd->log, 0,
                       "aigw: redis \"%V\" is away, %s",
                       &rd->rc->address, rd->away);

@@ -78,6 +78,10 @@ ngx_http_aigw_request_body_start(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        if (ctx->limits) {
+            ngx_http_aigw_limits_feed(ctx, b->pos, b->last - b->pos);
+        }
+
         if (ctx->usage_request_body) {
             aigw_usage_request_body(ctx->usage, b->pos, b->last - b->pos);
         }
@@ -122,6 +126,10 @@ ngx_http_aigw_request_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
             != 0)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ctx->limits) {
+            ngx_http_aigw_limits_feed(ctx, b->pos, b->last - b->pos);
         }
 
         if (ctx->usage_request_body) {

@@ -47,12 +47,26 @@ ngx_http_aigw_usage_init(ngx_conf_t *cf)
 ngx_int_t
 ngx_http_aigw_usage_start(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx)
 {
-    aigw_usage_format_e  format;
-
     ctx->usage = ngx_palloc(r->pool, sizeof(aigw_usage_parser_t));
     if (ctx->usage == NULL) {
         return NGX_ERROR;
     }
+
+    aigw_usage_init(ctx->usage, ctx->op->id, (char *) ctx->model.data,
+                    ctx->model.len, ngx_http_aigw_usage_format(ctx));
+
+    ctx->usage_request_body = aigw_usage_wants_request_body(ctx->usage);
+
+    return NGX_OK;
+}
+
+
+/* how a SageMaker endpoint reports its usage, as its catalog entry says */
+
+aigw_usage_format_e
+ngx_http_aigw_usage_format(ngx_http_aigw_ctx_t *ctx)
+{
+    aigw_usage_format_e  format;
 
     switch (ctx->catalog ? ctx->catalog->usage : NGX_HTTP_AIGW_USAGE_AUTO) {
 
@@ -73,12 +87,7 @@ ngx_http_aigw_usage_start(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx)
         break;
     }
 
-    aigw_usage_init(ctx->usage, ctx->op->id, (char *) ctx->model.data,
-                    ctx->model.len, format);
-
-    ctx->usage_request_body = aigw_usage_wants_request_body(ctx->usage);
-
-    return NGX_OK;
+    return format;
 }
 
 
