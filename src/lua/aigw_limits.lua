@@ -68,6 +68,7 @@ end
 -- what the others hold, and the windows, per subject
 for s = 1, nsub do
   local S = subj[s]
+  -- a key of another type is not ours to fix: the claim fails, whole
   local h = redis.call('HGETALL', S.key)
   local iv, wv, mine = {}, {}, {}
   S.oth = {0, 0, 0, 0}
@@ -121,7 +122,8 @@ for s = 1, nsub do
       end
     end
   end
-  if mine[1] and tonumber(mine[1]) >= ver then stale = true end
+  local mv = tonumber(mine[1] or '')
+  if mv and mv >= ver then stale = true end
   -- this instance's usage as it reports it
   local r, t, b = win(S.win)
   for sec, rt in pairs(b) do
@@ -214,8 +216,9 @@ for s = 1, nsub do
                               'limit_usd', usd(L), 'time', stamp}) do
             e[#e + 1] = x
           end
-          redis.call('XADD', prefix .. ':alerts', 'MAXLEN', '~', 10000, '*',
-                     unpack(e))
+          -- a stream key of another type loses the entry, not the claim
+          redis.pcall('XADD', prefix .. ':alerts', 'MAXLEN', '~', 10000, '*',
+                      unpack(e))
           fired[#fired + 1] = {period, al[1], sp}
         end
       end

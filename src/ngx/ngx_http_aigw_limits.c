@@ -1203,7 +1203,8 @@ ngx_http_aigw_limits_apply(ngx_http_aigw_lim_claim_t *cl, redisReply *reply,
     ok = (reply && reply->type == REDIS_REPLY_ARRAY
           && reply->elements == cl->nsub);
 
-    if (reply && reply->type == REDIS_REPLY_ERROR) {
+    if (reply && reply->type == REDIS_REPLY_ERROR && !shm->away) {
+        /* once: the claims after it fail the same way until Redis heals */
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "aigw: limits: redis refused a claim: %*s",
                       ngx_min((size_t) reply->len, 200), reply->str);
@@ -1444,6 +1445,9 @@ ngx_http_aigw_limits_wake(ngx_event_t *ev)
         ngx_http_aigw_access_resume(r, rc);
         ngx_http_run_posted_requests(c);
     }
+
+    /* admitted on this worker's quotas without a claim: the next one */
+    ngx_http_aigw_limits_next();
 }
 
 
