@@ -7,8 +7,12 @@ server block answering a Converse response with its usage, so that the
 upstream costs next to nothing):
 
     /plain/...   proxy_pass, nothing else: the baseline
-    /model/...   aigw on: key check, body hash, SigV4, usage metering
-    :PORT2       the same with aigw_redis counting in a real Redis
+    /model/...   aigw on: key check, body hash, SigV4, usage metering,
+                 aigw_redis counting in a real Redis
+    the same     with a tenant whose limits (rpm, tpm, a daily budget)
+                 are far from reached: the reservation, the admission on
+                 the gateway's quotas, a claim to Redis per lease, the
+                 settle
 
 and reports requests per second and latency of each, and the ratios to the
 baseline, measured in the same run.
@@ -102,9 +106,18 @@ def main():
         wait_port(rport)
 
         key, sha = h.make_key("bench")
+        lkey, lsha = h.make_key("benchlim")
         (tmp / "tenants.json").write_text(json.dumps({"tenants": [{
             "id": "bench", "models": ["*"],
-            "keys": [{"id": "bench", "sha256": sha}]}]}))
+            "keys": [{"id": "bench", "sha256": sha}]}, {
+            "id": "bench-limits", "models": ["*"],
+            "keys": [{"id": "benchlim", "sha256": lsha}],
+            "limits": {"rpm": 100000000, "tpm": 1000000000000,
+                       "daily_usd": 1000000,
+                       "alert_at": [0.5, 0.8]}}]}))
+        (tmp / "pricing.json").write_text(json.dumps({
+            "currency": "USD", "models": {"anthropic.claude-3-haiku-*": {
+                "input_per_1k": "0.00025", "output_per_1k": "0.00125"}}}))
 
         up, gw, gw2 = free_port(), free_port(), free_port()
         conf.write_text("""
@@ -123,6 +136,8 @@ http {
     aigw_endpoint bedrock http://127.0.0.1:%(up)d;
     aigw_endpoint sagemaker http://127.0.0.1:%(up)d;
     aigw_redis 127.0.0.1:%(rport)d journal=%(tmp)s/journal;
+    aigw_pricing %(tmp)s/pricing.json;
+    aigw_limits default_max_tokens=4096;
 
     upstream aws { server 127.0.0.1:%(up)d; keepalive 32; }
 
@@ -157,11 +172,12 @@ http {
         wait_port(gw)
 
         path = "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse"
+        url = "http://127.0.0.1:%d%s" % (gw, path)
         runs = [
             ("proxy_pass (baseline)", "http://127.0.0.1:%d/plain%s"
-             % (gw, path)),
-            ("aigw: key, SigV4, metering, Redis", "http://127.0.0.1:%d%s"
-             % (gw, path)),
+             % (gw, path), key),
+            ("aigw: key, SigV4, metering, Redis", url, key),
+            ("aigw, and limits (rpm, tpm, budget)", url, lkey),
         ]
 
         print("bench-gateway: wrk -t 2 -c %s -d %s, one nginx worker, "
@@ -169,9 +185,9 @@ http {
               % (CONNECTIONS, DURATION, len(BODY), len(ANSWER)))
 
         results = []
-        for name, url in runs:
-            wrk(url, key, tmp)                          # warm up
-            results.append((name,) + wrk(url, key, tmp))
+        for name, url, k in runs:
+            wrk(url, k, tmp)                            # warm up
+            results.append((name,) + wrk(url, k, tmp))
 
         base = results[0][1]
         for name, rps, p50, p99 in results:
