@@ -96,6 +96,7 @@ ngx_int_t ngx_http_aigw_redis_start(ngx_cycle_t *cycle, ngx_uint_t id,
     ngx_http_aigw_redis_conf_t *rc, ngx_event_handler_pt ready);
 ngx_uint_t ngx_http_aigw_redis_ready(ngx_uint_t id);
 ngx_uint_t ngx_http_aigw_redis_up(ngx_uint_t id);
+ngx_uint_t ngx_http_aigw_redis_connecting(ngx_uint_t id);
 ngx_int_t ngx_http_aigw_redis_command(ngx_uint_t id, int argc,
     const char **argv, const size_t *argvlen,
     ngx_http_aigw_redis_reply_pt handler, void *data);

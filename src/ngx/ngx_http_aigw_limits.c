@@ -125,6 +125,7 @@ typedef struct {
     ngx_http_aigw_lim_claim_t   claim;      /* the one in flight */
     ngx_event_t                 sync;
     ngx_uint_t                  loaded;     /* Redis has the script */
+    ngx_uint_t                  was_up;     /* connected once */
     char                        sha1[41];
 } ngx_http_aigw_lim_worker_t;
 
@@ -533,6 +534,15 @@ ngx_http_aigw_limits_try(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
     }
 
     if (!ngx_http_aigw_redis_up(NGX_HTTP_AIGW_REDIS_LIMITS)) {
+
+        if (!w->was_up
+            && ngx_http_aigw_redis_connecting(NGX_HTTP_AIGW_REDIS_LIMITS))
+        {
+            /* a worker just started: its first connection is near */
+            ngx_http_aigw_limits_wait(lr, NGX_HTTP_AIGW_LIM_WAIT);
+            return NGX_AGAIN;
+        }
+
         ngx_http_aigw_limits_away(1, r->connection->log);
 
         if (amcf->limits_closed) {
@@ -1483,6 +1493,8 @@ ngx_http_aigw_limits_next(void)
 static void
 ngx_http_aigw_limits_ready(ngx_event_t *ev)
 {
+    ngx_http_aigw_lim_worker.was_up = 1;
+
     ngx_http_aigw_limits_next();
 }
 

@@ -113,6 +113,16 @@ ngx_http_aigw_redis_ready(ngx_uint_t id)
 }
 
 
+/* a connection being made */
+
+ngx_uint_t
+ngx_http_aigw_redis_connecting(ngx_uint_t id)
+{
+    return ngx_http_aigw_redis_clients[id].state
+           == NGX_HTTP_AIGW_REDIS_CONNECTING;
+}
+
+
 /* connected: a command may be in flight */
 
 ngx_uint_t
