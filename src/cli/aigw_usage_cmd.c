@@ -72,11 +72,7 @@ static const char  aigw_usage_help[] =
     "  --date D         the UTC day (default: today, UTC)\n"
     "  --by G           tenant (the default), model or department (needs\n"
     "                   --tenants)\n"
-    "  --redis ADDR     host:port, [IPv6]:port or unix:/path of Redis\n"
-    "                   (default 127.0.0.1:6379)\n"
-    "  --password P     Redis AUTH password\n"
-    "  --db N           Redis database number (default 0)\n"
-    "  --prefix P       the key prefix of aigw_redis prefix= (default aigw)\n"
+    AIGW_REDIS_OPTS_HELP
     "  --tenants FILE   the tenants file (departments)\n"
     "  --pricing FILE   compute the costs with this pricing file\n"
     "  --region R       the pricing file's region overrides to apply\n"
@@ -107,10 +103,7 @@ aigw_cmd_usage(int argc, char **argv)
     aigw_opt_t            opts[] = {
         { "--date", 0, &date, NULL, 0 },
         { "--by", 0, &by, NULL, 0 },
-        { "--redis", 0, &ro.addr, NULL, 0 },
-        { "--password", 0, &ro.password, NULL, 0 },
-        { "--db", 0, &ro.db, NULL, 0 },
-        { "--prefix", 0, &ro.prefix, NULL, 0 },
+        AIGW_REDIS_OPTS(ro),
         { "--tenants", 0, &tenants_path, NULL, 0 },
         { "--pricing", 0, &pricing_path, NULL, 0 },
         { "--region", 0, &region, NULL, 0 },
