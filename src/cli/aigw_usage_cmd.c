@@ -21,6 +21,7 @@
 #include "aigw_redis_read.h"
 #include "aigw_http.h"
 #include "aigw_opts.h"
+#include "aigw_text.h"
 
 
 #define AIGW_USAGE_COLS         11
@@ -45,7 +46,6 @@ static void aigw_usage_add(aigw_usage_group_t *g, const aigw_day_row_t *row,
     uint64_t cost, int partial);
 static void aigw_usage_cells(const aigw_usage_group_t *g,
     char cells[AIGW_USAGE_COLS][32]);
-static size_t aigw_usage_width(const char *s);
 static void aigw_usage_line(const char *name,
     char cells[AIGW_USAGE_COLS][32], const size_t *w);
 
@@ -272,7 +272,7 @@ aigw_cmd_usage(int argc, char **argv)
 
         aigw_usage_cells(g, cells);
 
-        n = aigw_usage_width(g->name);
+        n = aigw_text_width(g->name);
         w[0] = (n > w[0]) ? n : w[0];
 
         for (j = 1; j < AIGW_USAGE_COLS; j++) {
@@ -399,32 +399,13 @@ aigw_usage_cells(const aigw_usage_group_t *g,
 }
 
 
-/* the width of UTF-8 text in columns (one a code point) */
-
-static size_t
-aigw_usage_width(const char *s)
-{
-    size_t  n;
-
-    for (n = 0; *s; s++) {
-        n += (((unsigned char) *s & 0xc0) != 0x80);
-    }
-
-    return n;
-}
-
-
 static void
 aigw_usage_line(const char *name, char cells[AIGW_USAGE_COLS][32],
     const size_t *w)
 {
-    size_t  j, pad;
+    size_t  j;
 
-    fputs(name, stdout);
-
-    for (pad = aigw_usage_width(name); pad < w[0]; pad++) {
-        putchar(' ');
-    }
+    aigw_text_pad(stdout, name, w[0], 0);
 
     for (j = 1; j < AIGW_USAGE_COLS; j++) {
         printf("  %*s", (int) w[j], cells[j]);
