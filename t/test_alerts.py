@@ -491,3 +491,71 @@ def test_malformed_entries():
         'aigw alerts: aigw:alerts: entry "6-?[2J": not a stream ID: skipped',
         "aigw alerts: aigw:alerts: an entry is not [ID, FIELDS]: skipped",
         "aigw alerts: aigw:alerts: an entry is not [ID, FIELDS]: skipped"]
+
+
+class FakeRedis:
+    """
+    Answers each command with the next of "answers" (RESP bytes, or a
+    function of the command's arguments), the last one again to any later
+    command; records the commands.
+    """
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.commands = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.address = "127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        c, _ = self.sock.accept()
+        with c:
+            while True:
+                data = c.recv(65536)       # one command: aigw waits
+                if not data:
+                    return
+                # *N, then $LEN and the argument, in turn
+                self.commands.append(
+                    [a.decode() for a in data.split(b"\r\n")[2::2]])
+                n = min(len(self.commands), len(self.answers)) - 1
+                answer = self.answers[n]
+                if callable(answer):
+                    answer = answer()
+                c.sendall(answer)
+
+    def close(self):
+        self.sock.close()
+
+
+def test_follow_skips_a_malformed_entry_once():
+    """An entry skipped while following is not read again."""
+    def block():
+        time.sleep(0.2)
+        return resp(None)
+
+    srv = FakeRedis([resp([]),
+                     resp([["aigw:alerts",
+                            [["9-0", ["tenant", "team-a"]],
+                             ["10-0", ["tenant"]]]]]),
+                     block])
+    f = Follower(srv, "--json")
+    try:
+        assert json.loads(f.line()) == {"id": "9-0", "tenant": "team-a"}
+        deadline = time.monotonic() + WAIT
+        while len(srv.commands) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        rc, err = f.stop()
+    finally:
+        f.kill()
+        srv.close()
+    assert rc == 0
+    assert err == ("aigw alerts: aigw:alerts: entry 10-0 is not a "
+                   "field/value list: skipped\n")
+    assert srv.commands[0] == ["XREVRANGE", "aigw:alerts", "+", "-",
+                               "COUNT", "100"]
+    assert srv.commands[1][-2:] == ["aigw:alerts", "0-0"]
+    assert srv.commands[2][:5] == ["XREAD", "COUNT", "100", "BLOCK", "1000"]
+    assert [c[-1] for c in srv.commands[2:4]] == ["10-0", "10-0"]

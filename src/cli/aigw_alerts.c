@@ -263,15 +263,13 @@ aigw_cmd_alerts(int argc, char **argv)
     n = 0;
 
     for (i = 0; i < r->elements; i++) {
-        if (aigw_alerts_entry(&ctx, r->element[i], &a) != 0) {
-            continue;
-        }
+        rc = aigw_alerts_entry(&ctx, r->element[i], &a);
 
-        if (n == 0) {
+        if (i == 0 && a.id[0]) {
             memcpy(last, a.id, sizeof(a.id));
         }
 
-        if (n < count) {
+        if (rc == 0 && n < count) {
             alerts[n++] = a;
         }
     }
@@ -350,7 +348,7 @@ static int
 aigw_alerts_follow(aigw_alerts_ctx_t *ctx, const aigw_redis_opts_t *ro,
     redisContext *c, char *last)
 {
-    int                type, status, down;
+    int                rc, type, status, down;
     char               err[AIGW_CLI_ERR_LEN];
     size_t             i;
     unsigned           backoff;
@@ -433,11 +431,17 @@ aigw_alerts_follow(aigw_alerts_ctx_t *ctx, const aigw_redis_opts_t *ro,
         s = r->element[0]->element[1];
 
         for (i = 0; i < s->elements; i++) {
-            if (aigw_alerts_entry(ctx, s->element[i], &a) != 0) {
-                continue;
+            rc = aigw_alerts_entry(ctx, s->element[i], &a);
+
+            /* past an entry skipped too, not to read it again */
+
+            if (a.id[0]) {
+                memcpy(last, a.id, sizeof(a.id));
             }
 
-            memcpy(last, a.id, sizeof(a.id));
+            if (rc != 0) {
+                continue;
+            }
 
             if (aigw_alerts_print(ctx, &a) != 0) {
                 status = AIGW_EXIT_ERROR;
@@ -510,7 +514,8 @@ aigw_alerts_id(const char *s, size_t len, uint64_t *ms, uint64_t *seq)
 
 /*
  * An entry, [ID, [FIELD, VALUE, ...]], into "a"; -1 with a warning when
- * it is not one.  The first of two fields of one name is the one kept.
+ * it is not one (a->id is set all the same once the ID is valid, else
+ * empty).  The first of two fields of one name is the one kept.
  */
 
 static int
