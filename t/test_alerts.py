@@ -21,7 +21,9 @@ import pytest
 
 import helpers as h
 import redisd
-from test_export import AIGW, aigw
+# a redis-server for the module, flushed for each test (and started
+# again after a test that stops it)
+from test_export import AIGW, aigw, redis, redis_server  # noqa: F401
 
 
 pytestmark = [
@@ -105,22 +107,6 @@ def table(*alerts, widths_of=None):
 
 def alerts(redis, *args, check=0):
     return aigw("alerts", "--redis", redis.address, *args, check=check)
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory):
-    r = redisd.RedisServer(tmp_path_factory.mktemp("redis-alerts"))
-    r.start()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
-def redis(redis_server):
-    if not redis_server.running():
-        redis_server.start()
-    redis_server.flush()
-    return redis_server
 
 
 # --- reading -----------------------------------------------------------------
