@@ -35,6 +35,8 @@ static const aigw_command_t  aigw_commands[] = {
     { "export", aigw_cmd_export,
       "export a day's usage as a cost CSV (stdout, a file, S3)" },
     { "usage", aigw_cmd_usage, "show the live usage counters of a day" },
+    { "alerts", aigw_cmd_alerts,
+      "print the budget alerts, or follow them as they come" },
     { "key", aigw_cmd_key, "create, revoke and list API keys" },
     { "version", aigw_version, "print the version" },
     { NULL, NULL, NULL }

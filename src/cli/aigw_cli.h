@@ -27,5 +27,8 @@ int aigw_cmd_export(int argc, char **argv);
 /* aigw usage: the live counters of a day, as a table */
 int aigw_cmd_usage(int argc, char **argv);
 
+/* aigw alerts: the budget alerts of the Redis stream, or --follow them */
+int aigw_cmd_alerts(int argc, char **argv);
+
 
 #endif /* AIGW_CLI_H */

@@ -54,6 +54,48 @@ aigw_day_parse(const char *s)
 }
 
 
+time_t
+aigw_time_parse(const char *s)
+{
+    int     i, v[3];
+    char    day[AIGW_DATE_LEN + 1];
+    time_t  t;
+
+    if (strlen(s) == AIGW_DATE_LEN) {
+        return aigw_day_parse(s);
+    }
+
+    /* T, HH:MM:SS, Z */
+
+    if (strlen(s) != AIGW_DATE_LEN + 10 || s[AIGW_DATE_LEN] != 'T'
+        || s[13] != ':' || s[16] != ':' || s[19] != 'Z')
+    {
+        return -1;
+    }
+
+    for (i = 0; i < 3; i++) {
+        if (s[11 + 3 * i] < '0' || s[11 + 3 * i] > '9'
+            || s[12 + 3 * i] < '0' || s[12 + 3 * i] > '9')
+        {
+            return -1;
+        }
+
+        v[i] = (s[11 + 3 * i] - '0') * 10 + (s[12 + 3 * i] - '0');
+    }
+
+    if (v[0] > 23 || v[1] > 59 || v[2] > 59) {
+        return -1;
+    }
+
+    memcpy(day, s, AIGW_DATE_LEN);
+    day[AIGW_DATE_LEN] = '\0';
+
+    t = aigw_day_parse(day);
+
+    return (t == -1) ? -1 : t + v[0] * 3600 + v[1] * 60 + v[2];
+}
+
+
 void
 aigw_day_format(time_t t, char out[AIGW_DATE_LEN + 1])
 {

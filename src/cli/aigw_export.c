@@ -110,11 +110,7 @@ static const char  aigw_export_help[] =
     "  --date D         the UTC day to export (default: yesterday, UTC)\n"
     "  --from D --to D  every day from D to D, both included: one CSV on\n"
     "                   stdout or in a file; one object per day in S3\n"
-    "  --redis ADDR     host:port, [IPv6]:port or unix:/path of Redis\n"
-    "                   (default 127.0.0.1:6379)\n"
-    "  --password P     Redis AUTH password\n"
-    "  --db N           Redis database number (default 0)\n"
-    "  --prefix P       the key prefix of aigw_redis prefix= (default aigw)\n"
+    AIGW_REDIS_OPTS_HELP
     "  --pricing FILE   the pricing file (the aigw_pricing directive's)\n"
     "  --tenants FILE   the tenants file, for the project and department\n"
     "                   columns (empty without it, or for unknown tenants)\n"
@@ -173,10 +169,7 @@ aigw_cmd_export(int argc, char **argv)
         { "--date", 0, &date, NULL, 0 },
         { "--from", 0, &dfrom, NULL, 0 },
         { "--to", 0, &dto, NULL, 0 },
-        { "--redis", 0, &ro.addr, NULL, 0 },
-        { "--password", 0, &ro.password, NULL, 0 },
-        { "--db", 0, &ro.db, NULL, 0 },
-        { "--prefix", 0, &ro.prefix, NULL, 0 },
+        AIGW_REDIS_OPTS(ro),
         { "--pricing", 0, &pricing_path, NULL, 0 },
         { "--tenants", 0, &tenants_path, NULL, 0 },
         { "--region", 0, &region, NULL, 0 },

@@ -9,6 +9,9 @@
  * and, for image models, "images:SIZE:QUALITY" fields counting the
  * images by size ("WxH", or "" when not known) and quality ("" when not
  * given).  The hashes are read with HGETALL, pipelined.
+ *
+ * The connection, and the options that name it, are those of every
+ * command that reads Redis (export, usage, alerts).
  */
 
 #ifndef AIGW_REDIS_READ_H
@@ -28,6 +31,22 @@ typedef struct {
     const char           *db;
     const char           *prefix;
 } aigw_redis_opts_t;
+
+
+/* the options of an aigw_redis_opts_t, in a command's aigw_opt_t table */
+#define AIGW_REDIS_OPTS(ro)                                                   \
+    { "--redis", 0, &(ro).addr, NULL, 0 },                                    \
+    { "--password", 0, &(ro).password, NULL, 0 },                             \
+    { "--db", 0, &(ro).db, NULL, 0 },                                         \
+    { "--prefix", 0, &(ro).prefix, NULL, 0 }
+
+/* and their lines in the command's --help */
+#define AIGW_REDIS_OPTS_HELP                                                  \
+    "  --redis ADDR     host:port, [IPv6]:port or unix:/path of Redis\n"      \
+    "                   (default 127.0.0.1:6379)\n"                           \
+    "  --password P     Redis AUTH password\n"                                \
+    "  --db N           Redis database number (default 0)\n"                  \
+    "  --prefix P       the key prefix of aigw_redis prefix= (default aigw)\n"
 
 
 /* connects, AUTH, SELECT; NULL with a message */

@@ -21,6 +21,7 @@
 #include "aigw_redis_read.h"
 #include "aigw_http.h"
 #include "aigw_opts.h"
+#include "aigw_text.h"
 
 
 #define AIGW_USAGE_COLS         11
@@ -45,7 +46,6 @@ static void aigw_usage_add(aigw_usage_group_t *g, const aigw_day_row_t *row,
     uint64_t cost, int partial);
 static void aigw_usage_cells(const aigw_usage_group_t *g,
     char cells[AIGW_USAGE_COLS][32]);
-static size_t aigw_usage_width(const char *s);
 static void aigw_usage_line(const char *name,
     char cells[AIGW_USAGE_COLS][32], const size_t *w);
 
@@ -72,11 +72,7 @@ static const char  aigw_usage_help[] =
     "  --date D         the UTC day (default: today, UTC)\n"
     "  --by G           tenant (the default), model or department (needs\n"
     "                   --tenants)\n"
-    "  --redis ADDR     host:port, [IPv6]:port or unix:/path of Redis\n"
-    "                   (default 127.0.0.1:6379)\n"
-    "  --password P     Redis AUTH password\n"
-    "  --db N           Redis database number (default 0)\n"
-    "  --prefix P       the key prefix of aigw_redis prefix= (default aigw)\n"
+    AIGW_REDIS_OPTS_HELP
     "  --tenants FILE   the tenants file (departments)\n"
     "  --pricing FILE   compute the costs with this pricing file\n"
     "  --region R       the pricing file's region overrides to apply\n"
@@ -107,10 +103,7 @@ aigw_cmd_usage(int argc, char **argv)
     aigw_opt_t            opts[] = {
         { "--date", 0, &date, NULL, 0 },
         { "--by", 0, &by, NULL, 0 },
-        { "--redis", 0, &ro.addr, NULL, 0 },
-        { "--password", 0, &ro.password, NULL, 0 },
-        { "--db", 0, &ro.db, NULL, 0 },
-        { "--prefix", 0, &ro.prefix, NULL, 0 },
+        AIGW_REDIS_OPTS(ro),
         { "--tenants", 0, &tenants_path, NULL, 0 },
         { "--pricing", 0, &pricing_path, NULL, 0 },
         { "--region", 0, &region, NULL, 0 },
@@ -279,7 +272,7 @@ aigw_cmd_usage(int argc, char **argv)
 
         aigw_usage_cells(g, cells);
 
-        n = aigw_usage_width(g->name);
+        n = aigw_text_width(g->name);
         w[0] = (n > w[0]) ? n : w[0];
 
         for (j = 1; j < AIGW_USAGE_COLS; j++) {
@@ -406,32 +399,13 @@ aigw_usage_cells(const aigw_usage_group_t *g,
 }
 
 
-/* the width of UTF-8 text in columns (one a code point) */
-
-static size_t
-aigw_usage_width(const char *s)
-{
-    size_t  n;
-
-    for (n = 0; *s; s++) {
-        n += (((unsigned char) *s & 0xc0) != 0x80);
-    }
-
-    return n;
-}
-
-
 static void
 aigw_usage_line(const char *name, char cells[AIGW_USAGE_COLS][32],
     const size_t *w)
 {
-    size_t  j, pad;
+    size_t  j;
 
-    fputs(name, stdout);
-
-    for (pad = aigw_usage_width(name); pad < w[0]; pad++) {
-        putchar(' ');
-    }
+    aigw_text_pad(stdout, name, w[0], 0);
 
     for (j = 1; j < AIGW_USAGE_COLS; j++) {
         printf("  %*s", (int) w[j], cells[j]);
