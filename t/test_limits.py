@@ -9,6 +9,7 @@ policy; the limits' metrics.
 import concurrent.futures
 import json
 import re
+import subprocess
 import time
 
 import pytest
@@ -309,6 +310,14 @@ def test_alerts_once_per_threshold_across_gateways(nginx_factory, mock,
         assert float(g["spend_usd"]) >= float(g["threshold"]), g
         assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", g["time"]), g
         assert "key" not in g
+    # aigw alerts prints what the gateways sent
+    out = subprocess.run([str(h.build_dir() / "aigw"), "alerts", "--redis",
+                          redis.address, "--json"], capture_output=True,
+                         text=True, timeout=30)
+    assert out.returncode == 0, out
+    printed = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [(p["tenant"], p["period"], p["threshold"]) for p in printed] \
+        == [("lim", "daily", "0.25"), ("lim", "daily", "0.5")], printed
     logs = a.read_error_log() + b.read_error_log()
     lines = re.findall(r"\[warn\].*aigw: alert: tenant \"lim\": daily "
                        r"spend reached (\S+) of the budget", logs)

@@ -126,6 +126,7 @@ typedef struct {
     ngx_event_t                 sync;
     ngx_uint_t                  loaded;     /* Redis has the script */
     ngx_uint_t                  was_up;     /* connected once */
+    ngx_uint_t                  sync_from;  /* the slot a report starts at */
     char                        sha1[41];
 } ngx_http_aigw_lim_worker_t;
 
@@ -1576,7 +1577,7 @@ static void
 ngx_http_aigw_limits_sync(ngx_event_t *ev)
 {
     uint64_t                     now, use[AIGW_LIM_N];
-    ngx_uint_t                   i, j, slack, n;
+    ngx_uint_t                   i, j, k, slack, n;
     ngx_slab_pool_t             *shpool;
     const aigw_tenant_t         *t;
     ngx_http_aigw_lim_sub_t     *s;
@@ -1610,9 +1611,12 @@ ngx_http_aigw_limits_sync(ngx_event_t *ev)
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    for (i = 0; i < shm->nslots && cl->nsub < NGX_HTTP_AIGW_LIM_SYNC_MAX;
-         i++)
+    /* from where the last report stopped: every slot has its turn */
+
+    for (k = 0; k < shm->nslots && cl->nsub < NGX_HTTP_AIGW_LIM_SYNC_MAX;
+         k++)
     {
+        i = (w->sync_from + k) % shm->nslots;
         slot = &shm->slots[i];
 
         if (!slot->used || slot->claim_until > now) {
@@ -1686,6 +1690,8 @@ ngx_http_aigw_limits_sync(ngx_event_t *ev)
 
         cl->nsub++;
     }
+
+    w->sync_from = (w->sync_from + k) % shm->nslots;
 
     if (cl->nsub == 0) {
         ngx_shmtx_unlock(&shpool->mutex);
