@@ -23,6 +23,8 @@ static uint64_t aigw_lim_sub(uint64_t a, uint64_t b);
 static aigw_lim_bucket_t *aigw_lim_bucket(aigw_lim_state_t *st, int64_t sec);
 static void aigw_lim_ids(uint64_t now_ms, int32_t *day, int32_t *month);
 static void aigw_lim_digits(char *p, unsigned v, int n);
+static size_t aigw_lim_decimal(char *buf, uint64_t v, uint64_t one,
+    int places);
 
 
 void
@@ -342,45 +344,14 @@ aigw_lim_periods(uint64_t now_ms, char day[11], char month[8],
 size_t
 aigw_lim_usd(char *buf, uint64_t nanousd)
 {
-    int  n;
-
-    n = snprintf(buf, AIGW_LIM_USD_TEXT, "%llu.%09llu",
-                 (unsigned long long) (nanousd / AIGW_NANOUSD_PER_USD),
-                 (unsigned long long) (nanousd % AIGW_NANOUSD_PER_USD));
-
-    while (buf[n - 1] == '0') {
-        n--;
-    }
-
-    if (buf[n - 1] == '.') {
-        n--;
-    }
-
-    buf[n] = '\0';
-
-    return (size_t) n;
+    return aigw_lim_decimal(buf, nanousd, AIGW_NANOUSD_PER_USD, 9);
 }
 
 
 size_t
 aigw_lim_fraction(char *buf, uint32_t ppm)
 {
-    int  n;
-
-    n = snprintf(buf, 16, "%u.%06u", (unsigned) (ppm / AIGW_PPM),
-                 (unsigned) (ppm % AIGW_PPM));
-
-    while (buf[n - 1] == '0') {
-        n--;
-    }
-
-    if (buf[n - 1] == '.') {
-        n--;
-    }
-
-    buf[n] = '\0';
-
-    return (size_t) n;
+    return aigw_lim_decimal(buf, ppm, AIGW_PPM, 6);
 }
 
 
@@ -538,4 +509,29 @@ aigw_lim_digits(char *p, unsigned v, int n)
         p[n] = (char) ('0' + v % 10);
         v /= 10;
     }
+}
+
+
+/* v / one, "places" decimals at most, no trailing zeros: "0.25", "50" */
+
+static size_t
+aigw_lim_decimal(char *buf, uint64_t v, uint64_t one, int places)
+{
+    int  n;
+
+    n = snprintf(buf, AIGW_LIM_USD_TEXT, "%llu.%0*llu",
+                 (unsigned long long) (v / one), places,
+                 (unsigned long long) (v % one));
+
+    while (buf[n - 1] == '0') {
+        n--;
+    }
+
+    if (buf[n - 1] == '.') {
+        n--;
+    }
+
+    buf[n] = '\0';
+
+    return (size_t) n;
 }

@@ -141,7 +141,8 @@ void aigw_lim_periods(uint64_t now_ms, char day[11], char month[8],
 
 size_t aigw_lim_usd(char *buf, uint64_t nanousd);
 
-/* a fraction in parts per million as a decimal ("0.8", "1") */
+/* a fraction in parts per million as a decimal ("0.8", "1"), in
+ * AIGW_LIM_USD_TEXT bytes */
 size_t aigw_lim_fraction(char *buf, uint32_t ppm);
 
 /* an alert_at threshold of a budget in nano-USD (rounded up) */

@@ -448,7 +448,9 @@ ngx_http_aigw_drain_tick(ngx_event_t *ev)
         d->scan = 1;
     }
 
-    if (!ngx_http_aigw_redis_ready(NGX_HTTP_AIGW_REDIS_COUNTER) || ngx_http_aigw_drain_held(d)) {
+    if (!ngx_http_aigw_redis_ready(NGX_HTTP_AIGW_REDIS_COUNTER)
+        || ngx_http_aigw_drain_held(d))
+    {
 
         /*
          * Redis is away, or cannot count for now: the queue keeps

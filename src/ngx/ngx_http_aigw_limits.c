@@ -12,9 +12,9 @@
  * "aigw_limits": this gateway's usage (aigw_limits.h) and the quotas
  * Redis granted it.  A request that fits its quotas while their lease
  * lasts is admitted with no round trip to Redis; one that does not sends
- * a claim (src/lua/aigw_limits.lua) on the worker's limits connection:
- * this gateway's usage, the request's need and a slice of slack; Redis
- * grants, or refuses with the limit and when to retry.  While a claim of
+ * a claim (ngx_http_aigw_limits_claim.c, src/lua/aigw_limits.lua) on the
+ * worker's limits connection: this gateway's usage, the request's need
+ * and a slice of slack; Redis grants, or refuses with the limit and when to retry.  While a claim of
  * a subject is in flight its other requests wait (its quotas are being
  * replaced).  Every second a worker reports the subjects whose spend
  * moved, and gives back the slack of those whose lease ran out: budgets
@@ -29,106 +29,7 @@
 
 #include <openssl/rand.h>
 
-#include "ngx_http_aigw_counter.h"
-#include "aigw_limits.h"
-#include "aigw_reserve.h"
-
-
-#define NGX_HTTP_AIGW_LIM_SIZE      (4 * 1024 * 1024)
-#define NGX_HTTP_AIGW_LIM_NAME      (AIGW_TENANT_ID_MAX + 5 + AIGW_KEY_ID_MAX)
-
-#define NGX_HTTP_AIGW_LIM_LEASE     5000    /* ms, as Redis keeps it */
-#define NGX_HTTP_AIGW_LIM_MARGIN    500     /* ms less, as used here */
-#define NGX_HTTP_AIGW_LIM_GRACE     60000   /* a silent gateway's quota */
-#define NGX_HTTP_AIGW_LIM_WAIT      2       /* ms, for another's claim */
-#define NGX_HTTP_AIGW_LIM_SYNC      1000
-#define NGX_HTTP_AIGW_LIM_SLICE     16      /* slack: 1/16 of a limit */
-#define NGX_HTTP_AIGW_LIM_IDLE      120000  /* a slot may be reused */
-#define NGX_HTTP_AIGW_LIM_SYNC_MAX  8       /* subjects in one report */
-#define NGX_HTTP_AIGW_LIM_TRIES     4
-
-#define NGX_HTTP_AIGW_LIM_CODE_STALE  5
-
-
-typedef struct {
-    u_char                  name[NGX_HTTP_AIGW_LIM_NAME];
-    size_t                  len;
-    uint32_t                hash;
-    ngx_uint_t              used;
-    uint64_t                gen;            /* moves with its subject */
-    uint64_t                claim_until;    /* ms: a claim in flight */
-    uint64_t                last;           /* ms: last admission */
-    ngx_uint_t              dirty;          /* spend not yet reported */
-    int64_t                 remaining[2];   /* budgets, -1: unknown */
-    aigw_lim_state_t        st;
-} ngx_http_aigw_lim_slot_t;
-
-
-typedef struct {
-    u_char                  instance[17];
-    uint64_t                version;
-    uint64_t                gen;
-    ngx_uint_t              away;           /* Redis away: said once */
-    ngx_uint_t              full;           /* no slot free: said once */
-    ngx_uint_t              nslots;
-    ngx_http_aigw_lim_slot_t  slots[1];
-} ngx_http_aigw_lim_shm_t;
-
-
-typedef struct {
-    ngx_uint_t              slot;
-    uint64_t                gen;
-    int64_t                 lim[AIGW_LIM_N];
-    const aigw_limits_t    *limits;
-    const aigw_tenant_t    *tenant;
-    const aigw_key_t       *key;            /* a key's own limits */
-    ngx_uint_t              report;         /* a sync: keep the lease */
-} ngx_http_aigw_lim_sub_t;
-
-
-/* a claim: a request's, or a worker's report */
-typedef struct {
-    ngx_http_aigw_lim_sub_t  sub[NGX_HTTP_AIGW_LIM_SYNC_MAX];
-    ngx_uint_t              nsub;
-    uint64_t                sent;           /* ms */
-    ngx_pool_t             *pool;           /* its arguments, the worker's */
-    int                     argc;
-    const char            **argv;
-    size_t                 *argvlen;
-    ngx_uint_t              evalsha;
-} ngx_http_aigw_lim_claim_t;
-
-
-struct ngx_http_aigw_lim_req_s {
-    ngx_http_request_t     *request;
-    aigw_reserve_t          reserve;
-    aigw_lim_need_t         need;
-    ngx_http_aigw_lim_sub_t sub[2];         /* its tenant, its key */
-    ngx_uint_t              nsub;
-    uint64_t                admitted;       /* ms, 0: not admitted */
-    ngx_queue_t             queue;
-    ngx_event_t             wait;
-    ngx_uint_t              tries;
-    unsigned                prepared:1;
-    unsigned                queued:1;
-    unsigned                inflight:1;
-    unsigned                settled:1;
-};
-
-
-typedef struct {
-    ngx_http_aigw_main_conf_t  *amcf;
-    ngx_log_t                  *log;
-    ngx_queue_t                 waiting;
-    ngx_uint_t                  busy;       /* a claim in flight */
-    ngx_http_aigw_lim_req_t    *inflight;   /* NULL: a report, or gone */
-    ngx_http_aigw_lim_claim_t   claim;      /* the one in flight */
-    ngx_event_t                 sync;
-    ngx_uint_t                  loaded;     /* Redis has the script */
-    ngx_uint_t                  was_up;     /* connected once */
-    ngx_uint_t                  sync_from;  /* the slot a report starts at */
-    char                        sha1[41];
-} ngx_http_aigw_lim_worker_t;
+#include "ngx_http_aigw_limits.h"
 
 
 static ngx_int_t ngx_http_aigw_limits_init_zone(ngx_shm_zone_t *shm_zone,
@@ -136,39 +37,15 @@ static ngx_int_t ngx_http_aigw_limits_init_zone(ngx_shm_zone_t *shm_zone,
 static ngx_int_t ngx_http_aigw_limits_log_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_aigw_limits_prepare(ngx_http_request_t *r,
     ngx_http_aigw_lim_req_t *lr);
-static ngx_int_t ngx_http_aigw_limits_try(ngx_http_request_t *r,
-    ngx_http_aigw_ctx_t *ctx, ngx_http_aigw_lim_req_t *lr);
-static ngx_int_t ngx_http_aigw_limits_refuse(ngx_http_request_t *r,
-    ngx_http_aigw_ctx_t *ctx, ngx_http_aigw_lim_sub_t *s, int k,
-    uint64_t retry);
 static ngx_int_t ngx_http_aigw_limits_alone(ngx_http_request_t *r,
     ngx_http_aigw_ctx_t *ctx, ngx_http_aigw_lim_req_t *lr, uint64_t now);
+static ngx_int_t ngx_http_aigw_limits_find(ngx_http_aigw_ctx_t *ctx,
+    ngx_http_aigw_lim_req_t *lr, ngx_http_aigw_lim_shm_t *shm, uint64_t now);
 static ngx_http_aigw_lim_slot_t *ngx_http_aigw_limits_slot(
     ngx_http_aigw_lim_shm_t *shm, ngx_http_aigw_lim_sub_t *s, uint64_t now);
-static size_t ngx_http_aigw_limits_name(ngx_http_aigw_lim_sub_t *s,
-    u_char *buf);
-static ngx_int_t ngx_http_aigw_limits_argv(ngx_http_aigw_lim_claim_t *cl,
-    ngx_http_aigw_lim_shm_t *shm, const aigw_lim_need_t *need,
-    uint64_t now);
-static ngx_int_t ngx_http_aigw_limits_send(ngx_http_aigw_lim_claim_t *cl,
-    ngx_http_aigw_lim_req_t *lr);
-static void ngx_http_aigw_limits_reply(redisReply *reply, void *data);
-static ngx_int_t ngx_http_aigw_limits_apply(ngx_http_aigw_lim_claim_t *cl,
-    redisReply *reply, ngx_http_aigw_lim_req_t *lr, ngx_log_t *log,
-    int *code, ngx_uint_t *which, uint64_t *retry);
-static void ngx_http_aigw_limits_release(ngx_http_aigw_lim_claim_t *cl);
-static void ngx_http_aigw_limits_away(ngx_uint_t away, ngx_log_t *log);
-static void ngx_http_aigw_limits_wait(ngx_http_aigw_lim_req_t *lr,
-    ngx_msec_t ms);
 static void ngx_http_aigw_limits_wake(ngx_event_t *ev);
-static void ngx_http_aigw_limits_next(void);
-static void ngx_http_aigw_limits_ready(ngx_event_t *ev);
-static void ngx_http_aigw_limits_sync(ngx_event_t *ev);
 static void ngx_http_aigw_limits_cleanup(void *data);
-static uint64_t ngx_http_aigw_limits_now(void);
 
-
-static ngx_http_aigw_lim_worker_t  ngx_http_aigw_lim_worker;
 
 
 char *
@@ -511,7 +388,7 @@ ngx_http_aigw_limits_prepare(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_aigw_limits_try(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
     ngx_http_aigw_lim_req_t *lr)
 {
@@ -546,15 +423,7 @@ ngx_http_aigw_limits_try(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
 
         ngx_http_aigw_limits_away(1, r->connection->log);
 
-        if (amcf->limits_closed) {
-            ctx->reason = "the gateway cannot check the limits now "
-                          "(Redis is away); try again later";
-            ctx->retry_after = 1;
-            return NGX_HTTP_SERVICE_UNAVAILABLE;
-        }
-
-        return ngx_http_aigw_limits_alone(r, ctx, lr,
-                                          ngx_http_aigw_limits_now());
+        return ngx_http_aigw_limits_down(r, ctx, lr);
     }
 
     shpool = (ngx_slab_pool_t *) amcf->limits->shm.addr;
@@ -564,21 +433,17 @@ ngx_http_aigw_limits_try(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
 
     ngx_shmtx_lock(&shpool->mutex);
 
+    if (ngx_http_aigw_limits_find(ctx, lr, shm, now) != NGX_OK) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
     claiming = 0;
     fits = 1;
 
     for (i = 0; i < lr->nsub; i++) {
         s = &lr->sub[i];
-
-        slot = ngx_http_aigw_limits_slot(shm, s, now);
-        if (slot == NULL) {
-            ngx_shmtx_unlock(&shpool->mutex);
-            ctx->reason = "the gateway has no room for the limits of more "
-                          "tenants (aigw_limits zone=)";
-            return NGX_HTTP_SERVICE_UNAVAILABLE;
-        }
-
-        aigw_lim_roll(&slot->st, now);
+        slot = &shm->slots[s->slot];
 
         if (slot->claim_until > now) {
             claiming = 1;
@@ -649,18 +514,31 @@ ngx_http_aigw_limits_try(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
 
         ngx_http_aigw_limits_away(1, r->connection->log);
 
-        if (amcf->limits_closed) {
-            ctx->reason = "the gateway cannot check the limits now "
-                          "(Redis is away); try again later";
-            ctx->retry_after = 1;
-            return NGX_HTTP_SERVICE_UNAVAILABLE;
-        }
-
-        return ngx_http_aigw_limits_alone(r, ctx, lr,
-                                          ngx_http_aigw_limits_now());
+        return ngx_http_aigw_limits_down(r, ctx, lr);
     }
 
     return NGX_AGAIN;
+}
+
+
+/* Redis is away: on_redis_down= decides */
+
+ngx_int_t
+ngx_http_aigw_limits_down(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
+    ngx_http_aigw_lim_req_t *lr)
+{
+    ngx_http_aigw_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_aigw_module);
+
+    if (amcf->limits_closed) {
+        ctx->reason = "the gateway cannot check the limits now "
+                      "(Redis is away); try again later";
+        ctx->retry_after = 1;
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    return ngx_http_aigw_limits_alone(r, ctx, lr, ngx_http_aigw_limits_now());
 }
 
 
@@ -686,18 +564,14 @@ ngx_http_aigw_limits_alone(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
 
     ngx_shmtx_lock(&shpool->mutex);
 
+    if (ngx_http_aigw_limits_find(ctx, lr, shm, now) != NGX_OK) {
+        ngx_shmtx_unlock(&shpool->mutex);
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
     for (i = 0; i < lr->nsub; i++) {
         s = &lr->sub[i];
-
-        slot = ngx_http_aigw_limits_slot(shm, s, now);
-        if (slot == NULL) {
-            ngx_shmtx_unlock(&shpool->mutex);
-            ctx->reason = "the gateway has no room for the limits of more "
-                          "tenants (aigw_limits zone=)";
-            return NGX_HTTP_SERVICE_UNAVAILABLE;
-        }
-
-        aigw_lim_roll(&slot->st, now);
+        slot = &shm->slots[s->slot];
 
         k = aigw_lim_fits(&slot->st, s->lim, &lr->need, now, 1);
 
@@ -725,7 +599,7 @@ ngx_http_aigw_limits_alone(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_aigw_limits_refuse(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
     ngx_http_aigw_lim_sub_t *s, int k, uint64_t retry)
 {
@@ -749,6 +623,35 @@ ngx_http_aigw_limits_refuse(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
                                   (ngx_uint_t) k);
 
     return NGX_HTTP_TOO_MANY_REQUESTS;
+}
+
+
+/*
+ * Under the zone's mutex: the slots of the request's subjects, moved to
+ * now's day and month; NGX_DECLINED, with the client's reason, when the
+ * zone has no room for one
+ */
+
+static ngx_int_t
+ngx_http_aigw_limits_find(ngx_http_aigw_ctx_t *ctx,
+    ngx_http_aigw_lim_req_t *lr, ngx_http_aigw_lim_shm_t *shm, uint64_t now)
+{
+    ngx_uint_t                 i;
+    ngx_http_aigw_lim_slot_t  *slot;
+
+    for (i = 0; i < lr->nsub; i++) {
+        slot = ngx_http_aigw_limits_slot(shm, &lr->sub[i], now);
+
+        if (slot == NULL) {
+            ctx->reason = "the gateway has no room for the limits of more "
+                          "tenants (aigw_limits zone=)";
+            return NGX_DECLINED;
+        }
+
+        aigw_lim_roll(&slot->st, now);
+    }
+
+    return NGX_OK;
 }
 
 
@@ -851,7 +754,7 @@ ngx_http_aigw_limits_slot(ngx_http_aigw_lim_shm_t *shm,
 
 /* "team-a", or "team-a:key:k7f3q2": the suffix of its Redis key */
 
-static size_t
+size_t
 ngx_http_aigw_limits_name(ngx_http_aigw_lim_sub_t *s, u_char *buf)
 {
     u_char  *p;
@@ -867,569 +770,7 @@ ngx_http_aigw_limits_name(ngx_http_aigw_lim_sub_t *s, u_char *buf)
 }
 
 
-/* under the zone's mutex: the script's arguments (aigw_limits.lua) */
-
-static ngx_int_t
-ngx_http_aigw_limits_argv(ngx_http_aigw_lim_claim_t *cl,
-    ngx_http_aigw_lim_shm_t *shm, const aigw_lim_need_t *need, uint64_t now)
-{
-    u_char                      *p, *last;
-    char                         day[11], month[8];
-    size_t                       size;
-    int64_t                      slack[3];
-    uint64_t                     day_left, month_left, use[AIGW_LIM_N];
-    uint64_t                     lease;
-    ngx_uint_t                   i, j, n;
-    ngx_tm_t                     tm;
-    ngx_http_aigw_lim_sub_t     *s;
-    ngx_http_aigw_lim_slot_t    *slot;
-    ngx_http_aigw_lim_worker_t  *w;
-    ngx_http_aigw_main_conf_t   *amcf;
-    const aigw_limits_t         *l;
-
-    w = &ngx_http_aigw_lim_worker;
-    amcf = w->amcf;
-
-    n = 2 + 1 + 11;
-
-    for (i = 0; i < cl->nsub; i++) {
-        n += 1 + 19 + 3 * cl->sub[i].limits->nalert_at;
-    }
-
-    cl->argv = ngx_palloc(cl->pool, n * sizeof(char *));
-    cl->argvlen = ngx_palloc(cl->pool, n * sizeof(size_t));
-
-    /* the numbers and texts: ample for each field, and the windows */
-
-    size = 512 + cl->nsub * (NGX_HTTP_AIGW_LIM_NAME * 2 + 512
-                             + AIGW_LIM_WINDOW_TEXT
-                             + AIGW_ALERT_AT_MAX * 64)
-           + amcf->redis->prefix.len * 2;
-
-    p = ngx_pnalloc(cl->pool, size);
-
-    if (cl->argv == NULL || cl->argvlen == NULL || p == NULL) {
-        return NGX_ERROR;
-    }
-
-    last = p + size;
-
-    aigw_lim_periods(now, day, month, &day_left, &month_left);
-
-    ngx_gmtime((time_t) (now / 1000), &tm);
-
-    shm->version++;
-
-#define ngx_http_aigw_lim_arg(fmt, ...)                                       \
-    cl->argv[cl->argc] = (const char *) p;                                    \
-    p = ngx_slprintf(p, last, fmt, __VA_ARGS__);                              \
-    cl->argvlen[cl->argc] = p - (u_char *) cl->argv[cl->argc];                \
-    cl->argc++
-
-    cl->argc = 0;
-
-    cl->argv[cl->argc] = w->loaded ? "EVALSHA" : "EVAL";
-    cl->argvlen[cl->argc] = ngx_strlen(cl->argv[cl->argc]);
-    cl->argc++;
-
-    cl->evalsha = w->loaded;
-
-    if (w->loaded) {
-        cl->argv[cl->argc] = w->sha1;
-        cl->argvlen[cl->argc] = 40;
-
-    } else {
-        cl->argv[cl->argc] = aigw_limits_script;
-        cl->argvlen[cl->argc] = ngx_strlen(aigw_limits_script);
-    }
-
-    cl->argc++;
-
-    ngx_http_aigw_lim_arg("%ui", cl->nsub);
-
-    for (i = 0; i < cl->nsub; i++) {
-        u_char  name[NGX_HTTP_AIGW_LIM_NAME];
-        size_t  len;
-
-        len = ngx_http_aigw_limits_name(&cl->sub[i], name);
-
-        ngx_http_aigw_lim_arg("%V:limits:%*s", &amcf->redis->prefix, len,
-                              name);
-    }
-
-    ngx_http_aigw_lim_arg("%V", &amcf->redis->prefix);
-    ngx_http_aigw_lim_arg("%s", shm->instance);
-    ngx_http_aigw_lim_arg("%uL", shm->version);
-    ngx_http_aigw_lim_arg("%uL", now);
-    ngx_http_aigw_lim_arg("%ui", (ngx_uint_t) NGX_HTTP_AIGW_LIM_GRACE);
-    ngx_http_aigw_lim_arg("%s", day);
-    ngx_http_aigw_lim_arg("%s", month);
-    ngx_http_aigw_lim_arg("%uL", day_left);
-    ngx_http_aigw_lim_arg("%uL", month_left);
-    ngx_http_aigw_lim_arg("%4d-%02d-%02dT%02d:%02d:%02dZ", tm.ngx_tm_year,
-                          tm.ngx_tm_mon, tm.ngx_tm_mday, tm.ngx_tm_hour,
-                          tm.ngx_tm_min, tm.ngx_tm_sec);
-    ngx_http_aigw_lim_arg("%ui", cl->nsub);
-
-    for (i = 0; i < cl->nsub; i++) {
-        s = &cl->sub[i];
-        slot = &shm->slots[s->slot];
-        l = s->limits;
-
-        aigw_lim_usage(&slot->st, now, use);
-
-        if (s->report) {
-            /* a report: the lease and the slack as they are */
-            lease = (slot->st.lease_until > now)
-                    ? slot->st.lease_until + NGX_HTTP_AIGW_LIM_MARGIN - now
-                    : 0;
-
-            for (j = 0; j < 3; j++) {
-                slack[j] = (lease && slot->st.quota[j] > (int64_t) use[j])
-                           ? slot->st.quota[j] - (int64_t) use[j] : 0;
-            }
-
-        } else {
-            lease = NGX_HTTP_AIGW_LIM_LEASE;
-
-            for (j = 0; j < 3; j++) {
-                slack[j] = (s->lim[j] > 0)
-                           ? s->lim[j] / NGX_HTTP_AIGW_LIM_SLICE : 0;
-            }
-
-            if (s->lim[AIGW_LIM_DAY] < 0 && s->lim[AIGW_LIM_MONTH] > 0) {
-                slack[2] = s->lim[AIGW_LIM_MONTH] / NGX_HTTP_AIGW_LIM_SLICE;
-            }
-        }
-
-        ngx_http_aigw_lim_arg("%s", s->tenant->id.data);
-        ngx_http_aigw_lim_arg("%s", s->key ? s->key->id.data : "");
-        ngx_http_aigw_lim_arg("%uL", lease);
-
-        for (j = 0; j < AIGW_LIM_N; j++) {
-            ngx_http_aigw_lim_arg("%L", s->lim[j]);
-        }
-
-        ngx_http_aigw_lim_arg("%uL", use[AIGW_LIM_DAY]);
-        ngx_http_aigw_lim_arg("%uL", slot->st.day_settled);
-        ngx_http_aigw_lim_arg("%uL", use[AIGW_LIM_MONTH]);
-        ngx_http_aigw_lim_arg("%uL", slot->st.month_settled);
-
-        cl->argv[cl->argc] = (const char *) p;
-        p += aigw_lim_window_text(&slot->st, now, (char *) p);
-        cl->argvlen[cl->argc] = p - (u_char *) cl->argv[cl->argc];
-        cl->argc++;
-
-        ngx_http_aigw_lim_arg("%uL", need ? need->requests : 0);
-        ngx_http_aigw_lim_arg("%uL", need ? need->tokens : 0);
-        ngx_http_aigw_lim_arg("%uL", need ? need->nanousd : 0);
-
-        for (j = 0; j < 3; j++) {
-            ngx_http_aigw_lim_arg("%L", slack[j]);
-        }
-
-        ngx_http_aigw_lim_arg("%uz", l->nalert_at);
-
-        for (j = 0; j < l->nalert_at; j++) {
-            cl->argv[cl->argc] = (const char *) p;
-            p += aigw_lim_fraction((char *) p, l->alert_at[j]);
-            cl->argvlen[cl->argc] = p - (u_char *) cl->argv[cl->argc];
-            cl->argc++;
-
-            ngx_http_aigw_lim_arg("%L", (l->daily_nanousd < 0) ? -1
-                                  : (int64_t) aigw_lim_threshold(
-                                        l->daily_nanousd, l->alert_at[j]));
-            ngx_http_aigw_lim_arg("%L", (l->monthly_nanousd < 0) ? -1
-                                  : (int64_t) aigw_lim_threshold(
-                                        l->monthly_nanousd, l->alert_at[j]));
-        }
-
-        slot->dirty = 0;
-    }
-
-#undef ngx_http_aigw_lim_arg
-
-    cl->sent = now;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_aigw_limits_send(ngx_http_aigw_lim_claim_t *cl,
-    ngx_http_aigw_lim_req_t *lr)
-{
-    ngx_int_t                    rc;
-    ngx_http_aigw_lim_worker_t  *w;
-
-    w = &ngx_http_aigw_lim_worker;
-
-    rc = ngx_http_aigw_redis_command(NGX_HTTP_AIGW_REDIS_LIMITS, cl->argc,
-                                     cl->argv, cl->argvlen,
-                                     ngx_http_aigw_limits_reply, cl);
-    if (rc != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    w->busy = 1;
-    w->inflight = lr;
-
-    if (lr) {
-        lr->inflight = 1;
-    }
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_aigw_limits_reply(redisReply *reply, void *data)
-{
-    ngx_http_aigw_lim_claim_t *cl = data;
-
-    int                          code;
-    uint64_t                     retry;
-    ngx_int_t                    rc;
-    ngx_uint_t                   which;
-    ngx_connection_t            *c;
-    ngx_http_request_t          *r;
-    ngx_http_aigw_ctx_t         *ctx;
-    ngx_http_aigw_lim_req_t     *lr;
-    ngx_http_aigw_lim_worker_t  *w;
-
-    w = &ngx_http_aigw_lim_worker;
-
-    lr = w->inflight;
-    w->busy = 0;
-    w->inflight = NULL;
-
-    if (lr) {
-        lr->inflight = 0;
-    }
-
-    if (reply && reply->type == REDIS_REPLY_ERROR && cl->evalsha
-        && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0)
-    {
-        /* Redis restarted, or flushed its scripts: the whole script */
-
-        w->loaded = 0;
-        cl->argv[0] = "EVAL";
-        cl->argvlen[0] = 4;
-        cl->argv[1] = aigw_limits_script;
-        cl->argvlen[1] = ngx_strlen(aigw_limits_script);
-        cl->evalsha = 0;
-
-        if (ngx_http_aigw_limits_send(cl, lr) == NGX_OK) {
-            return;
-        }
-
-        reply = NULL;
-    }
-
-    rc = ngx_http_aigw_limits_apply(cl, reply, lr, w->log, &code, &which,
-                                    &retry);
-
-    if (rc == NGX_OK && !cl->evalsha) {
-        w->loaded = 1;
-    }
-
-    ngx_http_aigw_limits_away(rc != NGX_OK, w->log);
-
-    if (lr == NULL) {
-        /* a report, or a request that went away */
-        ngx_http_aigw_limits_next();
-        return;
-    }
-
-    r = lr->request;
-    c = r->connection;
-    ctx = ngx_http_get_module_ctx(r, ngx_http_aigw_module);
-
-    if (rc != NGX_OK) {
-        if (w->amcf->limits_closed) {
-            ctx->reason = "the gateway cannot check the limits now "
-                          "(Redis is away); try again later";
-            ctx->retry_after = 1;
-            rc = NGX_HTTP_SERVICE_UNAVAILABLE;
-
-        } else {
-            rc = ngx_http_aigw_limits_alone(r, ctx, lr,
-                                            ngx_http_aigw_limits_now());
-        }
-
-    } else if (code == NGX_HTTP_AIGW_LIM_CODE_STALE) {
-        /* an older claim of this gateway got there later: again */
-
-        if (++lr->tries < NGX_HTTP_AIGW_LIM_TRIES) {
-            rc = ngx_http_aigw_limits_try(r, ctx, lr);
-
-        } else {
-            rc = ngx_http_aigw_limits_alone(r, ctx, lr,
-                                            ngx_http_aigw_limits_now());
-        }
-
-    } else if (code > 0) {
-        rc = ngx_http_aigw_limits_refuse(r, ctx, &cl->sub[which], code - 1,
-                                         retry);
-    }
-
-    if (rc != NGX_AGAIN) {
-        ngx_http_aigw_access_resume(r, rc);
-        ngx_http_run_posted_requests(c);
-    }
-
-    ngx_http_aigw_limits_next();
-}
-
-
-/*
- * The script's answer, applied to the slots: NGX_OK with "code" 0 (and
- * the request's need drawn), a refusal (code, the subject, retry), or
- * NGX_HTTP_AIGW_LIM_CODE_STALE; NGX_ERROR when Redis gave no answer
- */
-
-static ngx_int_t
-ngx_http_aigw_limits_apply(ngx_http_aigw_lim_claim_t *cl, redisReply *reply,
-    ngx_http_aigw_lim_req_t *lr, ngx_log_t *log, int *code,
-    ngx_uint_t *which, uint64_t *retry)
-{
-    int64_t                     v[8];
-    uint64_t                    now, use[AIGW_LIM_N];
-    ngx_uint_t                  i, j, ok;
-    redisReply                 *e, *f, *a;
-    ngx_slab_pool_t            *shpool;
-    ngx_http_aigw_lim_sub_t    *s;
-    ngx_http_aigw_lim_shm_t    *shm;
-    ngx_http_aigw_lim_slot_t   *slot;
-    ngx_http_aigw_main_conf_t  *amcf;
-
-    amcf = ngx_http_aigw_lim_worker.amcf;
-    shpool = (ngx_slab_pool_t *) amcf->limits->shm.addr;
-    shm = amcf->limits->data;
-
-    *code = 0;
-    *which = 0;
-    *retry = 0;
-
-    ok = (reply && reply->type == REDIS_REPLY_ARRAY
-          && reply->elements == cl->nsub);
-
-    if (reply && reply->type == REDIS_REPLY_ERROR && !shm->away) {
-        /* once: the claims after it fail the same way until Redis heals */
-        ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "aigw: limits: redis refused a claim: %*s",
-                      ngx_min((size_t) reply->len, 200), reply->str);
-    }
-
-    if (ok && reply->elements == 0) {
-        ok = 0;
-    }
-
-    /* a stale claim's answer is one number, {5} */
-
-    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 1
-        && reply->element[0]->type == REDIS_REPLY_INTEGER
-        && reply->element[0]->integer == NGX_HTTP_AIGW_LIM_CODE_STALE)
-    {
-        ok = 0;
-        *code = NGX_HTTP_AIGW_LIM_CODE_STALE;
-    }
-
-    for (i = 0; ok && i < cl->nsub; i++) {
-        e = reply->element[i];
-
-        if (e->type != REDIS_REPLY_ARRAY || e->elements != 9) {
-            ok = 0;
-            break;
-        }
-
-        for (j = 0; j < 8; j++) {
-            if (e->element[j]->type != REDIS_REPLY_INTEGER) {
-                ok = 0;
-                break;
-            }
-
-            v[j] = e->element[j]->integer;
-        }
-
-        if (ok && v[0] > 0 && *code == 0) {
-            *code = (int) v[0];
-            *which = i;
-            *retry = (v[1] > 0) ? (uint64_t) v[1] : 1;
-        }
-    }
-
-    if (*code < 0 || *code > AIGW_LIM_N) {
-        ok = 0;
-    }
-
-    now = ngx_http_aigw_limits_now();
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    for (i = 0; i < cl->nsub; i++) {
-        s = &cl->sub[i];
-        slot = &shm->slots[s->slot];
-
-        if (slot->gen != s->gen) {
-            continue;
-        }
-
-        slot->claim_until = 0;
-
-        if (!ok) {
-            /* what Redis granted is not known: no quota until it says */
-            slot->st.lease_until = 0;
-            slot->dirty = 1;
-            continue;
-        }
-
-        e = reply->element[i];
-
-        for (j = 0; j < AIGW_LIM_N; j++) {
-            slot->st.quota[j] = e->element[2 + j]->integer;
-        }
-
-        if (!s->report) {
-            slot->st.lease_until = cl->sent + NGX_HTTP_AIGW_LIM_LEASE
-                                   - NGX_HTTP_AIGW_LIM_MARGIN;
-        }
-
-        slot->remaining[0] = e->element[6]->integer;
-        slot->remaining[1] = e->element[7]->integer;
-
-        for (j = 0; s->key == NULL && j < 2; j++) {
-            if (slot->remaining[j] >= 0) {
-                ngx_http_aigw_metrics_budget((ngx_cycle_t *) ngx_cycle,
-                                             s->tenant->id.data,
-                                             s->tenant->id.len, j,
-                                             slot->remaining[j]);
-            }
-        }
-
-        /* the alerts this claim sent: one line each */
-
-        f = e->element[8];
-
-        for (j = 0; f->type == REDIS_REPLY_ARRAY && j < f->elements; j++) {
-            a = f->element[j];
-
-            if (a->type != REDIS_REPLY_ARRAY || a->elements != 3
-                || a->element[0]->type != REDIS_REPLY_STRING
-                || a->element[1]->type != REDIS_REPLY_STRING
-                || a->element[2]->type != REDIS_REPLY_INTEGER)
-            {
-                continue;
-            }
-
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "aigw: alert: tenant \"%s\"%s%s%s: %*s spend "
-                          "reached %*s of the budget (%L nano-USD)",
-                          s->tenant->id.data, s->key ? " key \"" : "",
-                          s->key ? s->key->id.data : "",
-                          s->key ? "\"" : "",
-                          ngx_min((size_t) a->element[0]->len, 16),
-                          a->element[0]->str,
-                          ngx_min((size_t) a->element[1]->len, 16),
-                          a->element[1]->str, a->element[2]->integer);
-        }
-    }
-
-    if (ok && *code == 0 && lr && lr->request) {
-
-        /* granted: the request takes its need within the new quotas */
-
-        for (i = 0; i < cl->nsub; i++) {
-            slot = &shm->slots[cl->sub[i].slot];
-
-            if (slot->gen != cl->sub[i].gen) {
-                continue;
-            }
-
-            aigw_lim_roll(&slot->st, now);
-            aigw_lim_draw(&slot->st, &lr->need, now);
-            slot->last = now;
-
-            aigw_lim_usage(&slot->st, now, use);
-        }
-
-        lr->admitted = now;
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    if (*code == NGX_HTTP_AIGW_LIM_CODE_STALE) {
-        return NGX_OK;
-    }
-
-    return ok ? NGX_OK : NGX_ERROR;
-}
-
-
-/* a claim that was not sent, or failed: its subjects are free again */
-
-static void
-ngx_http_aigw_limits_release(ngx_http_aigw_lim_claim_t *cl)
-{
-    ngx_uint_t                  i;
-    ngx_http_aigw_lim_shm_t    *shm;
-    ngx_http_aigw_lim_slot_t   *slot;
-
-    shm = ngx_http_aigw_lim_worker.amcf->limits->data;
-
-    for (i = 0; i < cl->nsub; i++) {
-        slot = &shm->slots[cl->sub[i].slot];
-
-        if (slot->gen == cl->sub[i].gen) {
-            slot->claim_until = 0;
-            slot->dirty = 1;
-        }
-    }
-}
-
-
-/* one line when Redis goes away for the limits, one when it is back */
-
-static void
-ngx_http_aigw_limits_away(ngx_uint_t away, ngx_log_t *log)
-{
-    ngx_http_aigw_lim_shm_t    *shm;
-    ngx_http_aigw_main_conf_t  *amcf;
-
-    amcf = ngx_http_aigw_lim_worker.amcf;
-
-    if (amcf == NULL || amcf->limits == NULL) {
-        return;
-    }
-
-    shm = amcf->limits->data;
-
-    if (shm->away == away) {
-        return;
-    }
-
-    if (!ngx_atomic_cmp_set((ngx_atomic_t *) &shm->away, !away, away)) {
-        return;
-    }
-
-    if (away) {
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "aigw: limits: redis is away: %s",
-                      amcf->limits_closed
-                      ? "requests of tenants with limits are refused "
-                        "(on_redis_down=closed)"
-                      : "this gateway enforces the limits on its own usage "
-                        "(on_redis_down=open)");
-
-    } else {
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "aigw: limits: redis is back: limits are shared "
-                      "across gateways again");
-    }
-}
-
-
-static void
+void
 ngx_http_aigw_limits_wait(ngx_http_aigw_lim_req_t *lr, ngx_msec_t ms)
 {
     ngx_add_timer(&lr->wait, ms);
@@ -1459,258 +800,6 @@ ngx_http_aigw_limits_wake(ngx_event_t *ev)
 
     /* admitted on this worker's quotas without a claim: the next one */
     ngx_http_aigw_limits_next();
-}
-
-
-/* the connection is free: the next request waiting for it */
-
-static void
-ngx_http_aigw_limits_next(void)
-{
-    ngx_queue_t                 *q;
-    ngx_http_aigw_lim_req_t     *lr;
-    ngx_http_aigw_lim_worker_t  *w;
-
-    w = &ngx_http_aigw_lim_worker;
-
-    while (!w->busy && !ngx_queue_empty(&w->waiting)) {
-        q = ngx_queue_head(&w->waiting);
-        ngx_queue_remove(q);
-
-        lr = ngx_queue_data(q, ngx_http_aigw_lim_req_t, queue);
-        lr->queued = 0;
-
-        /* from a timer, out of this stack */
-        ngx_http_aigw_limits_wait(lr, 0);
-
-        /* one at a time: the others may fit once it has its answer */
-        break;
-    }
-}
-
-
-/* the connection is up: the requests that waited for it */
-
-static void
-ngx_http_aigw_limits_ready(ngx_event_t *ev)
-{
-    ngx_http_aigw_lim_worker.was_up = 1;
-
-    ngx_http_aigw_limits_next();
-}
-
-
-ngx_int_t
-ngx_http_aigw_limits_init_worker(ngx_cycle_t *cycle)
-{
-    ngx_http_aigw_lim_worker_t  *w;
-    ngx_http_aigw_main_conf_t   *amcf;
-
-    amcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_aigw_module);
-
-    w = &ngx_http_aigw_lim_worker;
-    ngx_memzero(w, sizeof(ngx_http_aigw_lim_worker_t));
-
-    if (amcf == NULL || amcf->limits == NULL) {
-        return NGX_OK;
-    }
-
-    w->amcf = amcf;
-    w->log = cycle->log;
-
-    ngx_queue_init(&w->waiting);
-
-    aigw_limits_script_sha1(w->sha1);
-
-    if (amcf->redis == NULL) {
-        return NGX_OK;
-    }
-
-    w->claim.pool = ngx_create_pool(4096, cycle->log);
-    if (w->claim.pool == NULL) {
-        return NGX_ERROR;
-    }
-
-    w->sync.handler = ngx_http_aigw_limits_sync;
-    w->sync.data = w;
-    w->sync.log = cycle->log;
-    w->sync.cancelable = 1;
-
-    ngx_add_timer(&w->sync, NGX_HTTP_AIGW_LIM_SYNC);
-
-    return ngx_http_aigw_redis_start(cycle, NGX_HTTP_AIGW_REDIS_LIMITS,
-                                     amcf->redis, ngx_http_aigw_limits_ready);
-}
-
-
-void
-ngx_http_aigw_limits_exit_worker(ngx_cycle_t *cycle)
-{
-    ngx_http_aigw_lim_worker_t  *w;
-
-    w = &ngx_http_aigw_lim_worker;
-
-    if (w->amcf == NULL || w->amcf->redis == NULL) {
-        return;
-    }
-
-    if (w->sync.timer_set) {
-        ngx_del_timer(&w->sync);
-    }
-
-    ngx_http_aigw_redis_close(NGX_HTTP_AIGW_REDIS_LIMITS);
-
-    if (w->claim.pool) {
-        ngx_destroy_pool(w->claim.pool);
-        w->claim.pool = NULL;
-    }
-}
-
-
-/*
- * Every second: the subjects whose spend moved since their last claim
- * are reported, and those whose lease ran out with slack left give it
- * back, a few in one claim
- */
-
-static void
-ngx_http_aigw_limits_sync(ngx_event_t *ev)
-{
-    uint64_t                     now, use[AIGW_LIM_N];
-    ngx_uint_t                   i, j, k, slack, n;
-    ngx_slab_pool_t             *shpool;
-    const aigw_tenant_t         *t;
-    ngx_http_aigw_lim_sub_t     *s;
-    ngx_http_aigw_lim_shm_t     *shm;
-    ngx_http_aigw_lim_slot_t    *slot;
-    ngx_http_aigw_lim_claim_t   *cl;
-    ngx_http_aigw_lim_worker_t  *w;
-    ngx_http_aigw_main_conf_t   *amcf;
-
-    w = ev->data;
-    amcf = w->amcf;
-
-    if (ngx_exiting || ngx_terminate || ngx_quit) {
-        return;
-    }
-
-    ngx_add_timer(&w->sync, NGX_HTTP_AIGW_LIM_SYNC);
-
-    if (w->busy || !ngx_http_aigw_redis_ready(NGX_HTTP_AIGW_REDIS_LIMITS)) {
-        return;
-    }
-
-    shpool = (ngx_slab_pool_t *) amcf->limits->shm.addr;
-    shm = amcf->limits->data;
-    cl = &w->claim;
-
-    ngx_reset_pool(cl->pool);
-    cl->nsub = 0;
-
-    now = ngx_http_aigw_limits_now();
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    /* from where the last report stopped: every slot has its turn */
-
-    for (k = 0; k < shm->nslots && cl->nsub < NGX_HTTP_AIGW_LIM_SYNC_MAX;
-         k++)
-    {
-        i = (w->sync_from + k) % shm->nslots;
-        slot = &shm->slots[i];
-
-        if (!slot->used || slot->claim_until > now) {
-            continue;
-        }
-
-        aigw_lim_roll(&slot->st, now);
-
-        slack = 0;
-
-        if (slot->st.lease_until <= now) {
-            aigw_lim_usage(&slot->st, now, use);
-
-            for (j = 0; j < AIGW_LIM_N; j++) {
-                if (slot->st.quota[j] > (int64_t) use[j]) {
-                    slack = 1;
-                }
-            }
-        }
-
-        if (!slot->dirty && !slack) {
-            continue;
-        }
-
-        /* the subject's tenant and key, by its name, in this config */
-
-        s = &cl->sub[cl->nsub];
-        ngx_memzero(s, sizeof(ngx_http_aigw_lim_sub_t));
-
-        n = ngx_strlchr(slot->name, slot->name + slot->len, ':')
-            ? (ngx_uint_t) (ngx_strlchr(slot->name, slot->name + slot->len,
-                                        ':') - slot->name)
-            : slot->len;
-
-        t = aigw_tenants_find(amcf->tenants, (char *) slot->name, n);
-
-        if (t == NULL) {
-            /* a tenant a reload removed: nothing to enforce */
-            slot->dirty = 0;
-            slot->st.lease_until = 0;
-            for (j = 0; j < AIGW_LIM_N; j++) {
-                slot->st.quota[j] = AIGW_LIM_NO_QUOTA;
-            }
-            continue;
-        }
-
-        s->tenant = t;
-        s->limits = &t->limits;
-
-        if (n < slot->len) {
-            s->key = aigw_tenants_find_key(amcf->tenants,
-                                           (char *) slot->name + n + 5,
-                                           slot->len - n - 5);
-
-            if (s->key == NULL || s->key->tenant != t) {
-                slot->dirty = 0;
-                slot->st.lease_until = 0;
-                continue;
-            }
-
-            s->limits = &s->key->limits;
-        }
-
-        aigw_lim_limits(s->limits, s->lim);
-
-        s->slot = i;
-        s->gen = slot->gen;
-        s->report = 1;
-
-        slot->claim_until = now + amcf->redis->timeout + 1000;
-
-        cl->nsub++;
-    }
-
-    w->sync_from = (w->sync_from + k) % shm->nslots;
-
-    if (cl->nsub == 0) {
-        ngx_shmtx_unlock(&shpool->mutex);
-        return;
-    }
-
-    if (ngx_http_aigw_limits_argv(cl, shm, NULL, now) != NGX_OK) {
-        ngx_http_aigw_limits_release(cl);
-        ngx_shmtx_unlock(&shpool->mutex);
-        return;
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    if (ngx_http_aigw_limits_send(cl, NULL) != NGX_OK) {
-        ngx_shmtx_lock(&shpool->mutex);
-        ngx_http_aigw_limits_release(cl);
-        ngx_shmtx_unlock(&shpool->mutex);
-    }
 }
 
 
@@ -1818,7 +907,7 @@ ngx_http_aigw_limits_cleanup(void *data)
 }
 
 
-static uint64_t
+uint64_t
 ngx_http_aigw_limits_now(void)
 {
     ngx_time_t  *tp;

@@ -141,6 +141,8 @@ static ngx_int_t ngx_http_aigw_metrics_write(ngx_http_aigw_metrics_out_t *o,
     ngx_http_aigw_main_conf_t *amcf);
 static u_char *ngx_http_aigw_metrics_counters(u_char *p,
     ngx_http_aigw_series_t *s, ngx_uint_t family);
+static ngx_http_aigw_series_t *ngx_http_aigw_metrics_tenant_limits(
+    ngx_http_aigw_main_conf_t *amcf, const char *tenant, size_t len);
 static u_char *ngx_http_aigw_metrics_limits(u_char *p,
     ngx_http_aigw_series_t *s, ngx_uint_t family);
 static u_char *ngx_http_aigw_metrics_histogram(u_char *p,
@@ -1011,29 +1013,45 @@ ngx_http_aigw_metrics_limits(u_char *p, ngx_http_aigw_series_t *s,
 }
 
 
-/* a request refused by limit "limit" (AIGW_LIM_*) */
+/* the limits series of a tenant; NULL without aigw_metrics, or room */
 
-void
-ngx_http_aigw_metrics_limited(ngx_http_request_t *r, const char *tenant,
-    size_t len, ngx_uint_t limit)
+static ngx_http_aigw_series_t *
+ngx_http_aigw_metrics_tenant_limits(ngx_http_aigw_main_conf_t *amcf,
+    const char *tenant, size_t len)
 {
-    ngx_str_t                   t, none;
-    ngx_http_aigw_series_t     *s;
-    ngx_http_aigw_main_conf_t  *amcf;
+    ngx_str_t  t, none;
 
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_aigw_module);
-
-    if (amcf->metrics == NULL || limit >= AIGW_LIM_N) {
-        return;
+    if (amcf->metrics == NULL) {
+        return NULL;
     }
 
     t.data = (u_char *) tenant;
     t.len = len;
     ngx_str_null(&none);
 
-    s = ngx_http_aigw_metrics_series(amcf->metrics,
-                                     NGX_HTTP_AIGW_METRICS_LIMITS, &t, &none,
-                                     &none, &none);
+    return ngx_http_aigw_metrics_series(amcf->metrics,
+                                        NGX_HTTP_AIGW_METRICS_LIMITS, &t,
+                                        &none, &none, &none);
+}
+
+
+/* a request refused by limit "limit" (AIGW_LIM_*) */
+
+void
+ngx_http_aigw_metrics_limited(ngx_http_request_t *r, const char *tenant,
+    size_t len, ngx_uint_t limit)
+{
+    ngx_http_aigw_series_t     *s;
+    ngx_http_aigw_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_aigw_module);
+
+    if (limit >= AIGW_LIM_N) {
+        return;
+    }
+
+    s = ngx_http_aigw_metrics_tenant_limits(amcf, tenant, len);
+
     if (s) {
         (void) ngx_atomic_fetch_add(&s->v.l.limited[limit], 1);
     }
@@ -1046,25 +1064,17 @@ void
 ngx_http_aigw_metrics_budget(ngx_cycle_t *cycle, const char *tenant,
     size_t len, ngx_uint_t period, int64_t remaining)
 {
-    ngx_str_t                   t, none;
     ngx_http_aigw_series_t     *s;
     ngx_http_aigw_main_conf_t  *amcf;
 
     amcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_aigw_module);
 
-    if (amcf == NULL || amcf->metrics == NULL || period > 1
-        || remaining < 0)
-    {
+    if (amcf == NULL || period > 1 || remaining < 0) {
         return;
     }
 
-    t.data = (u_char *) tenant;
-    t.len = len;
-    ngx_str_null(&none);
+    s = ngx_http_aigw_metrics_tenant_limits(amcf, tenant, len);
 
-    s = ngx_http_aigw_metrics_series(amcf->metrics,
-                                     NGX_HTTP_AIGW_METRICS_LIMITS, &t, &none,
-                                     &none, &none);
     if (s) {
         s->v.l.remaining[period] = (ngx_atomic_uint_t) remaining + 1;
     }
