@@ -740,8 +740,6 @@ ngx_http_aigw_limits_slot(ngx_http_aigw_lim_shm_t *shm,
     slot->used = 1;
     slot->gen = ++shm->gen;
     slot->last = now;
-    slot->remaining[0] = -1;
-    slot->remaining[1] = -1;
 
     aigw_lim_init(&slot->st, now);
 

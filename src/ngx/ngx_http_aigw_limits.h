@@ -43,7 +43,6 @@ typedef struct {
     uint64_t                claim_until;    /* ms: a claim in flight */
     uint64_t                last;           /* ms: last admission */
     ngx_uint_t              dirty;          /* spend not yet reported */
-    int64_t                 remaining[2];   /* budgets, -1: unknown */
     aigw_lim_state_t        st;
 } ngx_http_aigw_lim_slot_t;
 

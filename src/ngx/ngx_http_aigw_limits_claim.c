@@ -20,6 +20,8 @@ static void ngx_http_aigw_limits_reply(redisReply *reply, void *data);
 static ngx_int_t ngx_http_aigw_limits_apply(ngx_http_aigw_lim_claim_t *cl,
     redisReply *reply, ngx_http_aigw_lim_req_t *lr, ngx_log_t *log,
     int *code, ngx_uint_t *which, uint64_t *retry);
+static void ngx_http_aigw_limits_tell(ngx_http_aigw_lim_claim_t *cl,
+    redisReply *reply, ngx_log_t *log);
 static void ngx_http_aigw_limits_ready(ngx_event_t *ev);
 static void ngx_http_aigw_limits_sync(ngx_event_t *ev);
 
@@ -345,9 +347,9 @@ ngx_http_aigw_limits_apply(ngx_http_aigw_lim_claim_t *cl, redisReply *reply,
     ngx_uint_t *which, uint64_t *retry)
 {
     int64_t                     v[8];
-    uint64_t                    now, use[AIGW_LIM_N];
+    uint64_t                    now;
     ngx_uint_t                  i, j, ok;
-    redisReply                 *e, *f, *a;
+    redisReply                 *e;
     ngx_slab_pool_t            *shpool;
     ngx_http_aigw_lim_sub_t    *s;
     ngx_http_aigw_lim_shm_t    *shm;
@@ -446,19 +448,68 @@ ngx_http_aigw_limits_apply(ngx_http_aigw_lim_claim_t *cl, redisReply *reply,
                                    - NGX_HTTP_AIGW_LIM_MARGIN;
         }
 
-        slot->remaining[0] = e->element[6]->integer;
-        slot->remaining[1] = e->element[7]->integer;
+    }
+
+    if (ok && *code == 0 && lr && lr->request) {
+
+        /* granted: the request takes its need within the new quotas */
+
+        for (i = 0; i < cl->nsub; i++) {
+            slot = &shm->slots[cl->sub[i].slot];
+
+            if (slot->gen != cl->sub[i].gen) {
+                continue;
+            }
+
+            aigw_lim_roll(&slot->st, now);
+            aigw_lim_draw(&slot->st, &lr->need, now);
+            slot->last = now;
+        }
+
+        lr->admitted = now;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (*code == NGX_HTTP_AIGW_LIM_CODE_STALE) {
+        return NGX_OK;
+    }
+
+    if (!ok) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_aigw_limits_tell(cl, reply, log);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Out of the zone's lock: what is left of the tenants' budgets to the
+ * metrics, and a line for each alert the claim sent
+ */
+
+static void
+ngx_http_aigw_limits_tell(ngx_http_aigw_lim_claim_t *cl, redisReply *reply,
+    ngx_log_t *log)
+{
+    ngx_uint_t                i, j;
+    redisReply               *e, *f, *a;
+    ngx_http_aigw_lim_sub_t  *s;
+
+    for (i = 0; i < cl->nsub; i++) {
+        s = &cl->sub[i];
+        e = reply->element[i];
 
         for (j = 0; s->key == NULL && j < 2; j++) {
-            if (slot->remaining[j] >= 0) {
+            if (e->element[6 + j]->integer >= 0) {
                 ngx_http_aigw_metrics_budget((ngx_cycle_t *) ngx_cycle,
                                              s->tenant->id.data,
                                              s->tenant->id.len, j,
-                                             slot->remaining[j]);
+                                             e->element[6 + j]->integer);
             }
         }
-
-        /* the alerts this claim sent: one line each */
 
         f = e->element[8];
 
@@ -485,35 +536,6 @@ ngx_http_aigw_limits_apply(ngx_http_aigw_lim_claim_t *cl, redisReply *reply,
                           a->element[1]->str, a->element[2]->integer);
         }
     }
-
-    if (ok && *code == 0 && lr && lr->request) {
-
-        /* granted: the request takes its need within the new quotas */
-
-        for (i = 0; i < cl->nsub; i++) {
-            slot = &shm->slots[cl->sub[i].slot];
-
-            if (slot->gen != cl->sub[i].gen) {
-                continue;
-            }
-
-            aigw_lim_roll(&slot->st, now);
-            aigw_lim_draw(&slot->st, &lr->need, now);
-            slot->last = now;
-
-            aigw_lim_usage(&slot->st, now, use);
-        }
-
-        lr->admitted = now;
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    if (*code == NGX_HTTP_AIGW_LIM_CODE_STALE) {
-        return NGX_OK;
-    }
-
-    return ok ? NGX_OK : NGX_ERROR;
 }
 
 

@@ -1027,7 +1027,9 @@ ngx_http_aigw_metrics_tenant_limits(ngx_http_aigw_main_conf_t *amcf,
 
     t.data = (u_char *) tenant;
     t.len = len;
-    ngx_str_null(&none);
+
+    /* empty labels, with data: copied by ngx_cpymem(), which memcpy()s */
+    ngx_str_set(&none, "");
 
     return ngx_http_aigw_metrics_series(amcf->metrics,
                                         NGX_HTTP_AIGW_METRICS_LIMITS, &t,
