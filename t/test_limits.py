@@ -8,7 +8,9 @@ policy; the limits' metrics.
 
 import concurrent.futures
 import json
+import os
 import re
+import signal
 import subprocess
 import time
 
@@ -484,3 +486,85 @@ def test_reload_applies_new_limits(nginx_factory, mock, tmp_path, redis):
     # the window keeps the two admitted: two more now, then refused
     assert [send(n.port, keys[0]).status for _ in range(2)] == [200, 200]
     refused(send(n.port, keys[0]), "rate limit of 4 requests")
+
+
+@pytest.mark.skipif(h.VALGRIND, reason="needs worker processes")
+def test_a_dead_workers_reservations_are_released(nginx_factory, mock,
+                                                  tmp_path, redis):
+    """A worker killed while its streams run never settles them: their
+    reservations are released once it is gone, not left to refuse."""
+    doc, keys = tenant_doc({"daily_usd": "0.25"})
+    n = limits_gateway(nginx_factory, mock, tmp_path, [doc], redis)
+    pool = concurrent.futures.ThreadPoolExecutor(2)
+    held = [pool.submit(titan, n.port, keys[0], "dead", timeout=15)
+            for _ in range(2)]
+    deadline = time.monotonic() + 10
+    while len(mock.requests()) < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    # 0.2 of 0.25 reserved: a third does not fit
+    refused(titan(n.port, keys[0]), "daily budget of 0.25 USD reached")
+    victim = next(iter(n.worker_pids()))
+    n.allow.append(r"worker process %d exited on signal 9" % victim)
+    os.kill(victim, signal.SIGKILL)
+    for f in held:
+        try:
+            f.result()
+        except Exception:
+            pass
+    mock.release("dead")
+    pool.shutdown()
+    # the new worker releases the dead one's reservations
+    deadline = time.monotonic() + 10
+    while True:
+        r = titan(n.port, keys[0])
+        if r.status == 200:
+            break
+        refused(r, "daily budget")
+        assert time.monotonic() < deadline, "never released"
+        time.sleep(0.2)
+    assert "the reservations of the worker %d, gone, are released" \
+        % victim in n.read_error_log()
+
+
+def claim_args(inst, ver, now, lease, used, settled, need, limit):
+    """The limits script's arguments: one tenant, a daily budget."""
+    day = time.strftime("%Y-%m-%d", time.gmtime(now / 1000))
+    month = day[:7]
+    return ["aigw", inst, ver, now, 60000, day, month, 1000, 100000,
+            "2026-01-01T00:00:00Z", 1,
+            "t", "", lease, -1, -1, limit, -1,
+            used, settled, used, settled, "",
+            1, 0, need, 0, 0, 0, 0]
+
+
+def test_a_silent_gateways_reservations_lapse(redis):
+    """In Redis: the reservations of a gateway that stopped renewing its
+    lease count until lease and grace pass; its settled spend stays."""
+    script = (h.REPO / "src" / "lua" / "aigw_limits.lua").read_text()
+    sha = redis.call("SCRIPT", "LOAD", script)
+    sha = sha.decode() if isinstance(sha, bytes) else sha
+    now = int(time.time() * 1000)
+    key = "aigw:limits:t"
+    # gateway A: 30 settled, 50 more reserved by running requests
+    redis.call("EVALSHA", sha, 1, key,
+               *claim_args("aaaa", 1, now, 5000, 80, 30, 0, 100))
+    # B, now: 100 - 80 leaves 20; 25 does not fit, 20 does
+    out = redis.call("EVALSHA", sha, 1, key,
+                     *claim_args("bbbb", 1, now, 5000, 0, 0, 25, 100))
+    assert out[0][0] == 3, out
+    out = redis.call("EVALSHA", sha, 1, key,
+                     *claim_args("bbbb", 2, now, 5000, 0, 0, 20, 100))
+    assert out[0][0] == 0 and out[0][4] == 20, out
+    # 66 s on, A silent: only its settled 30 counts; 70 fits, 71 not
+    later = now + 66000
+    out = redis.call("EVALSHA", sha, 1, key,
+                     *claim_args("bbbb", 3, later, 5000, 0, 0, 71, 100))
+    assert out[0][0] == 3, out
+    out = redis.call("EVALSHA", sha, 1, key,
+                     *claim_args("bbbb", 4, later, 5000, 0, 0, 70, 100))
+    assert out[0][0] == 0 and out[0][4] == 70, out
+    # an older version of B's claim changes nothing
+    out = redis.call("EVALSHA", sha, 1, key,
+                     *claim_args("bbbb", 4, later, 5000, 0, 0, 1, 100))
+    assert out == [5], out

@@ -9,8 +9,10 @@
 -- and a:<period>:<threshold> for the alerts already sent.  An instance's
 -- quota q_k caps its own usage of resource k; the others see
 -- max(quota, usage) of an instance whose lease is live (or lapsed less
--- than the grace ago: it may not have reported its last draws), its usage
--- alone after that.  Usage is absolute: a retried claim changes nothing.
+-- than the grace ago: it may not have reported its last draws); after
+-- that its window and its settled spend, not its reservations (an
+-- instance renews its lease while requests of its run).  Usage is
+-- absolute: a retried claim changes nothing.
 local prefix, inst, ver = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local now, grace = tonumber(ARGV[4]), tonumber(ARGV[5])
 local day, month = ARGV[6], ARGV[7]
@@ -99,14 +101,17 @@ for s = 1, nsub do
         local c = S.secs[sec] or {0, 0}
         S.secs[sec] = {c[1] + rt[1], c[2] + rt[2]}
       end
+      -- a gateway gone silent: its spend stays, its running
+      -- reservations (which it would have renewed) go
       local u = {r, t, 0, 0}
+      local ds, ms = tonumber(v[9]) or 0, tonumber(v[12]) or 0
       if v[7] == day then
-        u[3] = tonumber(v[8]) or 0
-        S.settled[1] = S.settled[1] + (tonumber(v[9]) or 0)
+        u[3] = live and (tonumber(v[8]) or 0) or ds
+        S.settled[1] = S.settled[1] + ds
       end
       if v[10] == month then
-        u[4] = tonumber(v[11]) or 0
-        S.settled[2] = S.settled[2] + (tonumber(v[12]) or 0)
+        u[4] = live and (tonumber(v[11]) or 0) or ms
+        S.settled[2] = S.settled[2] + ms
       end
       for k = 1, 4 do
         local q = tonumber(v[2 + k]) or 0

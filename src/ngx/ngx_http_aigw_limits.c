@@ -43,6 +43,10 @@ static ngx_int_t ngx_http_aigw_limits_find(ngx_http_aigw_ctx_t *ctx,
     ngx_http_aigw_lim_req_t *lr, ngx_http_aigw_lim_shm_t *shm, uint64_t now);
 static ngx_http_aigw_lim_slot_t *ngx_http_aigw_limits_slot(
     ngx_http_aigw_lim_shm_t *shm, ngx_http_aigw_lim_sub_t *s, uint64_t now);
+static ngx_http_aigw_lim_holder_t *ngx_http_aigw_limits_holder(
+    ngx_http_aigw_lim_slot_t *slot, ngx_uint_t add);
+static void ngx_http_aigw_limits_unhold(ngx_http_aigw_lim_slot_t *slot,
+    uint64_t admitted, const aigw_lim_need_t *need);
 static void ngx_http_aigw_limits_wake(ngx_event_t *ev);
 static void ngx_http_aigw_limits_cleanup(void *data);
 
@@ -459,8 +463,7 @@ ngx_http_aigw_limits_try(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
 
         for (i = 0; i < lr->nsub; i++) {
             slot = &shm->slots[lr->sub[i].slot];
-            aigw_lim_draw(&slot->st, &lr->need, now);
-            slot->last = now;
+            ngx_http_aigw_limits_draw(slot, &lr->need, now);
         }
 
         ngx_shmtx_unlock(&shpool->mutex);
@@ -586,8 +589,7 @@ ngx_http_aigw_limits_alone(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
 
     for (i = 0; i < lr->nsub; i++) {
         slot = &shm->slots[lr->sub[i].slot];
-        aigw_lim_draw(&slot->st, &lr->need, now);
-        slot->last = now;
+        ngx_http_aigw_limits_draw(slot, &lr->need, now);
         slot->dirty = 1;
     }
 
@@ -872,6 +874,7 @@ ngx_http_aigw_limits_log_handler(ngx_http_request_t *r)
 
         aigw_lim_roll(&slot->st, now);
         aigw_lim_settle(&slot->st, lr->admitted, &lr->need, &used);
+        ngx_http_aigw_limits_unhold(slot, lr->admitted, &lr->need);
         slot->last = now;
         slot->dirty = 1;
     }
@@ -879,6 +882,176 @@ ngx_http_aigw_limits_log_handler(ngx_http_request_t *r)
     ngx_shmtx_unlock(&shpool->mutex);
 
     return NGX_OK;
+}
+
+
+/*
+ * Under the zone's mutex: the request takes "need", and this worker
+ * holds its reservation until it settles
+ */
+
+void
+ngx_http_aigw_limits_draw(ngx_http_aigw_lim_slot_t *slot,
+    const aigw_lim_need_t *need, uint64_t now)
+{
+    ngx_http_aigw_lim_holder_t  *hd;
+
+    aigw_lim_draw(&slot->st, need, now);
+    slot->last = now;
+
+    hd = ngx_http_aigw_limits_holder(slot, 1);
+
+    if (hd) {
+        hd->day_reserved += need->nanousd;
+        hd->month_reserved += need->nanousd;
+    }
+}
+
+
+/* the settle of a reservation this worker held */
+
+static void
+ngx_http_aigw_limits_unhold(ngx_http_aigw_lim_slot_t *slot,
+    uint64_t admitted, const aigw_lim_need_t *need)
+{
+    aigw_lim_state_t             st;
+    ngx_http_aigw_lim_holder_t  *hd;
+
+    hd = ngx_http_aigw_limits_holder(slot, 0);
+
+    if (hd == NULL) {
+        return;
+    }
+
+    /* the periods the request was admitted in */
+    aigw_lim_init(&st, admitted);
+
+    if (st.day == hd->day) {
+        hd->day_reserved -= ngx_min(hd->day_reserved, need->nanousd);
+    }
+
+    if (st.month == hd->month) {
+        hd->month_reserved -= ngx_min(hd->month_reserved, need->nanousd);
+    }
+
+    if (hd->day_reserved == 0 && hd->month_reserved == 0) {
+        hd->pid = 0;
+    }
+}
+
+
+/*
+ * This worker's entry among the subject's holders, its periods the
+ * state's (the state is rolled); NULL when all are taken ("add") or it
+ * has none
+ */
+
+static ngx_http_aigw_lim_holder_t *
+ngx_http_aigw_limits_holder(ngx_http_aigw_lim_slot_t *slot, ngx_uint_t add)
+{
+    ngx_uint_t                   i;
+    ngx_http_aigw_lim_holder_t  *hd, *free;
+
+    free = NULL;
+
+    for (i = 0; i < NGX_HTTP_AIGW_LIM_HOLDERS; i++) {
+        hd = &slot->holders[i];
+
+        if (hd->pid == ngx_pid) {
+            break;
+        }
+
+        if (hd->pid == 0 && free == NULL) {
+            free = hd;
+        }
+    }
+
+    if (i == NGX_HTTP_AIGW_LIM_HOLDERS) {
+        if (!add || free == NULL) {
+            return NULL;
+        }
+
+        hd = free;
+        ngx_memzero(hd, sizeof(ngx_http_aigw_lim_holder_t));
+        hd->pid = ngx_pid;
+        hd->day = slot->st.day;
+        hd->month = slot->st.month;
+    }
+
+    if (hd->day != slot->st.day) {
+        hd->day = slot->st.day;
+        hd->day_reserved = 0;
+    }
+
+    if (hd->month != slot->st.month) {
+        hd->month = slot->st.month;
+        hd->month_reserved = 0;
+    }
+
+    return hd;
+}
+
+
+/*
+ * Under the zone's mutex: the reservations of workers that are gone (a
+ * crash: they never settled) are released.  "alive" remembers the
+ * workers found alive during one pass over the slots ("nalive" of them,
+ * at most NGX_HTTP_AIGW_LIM_HOLDERS), so that each is asked once.
+ * Returns whether any was released.
+ */
+
+ngx_uint_t
+ngx_http_aigw_limits_reap(ngx_http_aigw_lim_slot_t *slot, ngx_pid_t *alive,
+    ngx_uint_t *nalive)
+{
+    ngx_uint_t                   i, j, reaped;
+    ngx_http_aigw_lim_holder_t  *hd;
+
+    reaped = 0;
+
+    for (i = 0; i < NGX_HTTP_AIGW_LIM_HOLDERS; i++) {
+        hd = &slot->holders[i];
+
+        if (hd->pid == 0 || hd->pid == ngx_pid) {
+            continue;
+        }
+
+        for (j = 0; j < *nalive && alive[j] != hd->pid; j++) {
+            /* void */
+        }
+
+        if (j < *nalive) {
+            continue;
+        }
+
+        if (kill(hd->pid, 0) == 0 || ngx_errno != NGX_ESRCH) {
+            if (*nalive < NGX_HTTP_AIGW_LIM_HOLDERS) {
+                alive[(*nalive)++] = hd->pid;
+            }
+
+            continue;
+        }
+
+        if (hd->day == slot->st.day) {
+            slot->st.day_reserved -= ngx_min(slot->st.day_reserved,
+                                             hd->day_reserved);
+        }
+
+        if (hd->month == slot->st.month) {
+            slot->st.month_reserved -= ngx_min(slot->st.month_reserved,
+                                               hd->month_reserved);
+        }
+
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "aigw: limits: \"%*s\": the reservations of the "
+                      "worker %P, gone, are released", slot->len,
+                      slot->name, hd->pid);
+
+        hd->pid = 0;
+        reaped = 1;
+    }
+
+    return reaped;
 }
 
 

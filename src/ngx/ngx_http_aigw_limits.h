@@ -33,6 +33,22 @@
 
 #define NGX_HTTP_AIGW_LIM_CODE_STALE  5
 
+/* the workers a subject's running reservations are tracked for */
+#define NGX_HTTP_AIGW_LIM_HOLDERS   32
+
+
+/*
+ * A worker's share of a subject's running reservations, so that those of
+ * a worker that died (and never settled them) are released
+ */
+typedef struct {
+    ngx_pid_t               pid;            /* 0: free */
+    int32_t                 day;            /* as aigw_lim_state_t's */
+    int32_t                 month;
+    uint64_t                day_reserved;
+    uint64_t                month_reserved;
+} ngx_http_aigw_lim_holder_t;
+
 
 typedef struct {
     u_char                  name[NGX_HTTP_AIGW_LIM_NAME];
@@ -43,7 +59,9 @@ typedef struct {
     uint64_t                claim_until;    /* ms: a claim in flight */
     uint64_t                last;           /* ms: last admission */
     ngx_uint_t              dirty;          /* spend not yet reported */
+    uint64_t                held_until;     /* ms: the lease Redis has */
     aigw_lim_state_t        st;
+    ngx_http_aigw_lim_holder_t  holders[NGX_HTTP_AIGW_LIM_HOLDERS];
 } ngx_http_aigw_lim_slot_t;
 
 
@@ -66,6 +84,7 @@ typedef struct {
     const aigw_tenant_t    *tenant;
     const aigw_key_t       *key;            /* a key's own limits */
     ngx_uint_t              report;         /* a sync: keep the lease */
+    uint64_t                lease;          /* ms, as sent */
 } ngx_http_aigw_lim_sub_t;
 
 
@@ -128,6 +147,11 @@ ngx_int_t ngx_http_aigw_limits_down(ngx_http_request_t *r,
 void ngx_http_aigw_limits_wait(ngx_http_aigw_lim_req_t *lr, ngx_msec_t ms);
 size_t ngx_http_aigw_limits_name(ngx_http_aigw_lim_sub_t *s, u_char *buf);
 uint64_t ngx_http_aigw_limits_now(void);
+
+void ngx_http_aigw_limits_draw(ngx_http_aigw_lim_slot_t *slot,
+    const aigw_lim_need_t *need, uint64_t now);
+ngx_uint_t ngx_http_aigw_limits_reap(ngx_http_aigw_lim_slot_t *slot,
+    ngx_pid_t *alive, ngx_uint_t *nalive);
 
 /* ngx_http_aigw_limits_claim.c */
 ngx_int_t ngx_http_aigw_limits_argv(ngx_http_aigw_lim_claim_t *cl,

@@ -151,6 +151,15 @@ ngx_http_aigw_limits_argv(ngx_http_aigw_lim_claim_t *cl,
                            ? slot->st.quota[j] - (int64_t) use[j] : 0;
             }
 
+            /*
+             * requests still running: Redis keeps counting what they
+             * reserved, as long as this gateway says so
+             */
+
+            if (slot->st.day_reserved || slot->st.month_reserved) {
+                lease = ngx_max(lease, NGX_HTTP_AIGW_LIM_LEASE);
+            }
+
         } else {
             lease = NGX_HTTP_AIGW_LIM_LEASE;
 
@@ -163,6 +172,8 @@ ngx_http_aigw_limits_argv(ngx_http_aigw_lim_claim_t *cl,
                 slack[2] = s->lim[AIGW_LIM_MONTH] / NGX_HTTP_AIGW_LIM_SLICE;
             }
         }
+
+        s->lease = lease;
 
         ngx_http_aigw_lim_arg("%s", s->tenant->id.data);
         ngx_http_aigw_lim_arg("%s", s->key ? s->key->id.data : "");
@@ -443,6 +454,8 @@ ngx_http_aigw_limits_apply(ngx_http_aigw_lim_claim_t *cl, redisReply *reply,
             slot->st.quota[j] = e->element[2 + j]->integer;
         }
 
+        slot->held_until = cl->sent + s->lease;
+
         if (!s->report) {
             slot->st.lease_until = cl->sent + NGX_HTTP_AIGW_LIM_LEASE
                                    - NGX_HTTP_AIGW_LIM_MARGIN;
@@ -462,8 +475,7 @@ ngx_http_aigw_limits_apply(ngx_http_aigw_lim_claim_t *cl, redisReply *reply,
             }
 
             aigw_lim_roll(&slot->st, now);
-            aigw_lim_draw(&slot->st, &lr->need, now);
-            slot->last = now;
+            ngx_http_aigw_limits_draw(slot, &lr->need, now);
         }
 
         lr->admitted = now;
@@ -717,7 +729,8 @@ static void
 ngx_http_aigw_limits_sync(ngx_event_t *ev)
 {
     uint64_t                     now, use[AIGW_LIM_N];
-    ngx_uint_t                   i, j, k, slack, n;
+    ngx_uint_t                   i, j, k, slack, n, nalive;
+    ngx_pid_t                    alive[NGX_HTTP_AIGW_LIM_HOLDERS];
     ngx_slab_pool_t             *shpool;
     const aigw_tenant_t         *t;
     ngx_http_aigw_lim_sub_t     *s;
@@ -748,6 +761,7 @@ ngx_http_aigw_limits_sync(ngx_event_t *ev)
     cl->nsub = 0;
 
     now = ngx_http_aigw_limits_now();
+    nalive = 0;
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -765,7 +779,19 @@ ngx_http_aigw_limits_sync(ngx_event_t *ev)
 
         aigw_lim_roll(&slot->st, now);
 
+        if (ngx_http_aigw_limits_reap(slot, alive, &nalive)) {
+            slot->dirty = 1;
+        }
+
         slack = 0;
+
+        /* running reservations whose lease in Redis is about to end */
+
+        if ((slot->st.day_reserved || slot->st.month_reserved)
+            && slot->held_until < now + 2 * NGX_HTTP_AIGW_LIM_SYNC)
+        {
+            slack = 1;
+        }
 
         if (slot->st.lease_until <= now) {
             aigw_lim_usage(&slot->st, now, use);
