@@ -953,6 +953,7 @@ ngx_http_aigw_limits_holder(ngx_http_aigw_lim_slot_t *slot, ngx_uint_t add)
     ngx_http_aigw_lim_holder_t  *hd, *free;
 
     free = NULL;
+    hd = NULL;
 
     for (i = 0; i < NGX_HTTP_AIGW_LIM_HOLDERS; i++) {
         hd = &slot->holders[i];
