@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -307,3 +308,84 @@ def diff_usage(got, want, fields=EXACT_FIELDS):
                     key, f, g.get(f, 0), w.get(f, 0),
                     g.get(f, 0) - w.get(f, 0)))
     return out
+
+
+class ScriptedRedis:
+    """
+    A stand-in for Redis on 127.0.0.1: every connection gets, for each
+    command, answers[NAME] (RESP bytes; a function of the arguments), or
+    +OK; PING is +PONG.  Commands are recorded (name and arguments).
+    """
+
+    def __init__(self, answers):
+        self.answers = {k.upper(): v for k, v in answers.items()}
+        self.commands = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.address = "127.0.0.1:%d" % self.port
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(c,),
+                             daemon=True).start()
+
+    def _serve(self, c):
+        buf = b""
+        with c:
+            while True:
+                while True:
+                    cmd, buf = self._parse(buf)
+                    if cmd is None:
+                        break
+                    with self.lock:
+                        self.commands.append(cmd)
+                    name = cmd[0].decode(errors="replace").upper()
+                    a = self.answers.get(name)
+                    if callable(a):
+                        a = a(cmd)
+                    if a is None:
+                        a = b"+PONG\r\n" if name == "PING" else b"+OK\r\n"
+                    c.sendall(a)
+                try:
+                    data = c.recv(65536)
+                except OSError:
+                    return
+                if not data:
+                    return
+                buf += data
+
+    @staticmethod
+    def _parse(buf):
+        """One RESP array of bulk strings off buf: (args, rest), or
+        (None, buf) while it is incomplete."""
+        if not buf.startswith(b"*") or b"\r\n" not in buf:
+            return None, buf
+        head, rest = buf.split(b"\r\n", 1)
+        args = []
+        for _ in range(int(head[1:])):
+            if b"\r\n" not in rest:
+                return None, buf
+            n, rest = rest.split(b"\r\n", 1)
+            n = int(n[1:])
+            if len(rest) < n + 2:
+                return None, buf
+            args.append(rest[:n])
+            rest = rest[n + 2:]
+        return args, rest
+
+    def names(self):
+        with self.lock:
+            return [c[0].decode(errors="replace").upper()
+                    for c in self.commands]
+
+    def close(self):
+        self.sock.close()

@@ -293,6 +293,37 @@ def test_batch_refused_twice_goes_aside_and_nginx_quits(nginx_factory, mock,
         r2.stop()
 
 
+def test_a_cluster_endpoint_is_no_poison(nginx_factory, mock, tmp_path):
+    """
+    A Redis Cluster endpoint answers a batch with -MOVED: it says nothing
+    of the batch, which waits (no dead letter), and the log says what the
+    endpoint is; what the gateway could not count is journaled when it
+    quits.
+    """
+    moved = b"-MOVED 3999 127.0.0.1:6381\r\n"
+    fake = redisd.ScriptedRedis({"EVALSHA": moved, "EVAL": moved})
+    journal = tmp_path / "journal"
+    try:
+        n = gateway(nginx_factory, mock, fake.address, journal)
+        n.allow = [r"cannot count now: MOVED"]
+        converse(n.port, 3)
+        deadline = time.monotonic() + WAIT
+        while fake.names().count("EVAL") + fake.names().count("EVALSHA") \
+                < 3:
+            assert time.monotonic() < deadline, fake.names()
+            time.sleep(0.1)
+        log = n.read_error_log()
+        assert "a Redis Cluster endpoint: aigw counts into one primary" \
+            in log, log
+        assert "dead-letter" not in log
+        assert n.stop() == []
+        assert not list(journal.glob("*.aigwdead"))
+        kept = list(journal.glob("*.aigwj"))
+        assert kept and sum(f.stat().st_size for f in kept) > 0
+    finally:
+        fake.close()
+
+
 # --- defect 2: made-up model IDs --------------------------------------------
 
 def test_invalid_requests_count_in_one_bucket(nginx_factory, mock, redis,

@@ -905,8 +905,13 @@ ngx_http_aigw_drain_reply(redisReply *reply, void *data)
 
             ngx_log_error(NGX_LOG_ERR, d->log, 0,
                           "aigw: redis \"%V\" cannot count now: %*s; "
-                          "trying again in %M ms", &d->rc->address,
-                          (size_t) reply->len, reply->str, d->hold);
+                          "trying again in %M ms%s", &d->rc->address,
+                          (size_t) reply->len, reply->str, d->hold,
+                          (reply->len >= 5
+                           && (ngx_strncmp(reply->str, "MOVED", 5) == 0
+                               || ngx_strncmp(reply->str, "ASK ", 4) == 0))
+                          ? " (a Redis Cluster endpoint: aigw counts into "
+                            "one primary, see README)" : "");
 
             ngx_http_aigw_drain_arm(d, 0);
             return;
@@ -964,8 +969,8 @@ ngx_http_aigw_drain_done(ngx_http_aigw_drain_t *d)
 
 /*
  * Errors that say nothing of the batch: Redis loading its data, a
- * replica, out of memory, busy, an ACL or AUTH problem.  The batch waits;
- * any other error is the batch's own.
+ * replica, out of memory, busy, an ACL or AUTH problem, a cluster's
+ * redirection.  The batch waits; any other error is the batch's own.
  */
 
 static ngx_uint_t
@@ -987,6 +992,10 @@ ngx_http_aigw_drain_transient(redisReply *reply)
         ngx_string("NOAUTH"),
         ngx_string("NOPERM"),
         ngx_string("WRONGPASS"),
+        /* a cluster: no batch is the batch's fault there either */
+        ngx_string("MOVED"),
+        ngx_string("ASK"),
+        ngx_string("CROSSSLOT"),
         ngx_null_string
     };
 
