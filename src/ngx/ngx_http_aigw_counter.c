@@ -88,6 +88,8 @@ static void ngx_http_aigw_drain_journal_done(ngx_http_aigw_drain_t *d,
     ngx_uint_t remove);
 static ngx_int_t ngx_http_aigw_drain_send(ngx_http_aigw_drain_t *d);
 static void ngx_http_aigw_drain_reply(redisReply *reply, void *data);
+static ngx_int_t ngx_http_aigw_drain_wait(ngx_http_aigw_drain_t *d);
+static void ngx_http_aigw_drain_waited(redisReply *reply, void *data);
 static void ngx_http_aigw_drain_done(ngx_http_aigw_drain_t *d);
 static ngx_uint_t ngx_http_aigw_drain_transient(redisReply *reply);
 static void ngx_http_aigw_drain_refused(ngx_http_aigw_drain_t *d,
@@ -946,7 +948,101 @@ ngx_http_aigw_drain_reply(redisReply *reply, void *data)
         ngx_http_aigw_drain_dead(d, reply, "refused");
     }
 
+    if (d->rc->replicas) {
+        /* counted by the primary: by enough replicas too, before it goes */
+
+        if (ngx_http_aigw_drain_wait(d) != NGX_OK) {
+            ngx_http_aigw_drain_arm(d, NGX_HTTP_AIGW_DRAIN_RETRY);
+        }
+
+        return;
+    }
+
     ngx_http_aigw_drain_done(d);
+}
+
+
+/* WAIT replicas timeout, after a batch the primary counted */
+
+static ngx_int_t
+ngx_http_aigw_drain_wait(ngx_http_aigw_drain_t *d)
+{
+    u_char       n[NGX_INT_T_LEN], ms[NGX_INT_T_LEN];
+    size_t       lens[3];
+    ngx_int_t    rc;
+    const char  *argv[3];
+
+    argv[0] = "WAIT";
+    lens[0] = 4;
+    argv[1] = (const char *) n;
+    lens[1] = ngx_sprintf(n, "%ui", d->rc->replicas) - n;
+    argv[2] = (const char *) ms;
+    lens[2] = ngx_sprintf(ms, "%M", d->rc->timeout / 2) - ms;
+
+    rc = ngx_http_aigw_redis_command(NGX_HTTP_AIGW_REDIS_COUNTER, 3, argv,
+                                     lens, ngx_http_aigw_drain_waited, d);
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    d->busy = 1;
+    ngx_http_aigw_drain_arm(d, d->rc->timeout + 1000);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The replicas that have the batch: enough, and it leaves the queue; too
+ * few, and it stays, to be sent again (the sequence marks make that
+ * harmless) after a while, as when Redis cannot count
+ */
+
+static void
+ngx_http_aigw_drain_waited(redisReply *reply, void *data)
+{
+    ngx_http_aigw_drain_t *d = data;
+
+    d->busy = 0;
+
+    if (d->closing) {
+        return;
+    }
+
+    if (reply == NULL) {
+        ngx_http_aigw_drain_arm(d, NGX_HTTP_AIGW_DRAIN_IDLE);
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_INTEGER
+        && reply->integer >= (long long) d->rc->replicas)
+    {
+        ngx_http_aigw_drain_done(d);
+        return;
+    }
+
+    d->hold = d->hold ? ngx_min(2 * d->hold, NGX_HTTP_AIGW_HOLD_MAX)
+                      : NGX_HTTP_AIGW_DRAIN_RETRY;
+    d->hold_until = ngx_current_msec + d->hold;
+
+    if (reply->type == REDIS_REPLY_INTEGER) {
+        ngx_log_error(NGX_LOG_WARN, d->log, 0,
+                      "aigw: redis \"%V\": a batch reached %L of the %ui "
+                      "replicas replicas= asks for: it stays in the queue "
+                      "and goes again in %M ms", &d->rc->address,
+                      (int64_t) reply->integer, d->rc->replicas, d->hold);
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, d->log, 0,
+                      "aigw: redis \"%V\": WAIT failed: %*s; the batch "
+                      "goes again in %M ms", &d->rc->address,
+                      (reply->type == REDIS_REPLY_ERROR
+                       || reply->type == REDIS_REPLY_STATUS)
+                      ? ngx_min((size_t) reply->len, 200) : 0,
+                      reply->str, d->hold);
+    }
+
+    ngx_http_aigw_drain_arm(d, 0);
 }
 
 

@@ -64,6 +64,7 @@ typedef struct {
     ngx_msec_t                  timeout;
     time_t                      seq_ttl;
     ngx_uint_t                  max_models;  /* per tenant and day */
+    ngx_uint_t                  replicas;    /* WAIT for them, 0: none */
     ngx_path_t                 *journal;
     ngx_flag_t                  journal_set; /* journal= given */
     /* the Redis target (address, db, prefix) journal files belong to */
