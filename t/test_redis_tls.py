@@ -157,6 +157,49 @@ def test_name_is_resolved_again_at_each_connect(nginx_factory, mock, dns,
     assert_counts(by_tenant_model(usage), want)
 
 
+def test_dns_name_moved_to_another_redis(nginx_factory, mock, redis_certs,
+                                        tmp_path):
+    """
+    A failover as a managed Redis does it: the name moves to another
+    server (127.0.0.2, the same port) and the old one goes away.  The
+    gateway connects again, resolves the name again (its TTL of 1 s has
+    passed) and counts into the new one; nothing is lost, nothing counted
+    twice.
+    """
+    port = h.free_port()
+    a = redisd.RedisServer(tmp_path / "a", tls=redis_certs, port=port)
+    b = redisd.RedisServer(tmp_path / "b", tls=redis_certs, port=port,
+                           bind="127.0.0.2")
+    b.tls_port = a.tls_port
+    dns = dnsd.Dns(answers={NAME: ["127.0.0.1"]}, ttl=1)
+    try:
+        for r in (a, b):
+            r.start()
+            r.acl_user(USER, ACL_PASSWORD)
+        n = gateway(nginx_factory, mock, dns,
+                    redis_line(NAME, a, redis_certs, tmp_path), tmp_path)
+        n.allow += [r"redis"]
+        first = send_some(n, 2)
+        usage = wait_counts(a, first)
+        assert_counts(by_tenant_model(usage), first)
+        # the name moves, then the old primary goes away
+        dns.answers[NAME] = ["127.0.0.2"]
+        time.sleep(1.5)
+        mark = n.mark()
+        a.stop()
+        second = send_some(n, 3)
+        assert n.wait_log(r'aigw: redis "%s:%d" connected'
+                          % (ESC_NAME, a.tls_port), since=mark,
+                          timeout=WAIT), n.read_error_log()[-2000:]
+        usage = wait_counts(b, second)
+        assert_counts(by_tenant_model(usage), second)
+        assert dns.names.count(NAME) >= 2
+    finally:
+        dns.stop()
+        a.stop()
+        b.stop()
+
+
 # --- refused: the records wait for a configuration that works -------------------
 
 @pytest.mark.skipif(h.VALGRIND, reason="reload needs a master process")
