@@ -110,6 +110,9 @@ ngx_http_aigw_peer_connect(ngx_http_aigw_peer_t *p)
     resolve->data = p;
     resolve->timeout = p->resolver_timeout;
 
+    /* a resolution in progress does not hold a worker's graceful exit */
+    resolve->cancelable = 1;
+
     p->resolve = resolve;
 
     if (ngx_resolve_name(resolve) != NGX_OK) {
