@@ -351,7 +351,7 @@ ngx_http_aigw_redis_queue(ngx_http_aigw_redis_t *rd, int argc,
             ngx_free(rd->out);
         }
 
-        /* hiredis's own allocation: freed with redisFreeCommand() */
+        /* a copy: hiredis's buffer goes with redisFreeCommand() */
         out = ngx_alloc(len, rd->log);
         if (out == NULL) {
             redisFreeCommand(cmd);
