@@ -763,34 +763,47 @@ def _openssl(*args, cwd):
                                                p.stderr.decode()))
 
 
-def make_certs(d):
+_EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+           "-nodes"]
+
+
+def make_certs(d, names=()):
     """
     A test CA, a server certificate it signs (SANs: localhost, 127.0.0.1,
-    the VPC endpoint host) and an unrelated second CA.  Returns a dict of
-    paths: ca, ca_key, cert, key, other_ca.
+    the VPC endpoint host, and "names") and an unrelated second CA.
+    Returns a dict of paths: ca, ca_key, cert, key, other_ca.
     """
     d = Path(d)
     d.mkdir(parents=True, exist_ok=True)
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-          "-nodes"]
     for name, cn in (("ca", "aigw test CA"), ("other-ca", "aigw other CA")):
-        _openssl("req", "-x509", *ec, "-keyout", name + ".key", "-out",
+        _openssl("req", "-x509", *_EC_KEY, "-keyout", name + ".key", "-out",
                  name + ".pem", "-days", "30", "-subj", "/CN=" + cn,
                  "-addext", "basicConstraints=critical,CA:TRUE",
                  "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
-    (d / "server.ext").write_text(
-        "subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:%s\n"
+    certs = {"ca": d / "ca.pem", "ca_key": d / "ca.key",
+             "other_ca": d / "other-ca.pem"}
+    certs.update(issue_cert(certs, d, ["localhost", VPCE_HOST] + list(names),
+                            ips=["127.0.0.1"]))
+    return certs
+
+
+def issue_cert(certs, d, names, ips=(), stem="server"):
+    """A server certificate for "names" (DNS SANs, the first its CN) and
+    "ips", signed by make_certs()'s CA, in directory d: {cert, key}."""
+    d = Path(d)
+    d.mkdir(parents=True, exist_ok=True)
+    sans = ["DNS:" + n for n in names] + ["IP:" + i for i in ips]
+    (d / (stem + ".ext")).write_text(
+        "subjectAltName=%s\n"
         "basicConstraints=CA:FALSE\n"
         "keyUsage=critical,digitalSignature\n"
-        "extendedKeyUsage=serverAuth\n" % VPCE_HOST)
-    _openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr",
-             "-subj", "/CN=localhost", cwd=d)
-    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey",
-             "ca.key", "-CAcreateserial", "-out", "server.pem", "-days",
-             "30", "-extfile", "server.ext", cwd=d)
-    return {"ca": d / "ca.pem", "ca_key": d / "ca.key",
-            "cert": d / "server.pem", "key": d / "server.key",
-            "other_ca": d / "other-ca.pem"}
+        "extendedKeyUsage=serverAuth\n" % ",".join(sans))
+    _openssl("req", *_EC_KEY, "-keyout", stem + ".key", "-out",
+             stem + ".csr", "-subj", "/CN=" + names[0], cwd=d)
+    _openssl("x509", "-req", "-in", stem + ".csr", "-CA", str(certs["ca"]),
+             "-CAkey", str(certs["ca_key"]), "-CAcreateserial", "-out",
+             stem + ".pem", "-days", "30", "-extfile", stem + ".ext", cwd=d)
+    return {"cert": d / (stem + ".pem"), "key": d / (stem + ".key")}
 
 
 def client_ssl_context(ca):

@@ -134,11 +134,13 @@ class RedisServer:
     redis-server on 127.0.0.1:port (a free one by default) and, with
     unix=True, on a unix socket too; --save '' --appendonly no, so a
     restart starts empty unless keep_data (then it saves on shutdown and
-    loads at start).
+    loads at start).  With tls (make_certs()'s dict), it also speaks TLS on
+    tls_port (clients not asked for a certificate); the tests' own client
+    keeps the plain port.
     """
 
     def __init__(self, workdir, password=None, unix=False, port=None,
-                 bind="127.0.0.1"):
+                 bind="127.0.0.1", tls=None):
         self.dir = Path(workdir)
         self.bind = bind
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -149,6 +151,8 @@ class RedisServer:
         self.log = self.dir / "redis.log"
         self.starts = 0
         self.extra_args = []        # more redis-server options
+        self.tls = tls              # may change between restarts
+        self.tls_port = h.free_port() if tls else None
 
     @property
     def address(self):
@@ -167,6 +171,12 @@ class RedisServer:
             cmd += ["--unixsocket", self.unix, "--unixsocketperm", "700"]
         if self.password is not None:
             cmd += ["--requirepass", self.password]
+        if self.tls:
+            cmd += ["--tls-port", str(self.tls_port),
+                    "--tls-cert-file", str(self.tls["cert"]),
+                    "--tls-key-file", str(self.tls["key"]),
+                    "--tls-ca-cert-file", str(self.tls["ca"]),
+                    "--tls-auth-clients", "no"]
         cmd += self.extra_args
         self.starts += 1
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
@@ -224,6 +234,11 @@ class RedisServer:
 
     def flush(self):
         self.call("FLUSHALL")
+
+    def acl_user(self, name, password):
+        """An ACL user with every right (as an ElastiCache RBAC user)."""
+        self.call("ACL", "SETUSER", name, "reset", "on", ">" + password,
+                  "~*", "&*", "+@all")
 
     # -- what the module counted --
 

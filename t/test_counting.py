@@ -362,22 +362,21 @@ def test_ipv6(nginx_factory, mock, tmp_path_factory, tmp_path):
 
 # --- nginx -t -------------------------------------------------------------------
 
-def test_host_name_is_refused(nginx_t):
+def test_host_name_needs_a_resolver(nginx_t):
     rc, out = nginx_t(h.aigw_http("http://127.0.0.1:9") +
                       "aigw_redis localhost:6379;\n")
     assert rc != 0, out
-    assert "localhost:6379" in out, out
-    assert "must be an IP address" in out and "unix:/path" in out, out
-    assert "blocking DNS" in out, out
+    assert '"localhost:6379" is a host name' in out, out
+    assert 'add a "resolver" to http{}' in out, out
 
 
 @pytest.mark.parametrize("args,message", [
-    ("127.0.0.1", "expected IP:PORT, [IPv6]:PORT or unix:/path"),
-    ("127.0.0.1:0", "expected IP:PORT"),
-    ("127.0.0.1:65536", "expected IP:PORT"),
-    ("127.0.0.1:x", "expected IP:PORT"),
-    ("[::1]6379", "expected IP:PORT"),
-    ("unix:", "expected IP:PORT"),
+    ("127.0.0.1", "expected HOST:PORT, [IPv6]:PORT or unix:/path"),
+    ("127.0.0.1:0", "expected HOST:PORT"),
+    ("127.0.0.1:65536", "expected HOST:PORT"),
+    ("127.0.0.1:x", "expected HOST:PORT"),
+    ("[::1]6379", "expected HOST:PORT"),
+    ("unix:", "expected HOST:PORT"),
     ("127.0.0.1:6379 db=x", 'invalid parameter "db=x"'),
     ("127.0.0.1:6379 db=-1", 'invalid parameter "db=-1"'),
     ("127.0.0.1:6379 bogus=1", 'invalid parameter "bogus=1"'),
@@ -389,6 +388,9 @@ def test_host_name_is_refused(nginx_t):
     ("127.0.0.1:6379 timeout=0", 'invalid parameter "timeout=0"'),
     ("127.0.0.1:6379 timeout=soon", 'invalid parameter "timeout=soon"'),
     ("127.0.0.1:6379 journal=", 'invalid parameter "journal="'),
+    ("[redis.test]:6379", "expected HOST:PORT"),
+    ("bad/host:6379", "expected HOST:PORT"),
+    (":6379", "expected HOST:PORT"),
 ])
 def test_bad_parameters(nginx_t, args, message):
     rc, out = nginx_t(h.aigw_http("http://127.0.0.1:9") +

@@ -81,12 +81,21 @@ def redis(tmp_path):
     r.stop()
 
 
+def redis_target(redis):
+    """aigw_redis's address for "redis": with TLS (redis.tls), its TLS port
+    and the test CA."""
+    if redis.tls:
+        return "127.0.0.1:%d tls=on tls_ca=%s" % (redis.tls_port,
+                                                  redis.tls["ca"])
+    return redis.address
+
+
 def fault_gateway(nginx_factory, fmock, tenants_file, redis, journal,
                   workers=2, queue="256k"):
     port = h.free_port()
     conf = h.aigw_http(fmock.url, tenants=tenants_file or h.DEFAULT, extra=(
         "aigw_redis %s queue=%s journal=%s timeout=1s;" % (
-            redis.address, queue, journal)))
+            redis_target(redis), queue, journal)))
     conf += h.gateway_server(port)
     n = nginx_factory(conf, [port], start=False)
     text = n.conf.read_text()
@@ -365,7 +374,7 @@ def redis_worker_commands(redis, n):
         cols = line.split()
         lport = int(cols[1].split(":")[1], 16)
         rport = int(cols[2].split(":")[1], 16)
-        if lport in ports and rport == redis.port:
+        if lport in ports and rport == (redis.tls_port or redis.port):
             inodes["socket:[%s]" % cols[9]] = ports[lport]
     out = {}
     for pid in n.worker_pids():
@@ -388,9 +397,10 @@ def redis_worker_commands(redis, n):
 @pytest.mark.parametrize("variant", [
     "16m",
     "256k",
+    "16m-tls",
 ])
 def test_exactly_once_through_faults(redis, nginx_factory, fmock,
-                                     tenant_keys, tmp_path, variant):
+                                     tenant_keys, certs, tmp_path, variant):
     """
     About 3,000 requests of mixed operations (invoke, converse, both
     stream kinds, real captures -- or their synthetic stand-ins -- at
@@ -412,7 +422,8 @@ def test_exactly_once_through_faults(redis, nginx_factory, fmock,
     batch (512 records) and what goes to the journal goes there at the
     reload.  Variant "256k": the load goes on at full rate and the queue
     spills half of itself to the journal during the outage, before the
-    first reload.
+    first reload.  Variant "16m-tls": the first, with Redis reached over
+    TLS (the certificate and its address verified).
 
     The kill happens at a quiescent moment: the clients pause and every
     request is through its log phase first.  A request in flight inside a
@@ -425,9 +436,14 @@ def test_exactly_once_through_faults(redis, nginx_factory, fmock,
     keys, tenants_file = tenant_keys
     fmock.reset()
     journal = tmp_path / "journal"
+    queue, _, tls = variant.partition("-")
+    if tls:
+        # the same run over TLS, the certificate verified
+        redis.tls = certs
+        redis.tls_port = h.free_port()
     redis.start()
     n = fault_gateway(nginx_factory, fmock, tenants_file, redis, journal,
-                      queue=variant)
+                      queue=queue)
     total = 3000
     load = Load(n.port, make_plan(total, keys, seed=5), threads=8,
                 rate=150).start()
@@ -443,7 +459,7 @@ def test_exactly_once_through_faults(redis, nginx_factory, fmock,
         load.wait_done(400)
         cmds = redis_worker_commands(redis, n)
         holder = [p for p, c in cmds.items() if c in ("evalsha", "eval")]
-        if variant == "16m":
+        if queue == "16m":
             load.interval = load.threads / 60.0
         redis.shutdown()
         down = time.monotonic()
@@ -474,7 +490,7 @@ def test_exactly_once_through_faults(redis, nginx_factory, fmock,
         # 3. reload with Redis still away, after the lease lapsed
         while time.monotonic() - killed < 3.5:
             time.sleep(0.05)
-        if variant == "256k":
+        if queue == "256k":
             deadline = time.monotonic() + 15
             while not journal_files(journal):
                 assert time.monotonic() < deadline, \

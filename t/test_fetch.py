@@ -11,7 +11,6 @@ import os
 import socket
 import socketserver
 import ssl
-import struct
 import threading
 import time
 import urllib.parse
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import dnsd
 import helpers as h
 from conftest import stop_and_check
 
@@ -165,56 +165,6 @@ class PeerHandler(socketserver.BaseRequestHandler):
             sock.sendall(ANSWERS[path])
 
 
-# --- a DNS server for nginx's resolver: every name is 127.0.0.1 -----------
-
-class Dns(threading.Thread):
-    """Answers A queries: "nx.test" NXDOMAIN, any other name 127.0.0.1."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.names = []
-        self.start()
-
-    def run(self):
-        while True:
-            try:
-                q, addr = self.sock.recvfrom(512)
-            except OSError:
-                return
-            qid, flags, qd = struct.unpack("!HHH", q[:6])
-            i = 12
-            labels = []
-            while q[i]:
-                labels.append(q[i + 1:i + 1 + q[i]].decode())
-                i += 1 + q[i]
-            question = q[12:i + 5]
-            qtype = struct.unpack("!H", q[i + 1:i + 3])[0]
-            name = ".".join(labels)
-            self.names.append(name)
-            if name == "nx.test":
-                r = struct.pack("!HHHHHH", qid, 0x8183, 1, 0, 0, 0) + question
-            elif name == "two.test" and qtype == 1:
-                # nothing listens on 127.0.0.3: the other is tried
-                r = struct.pack("!HHHHHH", qid, 0x8180, 1, 2, 0, 0) + question
-                for a in ("127.0.0.3", "127.0.0.1"):
-                    r += (b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4)
-                          + socket.inet_aton(a))
-            elif qtype == 1:
-                r = (struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0)
-                     + question + b"\xc0\x0c"
-                     + struct.pack("!HHIH", 1, 1, 60, 4)
-                     + socket.inet_aton("127.0.0.1"))
-            else:
-                r = struct.pack("!HHHHHH", qid, 0x8180, 1, 0, 0, 0) + question
-            self.sock.sendto(r, addr)
-
-    def stop(self):
-        self.sock.close()
-
-
 # --- the nginx running the fetches -------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -232,7 +182,7 @@ def fetch_env(launcher, certs):
     tls = Peer(tls=tls_context())
     # an address not in the certificate
     tls2 = Peer(host="127.0.0.2", tls=tls_context())
-    dns = Dns()
+    dns = dnsd.Dns()
     port = h.free_port()
     conf = """
     server {

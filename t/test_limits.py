@@ -14,8 +14,11 @@ import signal
 import subprocess
 import time
 
+import types
+
 import pytest
 
+import dnsd
 import helpers as h
 import redisd
 
@@ -394,6 +397,38 @@ def test_limits_metrics(nginx_factory, mock, tmp_path, redis):
     assert lim == {"rpm": 3}
     assert rem == {"daily": pytest.approx(4.85),
                    "monthly": pytest.approx(99.85)}
+
+
+def test_limits_over_tls_and_an_acl_user(nginx_factory, mock, tmp_path):
+    """The limits' connection is the counter's kind: a name resolved by
+    nginx's resolver, TLS verified, an ACL user; the budget and the rpm
+    hold over it as over a plain Redis."""
+    certs = h.make_certs(tmp_path / "certs", names=["redis.aigw.test"])
+    r = redisd.RedisServer(tmp_path / "redis", tls=certs)
+    r.start()
+    dns = dnsd.Dns()
+    try:
+        r.acl_user("aigw-limits", "limits-pass")
+        target = types.SimpleNamespace(address=(
+            "redis.aigw.test:%d tls=on tls_ca=%s username=aigw-limits "
+            "password=limits-pass" % (r.tls_port, certs["ca"])))
+        bdoc, bkeys = tenant_doc({"daily_usd": "0.15"})
+        rdoc, rkeys = tenant_doc({"rpm": 2}, tid="rpm-tls")
+        n = limits_gateway(nginx_factory, mock, tmp_path, [bdoc, rdoc],
+                           target, limits_line=dns.resolver)
+        # requests until one is refused: the spend ends within the budget
+        assert drain_budget([n], bkeys[0], r, 150 * NANO, 0) >= 1
+        got = [send(n.port, rkeys[0]).status for _ in range(2)]
+        assert got == [200, 200]
+        refused(send(n.port, rkeys[0]),
+                "rate limit of 2 requests per minute reached")
+        assert "redis.aigw.test" in dns.names
+        clients = r.call("CLIENT", "LIST")
+        assert clients.count("user=aigw-limits") >= 2, clients
+        assert "limits-pass" not in n.read_error_log()
+    finally:
+        dns.stop()
+        r.stop()
 
 
 def test_config(nginx_t):

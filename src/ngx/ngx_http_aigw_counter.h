@@ -9,10 +9,12 @@
  * ngx_http_aigw_queue.c       the queue: a ring of records in shared
  *                             memory, which outlives a crashed worker
  *                             and a reload
- * ngx_http_aigw_redis_conf.c  "aigw_redis": the Redis address, options,
- *                             the queue's zone, the journal directory
- * ngx_http_aigw_redis.c       a hiredis client on nginx's event loop,
- *                             one connection per worker
+ * ngx_http_aigw_redis_conf.c  "aigw_redis": the Redis address, its
+ *                             credentials and TLS, options, the queue's
+ *                             zone, the journal directory
+ * ngx_http_aigw_redis.c       the Redis client: nginx peer connections
+ *                             (ngx_http_aigw_peer.c), hiredis's command
+ *                             formatter and reply reader; two per worker
  * ngx_http_aigw_journal.c     append-only journal files, for when Redis
  *                             is away longer than the queue can hold
  * ngx_http_aigw_counter.c     the log-phase record and the drainer: one

@@ -462,7 +462,7 @@ ngx_http_aigw_creds_init_module(ngx_cycle_t *cycle,
     ca_file.data = (u_char *) (ca ? ca : "");
     ca_file.len = ngx_strlen(ca_file.data);
 
-    if (ngx_http_aigw_fetch_ssl(&cf, &creds->fetch.ssl, &ca_file) != NGX_OK) {
+    if (ngx_http_aigw_peer_ssl(&cf, &creds->fetch.ssl, &ca_file) != NGX_OK) {
         return NGX_ERROR;
     }
 #endif

@@ -3,10 +3,9 @@
  * ngx_http_aigw_module: fetches on nginx's event loop (see
  * ngx_http_aigw_fetch.h), in the manner of nginx's OCSP client.
  *
- * HTTP: the host, an IP literal or a name resolved with nginx's
- * resolver; a non-blocking connection (each address of a name in turn
- * while none accepts), TLS with the certificate and the host name
- * checked, the request written at once, the response read through one
+ * HTTP: the connection (ngx_http_aigw_peer.c: the host, an IP literal
+ * or a name resolved with nginx's resolver, TLS with the certificate and
+ * the host name checked), the request written at once, the response read through one
  * buffer of NGX_HTTP_AIGW_FETCH_HEADER_MAX bytes: the status line, the
  * header, then a body framed by Content-Length, chunks or the end of
  * the connection, of at most AIGW_CC_BODY_MAX bytes.  One timer for the
@@ -25,8 +24,6 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_event.h>
-#include <ngx_event_connect.h>
 
 #include <poll.h>
 #include <sys/syscall.h>
@@ -100,8 +97,6 @@ struct ngx_http_aigw_fetch_s {
     unsigned                        report:1;
     unsigned                        in_handler:1;
     unsigned                        tls:1;
-    unsigned                        ip:1;
-    unsigned                        connected:1;
     unsigned                        sent:1;
     unsigned                        chunked:1;
     unsigned                        length_set:1;
@@ -109,18 +104,8 @@ struct ngx_http_aigw_fetch_s {
     unsigned                        eof:1;
 
     /* HTTP */
-    ngx_ssl_t                      *ssl;
-    ngx_resolver_t                 *resolver;
-    ngx_msec_t                      resolver_timeout;
-    ngx_resolver_ctx_t             *resolve;
-
     ngx_str_t                       host;      /* NUL-terminated */
-    in_port_t                       port;
-    ngx_addr_t                     *addrs;
-    ngx_uint_t                      naddrs;
-    ngx_uint_t                      naddr;
-
-    ngx_peer_connection_t           peer;
+    ngx_http_aigw_peer_t            peer;
 
     ngx_buf_t                      *request;
     ngx_buf_t                      *buf;       /* what is read */
@@ -140,14 +125,8 @@ struct ngx_http_aigw_fetch_s {
 };
 
 
-static void ngx_http_aigw_fetch_resolve_handler(ngx_resolver_ctx_t *resolve);
-static void ngx_http_aigw_fetch_connect(ngx_http_aigw_fetch_t *f);
-static void ngx_http_aigw_fetch_next(ngx_http_aigw_fetch_t *f,
-    ngx_err_t err);
-#if (NGX_SSL)
-static void ngx_http_aigw_fetch_ssl_init(ngx_http_aigw_fetch_t *f);
-static void ngx_http_aigw_fetch_ssl_handshake(ngx_connection_t *c);
-#endif
+static void ngx_http_aigw_fetch_connected(ngx_http_aigw_peer_t *p,
+    const char *error);
 static void ngx_http_aigw_fetch_write_handler(ngx_event_t *wev);
 static void ngx_http_aigw_fetch_read_handler(ngx_event_t *rev);
 static void ngx_http_aigw_fetch_dummy_handler(ngx_event_t *ev);
@@ -235,8 +214,6 @@ ngx_http_aigw_fetch_http(ngx_http_aigw_fetch_conf_t *conf,
 {
     size_t                  len;
     ngx_int_t               rc;
-    ngx_addr_t              addr;
-    ngx_resolver_ctx_t     *resolve, temp;
     ngx_http_aigw_fetch_t  *f;
 
     f = ngx_http_aigw_fetch_create(conf, handler, data);
@@ -260,12 +237,20 @@ ngx_http_aigw_fetch_http(ngx_http_aigw_fetch_conf_t *conf,
 
     ngx_memcpy(f->host.data, req->host, len + 1);
     f->host.len = len;
-    f->port = (in_port_t) req->port;
     f->tls = req->tls ? 1 : 0;
-    f->ssl = conf->ssl;
-    f->resolver = conf->resolver;
-    f->resolver_timeout = conf->resolver_timeout;
     f->timeout = req->timeout_ms;
+
+    f->peer.pool = f->pool;
+    f->peer.log = f->log;
+    f->peer.host = f->host;
+    f->peer.port = (in_port_t) req->port;
+    f->peer.ssl = f->tls ? conf->ssl : NULL;
+    f->peer.verify = 1;
+    f->peer.resolver = conf->resolver;
+    f->peer.resolver_timeout = conf->resolver_timeout;
+    f->peer.action = "SSL handshaking with the credentials endpoint";
+    f->peer.handler = ngx_http_aigw_fetch_connected;
+    f->peer.data = f;
 
     f->buf = ngx_create_temp_buf(f->pool, NGX_HTTP_AIGW_FETCH_HEADER_MAX);
     if (f->buf == NULL) {
@@ -290,14 +275,14 @@ ngx_http_aigw_fetch_http(ngx_http_aigw_fetch_conf_t *conf,
         goto started;
     }
 
-    if (f->port == 0 || req->port > 65535) {
+    if (req->port == 0 || req->port > 65535) {
         ngx_http_aigw_fetch_fail(f, "invalid port in %s", req->url);
         goto started;
     }
 
     if (f->tls) {
 #if (NGX_SSL)
-        if (f->ssl == NULL) {
+        if (conf->ssl == NULL) {
             ngx_http_aigw_fetch_fail(f, "https is not available for %s",
                                      req->url);
             goto started;
@@ -309,71 +294,7 @@ ngx_http_aigw_fetch_http(ngx_http_aigw_fetch_conf_t *conf,
 #endif
     }
 
-    rc = ngx_parse_addr(f->pool, &addr, f->host.data, f->host.len);
-
-    if (rc == NGX_ERROR) {
-        goto nomem;
-    }
-
-    if (rc == NGX_OK) {
-        f->ip = 1;
-
-        f->addrs = ngx_pcalloc(f->pool, sizeof(ngx_addr_t));
-        if (f->addrs == NULL) {
-            goto nomem;
-        }
-
-        f->addrs[0] = addr;
-        f->naddrs = 1;
-        ngx_inet_set_port(addr.sockaddr, f->port);
-
-        f->addrs[0].name.data = ngx_pnalloc(f->pool, NGX_SOCKADDR_STRLEN);
-        if (f->addrs[0].name.data == NULL) {
-            goto nomem;
-        }
-
-        f->addrs[0].name.len = ngx_sock_ntop(addr.sockaddr, addr.socklen,
-                                             f->addrs[0].name.data,
-                                             NGX_SOCKADDR_STRLEN, 1);
-
-        ngx_http_aigw_fetch_connect(f);
-        goto started;
-    }
-
-    /* a name */
-
-    if (f->resolver == NULL) {
-        ngx_http_aigw_fetch_fail(f, "no resolver defined to resolve %V",
-                                 &f->host);
-        goto started;
-    }
-
-    ngx_memzero(&temp, sizeof(ngx_resolver_ctx_t));
-    temp.name = f->host;
-
-    resolve = ngx_resolve_start(f->resolver, &temp);
-
-    if (resolve == NULL) {
-        goto nomem;
-    }
-
-    if (resolve == NGX_NO_RESOLVER) {
-        ngx_http_aigw_fetch_fail(f, "no resolver defined to resolve %V",
-                                 &f->host);
-        goto started;
-    }
-
-    resolve->name = f->host;
-    resolve->handler = ngx_http_aigw_fetch_resolve_handler;
-    resolve->data = f;
-    resolve->timeout = f->resolver_timeout;
-
-    f->resolve = resolve;
-
-    if (ngx_resolve_name(resolve) != NGX_OK) {
-        f->resolve = NULL;
-        ngx_http_aigw_fetch_fail(f, "could not resolve %V", &f->host);
-    }
+    ngx_http_aigw_peer_connect(&f->peer);
 
 started:
 
@@ -519,299 +440,40 @@ ngx_http_aigw_fetch_create_request(ngx_http_aigw_fetch_t *f,
 }
 
 
-static void
-ngx_http_aigw_fetch_resolve_handler(ngx_resolver_ctx_t *resolve)
-{
-    ngx_http_aigw_fetch_t *f = resolve->data;
-
-    u_char           *p;
-    size_t            len;
-    socklen_t         socklen;
-    ngx_int_t         state;
-    ngx_uint_t        i;
-    struct sockaddr  *sockaddr;
-
-    f->resolve = NULL;
-
-    if (resolve->state) {
-        state = resolve->state;
-        ngx_resolve_name_done(resolve);
-        ngx_http_aigw_fetch_fail(f, "%V could not be resolved (%i: %s)",
-                                 &f->host, state,
-                                 ngx_resolver_strerror(state));
-        return;
-    }
-
-    f->addrs = ngx_pcalloc(f->pool, resolve->naddrs * sizeof(ngx_addr_t));
-    if (f->addrs == NULL) {
-        goto nomem;
-    }
-
-    for (i = 0; i < resolve->naddrs; i++) {
-        socklen = resolve->addrs[i].socklen;
-
-        sockaddr = ngx_palloc(f->pool, socklen);
-        if (sockaddr == NULL) {
-            goto nomem;
-        }
-
-        ngx_memcpy(sockaddr, resolve->addrs[i].sockaddr, socklen);
-        ngx_inet_set_port(sockaddr, f->port);
-
-        p = ngx_pnalloc(f->pool, NGX_SOCKADDR_STRLEN);
-        if (p == NULL) {
-            goto nomem;
-        }
-
-        len = ngx_sock_ntop(sockaddr, socklen, p, NGX_SOCKADDR_STRLEN, 1);
-
-        f->addrs[i].sockaddr = sockaddr;
-        f->addrs[i].socklen = socklen;
-        f->addrs[i].name.len = len;
-        f->addrs[i].name.data = p;
-    }
-
-    f->naddrs = resolve->naddrs;
-
-    ngx_resolve_name_done(resolve);
-
-    if (f->naddrs == 0) {
-        ngx_http_aigw_fetch_fail(f, "%V could not be resolved (no address)",
-                                 &f->host);
-        return;
-    }
-
-    ngx_http_aigw_fetch_connect(f);
-
-    return;
-
-nomem:
-
-    ngx_resolve_name_done(resolve);
-    ngx_http_aigw_fetch_fail(f, "no memory");
-}
-
+/* connected, with TLS verified; or given up */
 
 static void
-ngx_http_aigw_fetch_connect(ngx_http_aigw_fetch_t *f)
+ngx_http_aigw_fetch_connected(ngx_http_aigw_peer_t *p, const char *error)
 {
-    ngx_int_t          rc;
-    ngx_err_t          err;
-    ngx_addr_t        *addr;
-    ngx_connection_t  *c;
-
-    addr = &f->addrs[f->naddr];
-
-    ngx_memzero(&f->peer, sizeof(ngx_peer_connection_t));
-
-    f->peer.sockaddr = addr->sockaddr;
-    f->peer.socklen = addr->socklen;
-    f->peer.name = &addr->name;
-    f->peer.get = ngx_event_get_peer;
-    f->peer.log = f->log;
-    f->peer.log_error = NGX_ERROR_ERR;
-
-    rc = ngx_event_connect_peer(&f->peer);
-    err = ngx_socket_errno;
-
-    if (rc == NGX_ERROR) {
-        ngx_http_aigw_fetch_fail(f, "could not connect to %V", &addr->name);
-        return;
-    }
-
-    if (rc == NGX_BUSY || rc == NGX_DECLINED) {
-        f->peer.connection = NULL;
-        ngx_http_aigw_fetch_next(f, err);
-        return;
-    }
-
-    c = f->peer.connection;
-
-    c->data = f;
-    c->pool = f->pool;
-
-    c->read->handler = ngx_http_aigw_fetch_read_handler;
-    c->write->handler = ngx_http_aigw_fetch_write_handler;
-
-    f->connected = 0;
-
-    /* once connected: the handshake, or the request */
-
-    if (rc == NGX_OK) {
-        ngx_http_aigw_fetch_write_handler(c->write);
-    }
-}
-
-
-/* the connection to the current address failed: the next, if any */
-
-static void
-ngx_http_aigw_fetch_next(ngx_http_aigw_fetch_t *f, ngx_err_t err)
-{
-    u_char      text[NGX_MAX_ERROR_STR];
-    ngx_str_t  *name;
-
-    name = &f->addrs[f->naddr].name;
-
-    if (f->peer.connection) {
-        ngx_close_connection(f->peer.connection);
-        f->peer.connection = NULL;
-    }
-
-    if (++f->naddr < f->naddrs) {
-        ngx_http_aigw_fetch_connect(f);
-        return;
-    }
-
-    if (err) {
-        ngx_http_aigw_fetch_fail(f, "connect() to %V failed (%d: %s)",
-                                 name, err,
-                                 ngx_http_aigw_fetch_strerror(err, text));
-        return;
-    }
-
-    ngx_http_aigw_fetch_fail(f, "connect() to %V failed", name);
-}
-
-
-#if (NGX_SSL)
-
-static void
-ngx_http_aigw_fetch_ssl_init(ngx_http_aigw_fetch_t *f)
-{
-    ngx_int_t          rc;
-    ngx_connection_t  *c;
-
-    c = f->peer.connection;
-
-    if (ngx_ssl_create_connection(f->ssl, c, NGX_SSL_BUFFER|NGX_SSL_CLIENT)
-        != NGX_OK)
-    {
-        ngx_http_aigw_fetch_fail(f, "could not start TLS with %V",
-                                 &f->host);
-        return;
-    }
-
-    /* no SNI for an address (RFC 6066) */
-
-    if (!f->ip
-        && SSL_set_tlsext_host_name(c->ssl->connection,
-                                    (char *) f->host.data)
-           == 0)
-    {
-        ngx_ssl_error(NGX_LOG_ERR, f->log, 0,
-                      "SSL_set_tlsext_host_name(\"%V\") failed", &f->host);
-        ngx_http_aigw_fetch_fail(f, "could not start TLS with %V",
-                                 &f->host);
-        return;
-    }
-
-    c->log->action = "SSL handshaking with the credentials endpoint";
-
-    rc = ngx_ssl_handshake(c);
-
-    if (rc == NGX_AGAIN) {
-        c->ssl->handler = ngx_http_aigw_fetch_ssl_handshake;
-        return;
-    }
-
-    ngx_http_aigw_fetch_ssl_handshake(c);
-}
-
-
-static void
-ngx_http_aigw_fetch_ssl_handshake(ngx_connection_t *c)
-{
-    long                    rc;
-    X509                   *cert;
+    ngx_connection_t       *c;
     ngx_http_aigw_fetch_t  *f;
 
-    f = c->data;
+    f = p->data;
 
-    c->log->action = NULL;
-
-    if (!c->ssl->handshaked) {
-        ngx_http_aigw_fetch_fail(f, "TLS handshake with %V failed",
-                                 &f->host);
+    if (error) {
+        ngx_http_aigw_fetch_fail(f, "%s", error);
         return;
     }
 
-    rc = SSL_get_verify_result(c->ssl->connection);
+    c = p->peer.connection;
 
-    if (rc != X509_V_OK) {
-        ngx_http_aigw_fetch_fail(f, "the certificate of %V could not be "
-                                 "verified: (%l: %s)", &f->host, rc,
-                                 X509_verify_cert_error_string(rc));
-        return;
-    }
-
-    if (f->ip) {
-        cert = SSL_get_peer_certificate(c->ssl->connection);
-
-        rc = (cert && X509_check_ip_asc(cert, (char *) f->host.data, 0) == 1);
-
-        if (cert) {
-            X509_free(cert);
-        }
-
-    } else {
-        rc = (ngx_ssl_check_host(c, &f->host) == NGX_OK);
-    }
-
-    if (!rc) {
-        ngx_http_aigw_fetch_fail(f, "the certificate of %V does not match "
-                                 "its name", &f->host);
-        return;
-    }
-
+    c->data = f;
     c->read->handler = ngx_http_aigw_fetch_read_handler;
     c->write->handler = ngx_http_aigw_fetch_write_handler;
 
     ngx_http_aigw_fetch_write_handler(c->write);
 }
 
-#endif
-
 
 static void
 ngx_http_aigw_fetch_write_handler(ngx_event_t *wev)
 {
-    int                     err;
     ssize_t                 n, size;
-    socklen_t               len;
     ngx_connection_t       *c;
     ngx_http_aigw_fetch_t  *f;
 
     c = wev->data;
     f = c->data;
-
-    if (!f->connected) {
-
-        /* connected? (as ngx_http_upstream_test_connect) */
-
-        err = 0;
-        len = sizeof(int);
-
-        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, (void *) &err, &len)
-            == -1)
-        {
-            err = ngx_socket_errno;
-        }
-
-        if (err) {
-            ngx_http_aigw_fetch_next(f, err);
-            return;
-        }
-
-        f->connected = 1;
-
-#if (NGX_SSL)
-        if (f->tls) {
-            ngx_http_aigw_fetch_ssl_init(f);
-            return;
-        }
-#endif
-    }
 
     f->sent = 1;
 
@@ -2162,28 +1824,8 @@ ngx_http_aigw_fetch_done(ngx_http_aigw_fetch_t *f)
 static void
 ngx_http_aigw_fetch_close(ngx_http_aigw_fetch_t *f)
 {
-    ngx_connection_t  *c;
-
-    if (f->resolve) {
-        ngx_resolve_name_done(f->resolve);
-        f->resolve = NULL;
-    }
-
-    c = f->peer.connection;
-
-    if (c) {
-#if (NGX_SSL)
-        if (c->ssl) {
-            /* the response is framed: no close_notify either way */
-            c->ssl->no_wait_shutdown = 1;
-            c->ssl->no_send_shutdown = 1;
-            (void) ngx_ssl_shutdown(c);
-        }
-#endif
-
-        ngx_close_connection(c);
-        f->peer.connection = NULL;
-    }
+    /* the response is framed: no close_notify either way */
+    ngx_http_aigw_peer_close(&f->peer);
 
     if (f->pipe) {
         ngx_close_connection(f->pipe);
@@ -2221,64 +1863,3 @@ ngx_http_aigw_fetch_cancel(ngx_http_aigw_fetch_t *fetch)
 
     ngx_destroy_pool(fetch->pool);
 }
-
-
-#if (NGX_SSL)
-
-ngx_int_t
-ngx_http_aigw_fetch_ssl(ngx_conf_t *cf, ngx_ssl_t **ssl, ngx_str_t *ca_file)
-{
-    ngx_ssl_t           *s;
-    ngx_pool_cleanup_t  *cln;
-
-    s = ngx_pcalloc(cf->pool, sizeof(ngx_ssl_t));
-    if (s == NULL) {
-        return NGX_ERROR;
-    }
-
-    s->log = cf->log;
-
-    if (ngx_ssl_create(s, NGX_SSL_TLSv1_2|NGX_SSL_TLSv1_3, NULL) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        ngx_ssl_cleanup_ctx(s);
-        return NGX_ERROR;
-    }
-
-    cln->handler = ngx_ssl_cleanup_ctx;
-    cln->data = s;
-
-    if (ca_file && ca_file->len) {
-        if (ngx_ssl_trusted_certificate(cf, s, ca_file, 10) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-    } else {
-        if (SSL_CTX_set_default_verify_paths(s->ctx) != 1) {
-            ngx_ssl_error(NGX_LOG_EMERG, cf->log, 0,
-                          "SSL_CTX_set_default_verify_paths() failed");
-            return NGX_ERROR;
-        }
-
-        SSL_CTX_set_verify_depth(s->ctx, 10);
-    }
-
-    *ssl = s;
-
-    return NGX_OK;
-}
-
-#else
-
-ngx_int_t
-ngx_http_aigw_fetch_ssl(ngx_conf_t *cf, ngx_ssl_t **ssl, ngx_str_t *ca_file)
-{
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "https fetches need nginx built with SSL");
-    return NGX_ERROR;
-}
-
-#endif

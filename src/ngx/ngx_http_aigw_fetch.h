@@ -16,10 +16,7 @@
 #define _NGX_HTTP_AIGW_FETCH_H_INCLUDED_
 
 
-#include <ngx_config.h>
-#include <ngx_core.h>
-#include <ngx_event.h>
-
+#include "ngx_http_aigw_peer.h"
 #include "aigw_credchain.h"
 
 
@@ -64,14 +61,6 @@ ngx_int_t ngx_http_aigw_fetch_process(ngx_http_aigw_fetch_conf_t *conf,
 /* stops a fetch in progress (a worker exiting); its handler is not
  * called; a command is killed */
 void ngx_http_aigw_fetch_cancel(ngx_http_aigw_fetch_t *fetch);
-
-/*
- * An SSL context for https fetches: TLS 1.2 or later, the peer verified
- * against "ca_file" (AWS_CA_BUNDLE), or the system's store when it is
- * empty.  At configuration time.
- */
-ngx_int_t ngx_http_aigw_fetch_ssl(ngx_conf_t *cf, ngx_ssl_t **ssl,
-    ngx_str_t *ca_file);
 
 
 #endif /* _NGX_HTTP_AIGW_FETCH_H_INCLUDED_ */

@@ -54,10 +54,17 @@ typedef struct {
 /* "aigw_redis": where and how usage is counted */
 typedef struct {
     ngx_str_t                   address;     /* as configured */
-    ngx_str_t                   host;        /* an IP, NUL-terminated */
+    ngx_str_t                   host;        /* a name or an IP, NUL-t. */
     ngx_int_t                   port;
-    ngx_str_t                   unix_path;   /* NUL-terminated */
-    ngx_str_t                   password;    /* NUL-terminated */
+    ngx_addr_t                 *unix_addr;   /* unix:PATH */
+    ngx_str_t                   username;    /* ACL user */
+    ngx_str_t                   password;
+    ngx_str_t                   tls_ca;      /* empty: the system's store */
+    ngx_flag_t                  tls;
+    ngx_flag_t                  tls_verify;
+    ngx_ssl_t                  *ssl;         /* with tls=on */
+    ngx_resolver_t             *resolver;    /* http{}'s */
+    ngx_msec_t                  resolver_timeout;
     ngx_int_t                   db;
     ngx_str_t                   prefix;
     size_t                      queue_size;

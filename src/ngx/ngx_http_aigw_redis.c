@@ -2,21 +2,22 @@
 /*
  * ngx_http_aigw_module: the Redis client.
  *
- * hiredis 0.14's asynchronous API on nginx's event loop: one connection
- * per worker, a non-blocking connect, level-triggered read and write
- * events on an nginx connection wrapping hiredis's socket, and nginx
- * timers for what hiredis 0.14 has not (connect and reply timeouts),
- * reconnecting with a backoff.  hiredis resolves host names with blocking
- * DNS: addresses are IPs or unix sockets.  A worker has two connections,
- * one for the counter and one for the limits, so that a batch of records
- * never delays a request's admission; on each, one command is in flight
- * at a time.
+ * An nginx peer connection (ngx_http_aigw_peer.c: a host name resolved
+ * with nginx's resolver at each connect, so that a failover that moves
+ * the name is followed; TLS with the certificate and the name verified;
+ * or a unix socket), hiredis only to format the commands and to parse the
+ * replies (its reader).  nginx timers bound the connect (resolution,
+ * TLS and the handshake included) and each reply; a connection lost is
+ * made again with a backoff.  The handshake (AUTH, SELECT, PING) is
+ * pipelined; the connection is ready at its PONG.  A worker has two
+ * connections, one for the counter and one for the limits, so that a
+ * batch of records never delays a request's admission; on each, one
+ * command is in flight at a time.
  */
 
 
-#include <hiredis/async.h>
-
 #include "ngx_http_aigw_counter.h"
+#include "ngx_http_aigw_peer.h"
 
 
 #define NGX_HTTP_AIGW_REDIS_DOWN        0
@@ -26,16 +27,27 @@
 #define NGX_HTTP_AIGW_BACKOFF_MIN       100
 #define NGX_HTTP_AIGW_BACKOFF_MAX       5000
 
+#define NGX_HTTP_AIGW_REDIS_READ        16384
+
 
 typedef struct {
     ngx_http_aigw_redis_conf_t     *rc;
-    redisAsyncContext              *ac;
-    ngx_connection_t               *c;
+    ngx_http_aigw_peer_t            peer;
+    ngx_pool_t                     *pool;    /* of the connection */
+    ngx_connection_t               *c;       /* connected */
+    redisReader                    *reader;
     ngx_log_t                      *log;
+    ngx_log_t                       conn_log; /* its action set by TLS */
     ngx_uint_t                      state;
+    ngx_uint_t                      handshake; /* replies before PONG */
     ngx_msec_t                      backoff;
     ngx_event_t                     timer;
     ngx_event_t                     ready;
+
+    /* what is to be sent: formatted commands */
+    u_char                         *out;
+    size_t                          out_len;
+    size_t                          out_sent;
 
     ngx_http_aigw_redis_reply_pt    handler;
     void                           *data;
@@ -45,25 +57,19 @@ typedef struct {
 
 
 static void ngx_http_aigw_redis_connect(ngx_http_aigw_redis_t *rd);
+static void ngx_http_aigw_redis_connected(ngx_http_aigw_peer_t *p,
+    const char *error);
+static ngx_int_t ngx_http_aigw_redis_queue(ngx_http_aigw_redis_t *rd,
+    int argc, const char **argv, const size_t *argvlen);
 static void ngx_http_aigw_redis_fail(ngx_http_aigw_redis_t *rd,
     const char *why);
 static void ngx_http_aigw_redis_gone(ngx_http_aigw_redis_t *rd);
+static void ngx_http_aigw_redis_free(ngx_http_aigw_redis_t *rd);
 static void ngx_http_aigw_redis_timer(ngx_event_t *ev);
-static void ngx_http_aigw_redis_handshake(redisAsyncContext *ac, void *r,
-    void *privdata);
-static void ngx_http_aigw_redis_reply(redisAsyncContext *ac, void *r,
-    void *privdata);
-static void ngx_http_aigw_redis_connected(const redisAsyncContext *ac,
-    int status);
-static void ngx_http_aigw_redis_disconnected(const redisAsyncContext *ac,
-    int status);
-static void ngx_http_aigw_redis_read_handler(ngx_event_t *ev);
-static void ngx_http_aigw_redis_write_handler(ngx_event_t *ev);
-static void ngx_http_aigw_redis_add_read(void *data);
-static void ngx_http_aigw_redis_del_read(void *data);
-static void ngx_http_aigw_redis_add_write(void *data);
-static void ngx_http_aigw_redis_del_write(void *data);
-static void ngx_http_aigw_redis_cleanup(void *data);
+static void ngx_http_aigw_redis_reply(ngx_http_aigw_redis_t *rd,
+    redisReply *reply);
+static void ngx_http_aigw_redis_read_handler(ngx_event_t *rev);
+static void ngx_http_aigw_redis_write_handler(ngx_event_t *wev);
 
 
 static ngx_http_aigw_redis_t  ngx_http_aigw_redis_clients[2];
@@ -151,10 +157,7 @@ ngx_http_aigw_redis_command(ngx_uint_t id, int argc, const char **argv,
         return NGX_DECLINED;
     }
 
-    if (redisAsyncCommandArgv(rd->ac, ngx_http_aigw_redis_reply, rd, argc,
-                              argv, argvlen)
-        != REDIS_OK)
-    {
+    if (ngx_http_aigw_redis_queue(rd, argc, argv, argvlen) != NGX_OK) {
         ngx_http_aigw_redis_fail(rd, "could not send a command");
         return NGX_ERROR;
     }
@@ -163,6 +166,9 @@ ngx_http_aigw_redis_command(ngx_uint_t id, int argc, const char **argv,
     rd->data = data;
 
     ngx_add_timer(&rd->timer, rd->rc->timeout);
+
+    /* sent from the event loop: the handler is never called from here */
+    ngx_post_event(rd->c->write, &ngx_posted_events);
 
     return NGX_OK;
 }
@@ -173,7 +179,6 @@ ngx_http_aigw_redis_command(ngx_uint_t id, int argc, const char **argv,
 void
 ngx_http_aigw_redis_close(ngx_uint_t id)
 {
-    redisAsyncContext      *ac;
     ngx_http_aigw_redis_t  *rd;
 
     rd = &ngx_http_aigw_redis_clients[id];
@@ -191,92 +196,193 @@ ngx_http_aigw_redis_close(ngx_uint_t id)
     rd->handler = NULL;
     rd->state = NGX_HTTP_AIGW_REDIS_DOWN;
 
-    ac = rd->ac;
-
-    ngx_http_aigw_redis_gone(rd);
+    ngx_http_aigw_redis_free(rd);
 
     if (rd->timer.timer_set) {
         ngx_del_timer(&rd->timer);
     }
-
-    if (ac) {
-        redisAsyncFree(ac);
-    }
 }
 
+
+/* resolve (a name, again at each connect), connect, TLS */
 
 static void
 ngx_http_aigw_redis_connect(ngx_http_aigw_redis_t *rd)
 {
-    redisAsyncContext           *ac;
-    ngx_connection_t            *c;
+    ngx_http_aigw_peer_t        *p;
     ngx_http_aigw_redis_conf_t  *rc;
 
     rc = rd->rc;
 
-    if (rc->unix_path.len) {
-        ac = redisAsyncConnectUnix((char *) rc->unix_path.data);
-
-    } else {
-        ac = redisAsyncConnect((char *) rc->host.data, (int) rc->port);
-    }
-
-    if (ac == NULL || ac->err) {
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "aigw: redis \"%V\": %s", &rc->address,
-                      ac ? ac->errstr : "out of memory");
-        if (ac) {
-            redisAsyncFree(ac);
-        }
-
+    rd->pool = ngx_create_pool(1024, rd->log);
+    if (rd->pool == NULL) {
         ngx_http_aigw_redis_gone(rd);
         return;
     }
 
-    c = ngx_get_connection(ac->c.fd, rd->log);
-    if (c == NULL) {
-        redisAsyncFree(ac);
+    rd->conn_log = *rd->log;
+
+    p = &rd->peer;
+    ngx_memzero(p, sizeof(ngx_http_aigw_peer_t));
+
+    p->pool = rd->pool;
+    p->log = &rd->conn_log;
+    p->host = rc->host;
+    p->port = (in_port_t) rc->port;
+    p->addr = rc->unix_addr;
+    p->ssl = rc->ssl;
+    p->verify = rc->tls_verify;
+    p->resolver = rc->resolver;
+    p->resolver_timeout = rc->resolver_timeout;
+    p->action = "SSL handshaking with redis";
+    p->handler = ngx_http_aigw_redis_connected;
+    p->data = rd;
+
+    rd->state = NGX_HTTP_AIGW_REDIS_CONNECTING;
+
+    /* the deadline of the whole connect, the handshake's replies included */
+    ngx_add_timer(&rd->timer, rc->timeout);
+
+    ngx_http_aigw_peer_connect(p);
+}
+
+
+static void
+ngx_http_aigw_redis_connected(ngx_http_aigw_peer_t *p, const char *error)
+{
+    ngx_http_aigw_redis_t *rd = p->data;
+
+    const char                  *argv[3];
+    size_t                       argvlen[3];
+    ngx_int_t                    rv;
+    ngx_connection_t            *c;
+    u_char                       db[NGX_INT_T_LEN];
+    ngx_http_aigw_redis_conf_t  *rc;
+
+    rc = rd->rc;
+
+    if (error) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0, "aigw: redis \"%V\": %s",
+                      &rc->address, error);
         ngx_http_aigw_redis_gone(rd);
         return;
     }
+
+    c = p->peer.connection;
 
     c->data = rd;
     c->read->handler = ngx_http_aigw_redis_read_handler;
     c->write->handler = ngx_http_aigw_redis_write_handler;
-    c->read->log = rd->log;
-    c->write->log = rd->log;
 
-    rd->ac = ac;
     rd->c = c;
-    rd->state = NGX_HTTP_AIGW_REDIS_CONNECTING;
 
-    ac->data = rd;
-    ac->ev.data = rd;
-    ac->ev.addRead = ngx_http_aigw_redis_add_read;
-    ac->ev.delRead = ngx_http_aigw_redis_del_read;
-    ac->ev.addWrite = ngx_http_aigw_redis_add_write;
-    ac->ev.delWrite = ngx_http_aigw_redis_del_write;
-    ac->ev.cleanup = ngx_http_aigw_redis_cleanup;
+    rd->reader = redisReaderCreate();
+    if (rd->reader == NULL) {
+        ngx_http_aigw_redis_fail(rd, "no memory");
+        return;
+    }
 
-    (void) redisAsyncSetConnectCallback(ac, ngx_http_aigw_redis_connected);
-    (void) redisAsyncSetDisconnectCallback(ac,
-                                           ngx_http_aigw_redis_disconnected);
+    /* the handshake is pipelined */
 
-    /* the handshake is pipelined behind the connect */
+    rv = NGX_OK;
+    rd->handshake = 0;
 
     if (rc->password.len) {
-        (void) redisAsyncCommand(ac, ngx_http_aigw_redis_handshake, NULL,
-                                 "AUTH %s", rc->password.data);
+        argv[0] = "AUTH";
+        argvlen[0] = 4;
+
+        if (rc->username.len) {
+            argv[1] = (const char *) rc->username.data;
+            argvlen[1] = rc->username.len;
+        }
+
+        argv[rc->username.len ? 2 : 1] = (const char *) rc->password.data;
+        argvlen[rc->username.len ? 2 : 1] = rc->password.len;
+
+        rv = ngx_http_aigw_redis_queue(rd, rc->username.len ? 3 : 2, argv,
+                                       argvlen);
+        rd->handshake++;
     }
 
-    if (rc->db) {
-        (void) redisAsyncCommand(ac, ngx_http_aigw_redis_handshake, NULL,
-                                 "SELECT %d", (int) rc->db);
+    if (rv == NGX_OK && rc->db) {
+        argv[0] = "SELECT";
+        argvlen[0] = 6;
+        argv[1] = (const char *) db;
+        argvlen[1] = ngx_sprintf(db, "%i", rc->db) - db;
+
+        rv = ngx_http_aigw_redis_queue(rd, 2, argv, argvlen);
+        rd->handshake++;
     }
 
-    (void) redisAsyncCommand(ac, ngx_http_aigw_redis_handshake, rd, "PING");
+    if (rv == NGX_OK) {
+        argv[0] = "PING";
+        argvlen[0] = 4;
 
-    ngx_add_timer(&rd->timer, rc->timeout);
+        rv = ngx_http_aigw_redis_queue(rd, 1, argv, argvlen);
+        rd->handshake++;
+    }
+
+    if (rv != NGX_OK) {
+        ngx_http_aigw_redis_fail(rd, "no memory");
+        return;
+    }
+
+    ngx_http_aigw_redis_write_handler(c->write);
+}
+
+
+/* appends a command to what is to be sent */
+
+static ngx_int_t
+ngx_http_aigw_redis_queue(ngx_http_aigw_redis_t *rd, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    u_char  *out;
+    char    *cmd;
+    int      len;
+
+    len = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+    if (len < 0) {
+        return NGX_ERROR;
+    }
+
+    if (rd->out_sent == rd->out_len) {
+        if (rd->out) {
+            ngx_free(rd->out);
+        }
+
+        /* a copy: hiredis's buffer goes with redisFreeCommand() */
+        out = ngx_alloc(len, rd->log);
+        if (out == NULL) {
+            redisFreeCommand(cmd);
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(out, cmd, len);
+
+        rd->out = out;
+        rd->out_len = len;
+        rd->out_sent = 0;
+
+    } else {
+        /* the handshake's commands, one after another */
+        out = ngx_alloc(rd->out_len + len, rd->log);
+        if (out == NULL) {
+            redisFreeCommand(cmd);
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(ngx_cpymem(out, rd->out, rd->out_len), cmd, len);
+
+        ngx_free(rd->out);
+
+        rd->out = out;
+        rd->out_len += len;
+    }
+
+    redisFreeCommand(cmd);
+
+    return NGX_OK;
 }
 
 
@@ -285,25 +391,16 @@ ngx_http_aigw_redis_connect(ngx_http_aigw_redis_t *rd)
 static void
 ngx_http_aigw_redis_fail(ngx_http_aigw_redis_t *rd, const char *why)
 {
-    redisAsyncContext  *ac;
-
     ngx_log_error(NGX_LOG_ERR, rd->log, 0, "aigw: redis \"%V\": %s",
                   &rd->rc->address, why);
 
-    ac = rd->ac;
-
     ngx_http_aigw_redis_gone(rd);
-
-    if (ac) {
-        /* its callbacks find it is not rd->ac any more */
-        redisAsyncFree(ac);
-    }
 }
 
 
 /*
- * The context is gone, or going (hiredis frees it): it is not used again;
- * a command in flight fails, and a reconnect is scheduled
+ * The connection is gone: it is closed, a command in flight fails, and a
+ * reconnect is scheduled
  */
 
 static void
@@ -311,20 +408,14 @@ ngx_http_aigw_redis_gone(ngx_http_aigw_redis_t *rd)
 {
     ngx_http_aigw_redis_reply_pt  handler;
 
-    if (rd->state == NGX_HTTP_AIGW_REDIS_DOWN && rd->ac == NULL
-        && (rd->timer.timer_set || rd->backoff == 0))
-    {
-        /* already handled */
-        return;
-    }
-
     if (rd->state == NGX_HTTP_AIGW_REDIS_READY && rd->away) {
         ngx_log_error(NGX_LOG_WARN, rd->log, 0,
                       "aigw: redis \"%V\" is away, %s",
                       &rd->rc->address, rd->away);
     }
 
-    rd->ac = NULL;
+    ngx_http_aigw_redis_free(rd);
+
     rd->state = NGX_HTTP_AIGW_REDIS_DOWN;
 
     if (rd->timer.timer_set) {
@@ -341,6 +432,35 @@ ngx_http_aigw_redis_gone(ngx_http_aigw_redis_t *rd)
         rd->handler = NULL;
         handler(NULL, rd->data);
     }
+}
+
+
+/* closes what is open: the resolution, the connection, the reader */
+
+static void
+ngx_http_aigw_redis_free(ngx_http_aigw_redis_t *rd)
+{
+    if (rd->pool) {
+        ngx_http_aigw_peer_close(&rd->peer);
+        ngx_destroy_pool(rd->pool);
+        rd->pool = NULL;
+    }
+
+    rd->c = NULL;
+
+    if (rd->reader) {
+        redisReaderFree(rd->reader);
+        rd->reader = NULL;
+    }
+
+    if (rd->out) {
+        ngx_free(rd->out);
+        rd->out = NULL;
+    }
+
+    rd->out_len = 0;
+    rd->out_sent = 0;
+    rd->handshake = 0;
 }
 
 
@@ -367,65 +487,45 @@ ngx_http_aigw_redis_timer(ngx_event_t *ev)
 
 
 static void
-ngx_http_aigw_redis_handshake(redisAsyncContext *ac, void *r, void *privdata)
+ngx_http_aigw_redis_reply(ngx_http_aigw_redis_t *rd, redisReply *reply)
 {
-    redisReply             *reply = r;
-    ngx_http_aigw_redis_t  *rd;
-
-    rd = ac->data;
-
-    if (reply == NULL || rd == NULL || rd->ac != ac) {
-        return;
-    }
-
-    if (reply->type == REDIS_REPLY_ERROR) {
-        /* AUTH's and SELECT's errors name no password */
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "aigw: redis \"%V\" refused the connection: %*s",
-                      &rd->rc->address, (size_t) reply->len, reply->str);
-
-        ngx_http_aigw_redis_fail(rd, "handshake failed");
-        return;
-    }
-
-    if (privdata == NULL) {
-        return;
-    }
-
-    /* PONG: ready */
-
-    if (rd->timer.timer_set) {
-        ngx_del_timer(&rd->timer);
-    }
-
-    rd->state = NGX_HTTP_AIGW_REDIS_READY;
-    rd->backoff = NGX_HTTP_AIGW_BACKOFF_MIN;
-
-    ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
-                  "aigw: redis \"%V\" connected", &rd->rc->address);
-
-    ngx_post_event(&rd->ready, &ngx_posted_events);
-}
-
-
-static void
-ngx_http_aigw_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
-{
-    ngx_http_aigw_redis_t *rd = privdata;
-
     ngx_http_aigw_redis_reply_pt  handler;
 
-    if (rd->ac != ac) {
-        return;
-    }
+    if (rd->handshake) {
+        rd->handshake--;
 
-    if (r == NULL) {
-        /* hiredis is freeing the context */
-        ngx_http_aigw_redis_gone(rd);
+        if (reply->type == REDIS_REPLY_ERROR) {
+            /* AUTH's and SELECT's errors name no password */
+            ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                          "aigw: redis \"%V\" refused the connection: %*s",
+                          &rd->rc->address, (size_t) reply->len, reply->str);
+
+            ngx_http_aigw_redis_fail(rd, "handshake failed");
+            return;
+        }
+
+        if (rd->handshake) {
+            return;
+        }
+
+        /* PONG: ready */
+
+        if (rd->timer.timer_set) {
+            ngx_del_timer(&rd->timer);
+        }
+
+        rd->state = NGX_HTTP_AIGW_REDIS_READY;
+        rd->backoff = NGX_HTTP_AIGW_BACKOFF_MIN;
+
+        ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                      "aigw: redis \"%V\" connected", &rd->rc->address);
+
+        ngx_post_event(&rd->ready, &ngx_posted_events);
         return;
     }
 
     if (rd->handler == NULL) {
+        ngx_http_aigw_redis_fail(rd, "a reply to no command");
         return;
     }
 
@@ -436,164 +536,111 @@ ngx_http_aigw_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
     handler = rd->handler;
     rd->handler = NULL;
 
-    handler(r, rd->data);
+    handler(reply, rd->data);
 }
 
 
 static void
-ngx_http_aigw_redis_connected(const redisAsyncContext *ac, int status)
+ngx_http_aigw_redis_read_handler(ngx_event_t *rev)
 {
+    void                   *reply;
+    ssize_t                 n;
+    ngx_connection_t       *c;
     ngx_http_aigw_redis_t  *rd;
+    u_char                  buf[NGX_HTTP_AIGW_REDIS_READ];
 
-    rd = ac->data;
+    c = rev->data;
+    rd = c->data;
 
-    if (status == REDIS_OK || rd == NULL || rd->ac != ac) {
-        return;
+    for ( ;; ) {
+
+        n = c->recv(c, buf, sizeof(buf));
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == 0) {
+            ngx_http_aigw_redis_fail(rd, "the connection was closed");
+            return;
+        }
+
+        if (n == NGX_ERROR) {
+            ngx_http_aigw_redis_fail(rd, "could not read");
+            return;
+        }
+
+        if (redisReaderFeed(rd->reader, (const char *) buf, n) != REDIS_OK) {
+            ngx_http_aigw_redis_fail(rd, "no memory");
+            return;
+        }
+
+        for ( ;; ) {
+            reply = NULL;
+
+            if (redisReaderGetReply(rd->reader, &reply) != REDIS_OK) {
+                ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                              "aigw: redis \"%V\": protocol error: %s",
+                              &rd->rc->address, rd->reader->errstr);
+                ngx_http_aigw_redis_fail(rd, "invalid reply");
+                return;
+            }
+
+            if (reply == NULL) {
+                break;
+            }
+
+            ngx_http_aigw_redis_reply(rd, reply);
+
+            freeReplyObject(reply);
+
+            if (rd->c != c) {
+                /* given up, or closed, by the reply or its handler */
+                return;
+            }
+        }
     }
 
-    /* hiredis frees the context once this returns */
-
-    ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                  "aigw: redis \"%V\": connect failed: %s",
-                  &rd->rc->address, ac->errstr);
-
-    ngx_http_aigw_redis_gone(rd);
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ngx_http_aigw_redis_fail(rd, "could not read");
+    }
 }
 
 
 static void
-ngx_http_aigw_redis_disconnected(const redisAsyncContext *ac, int status)
+ngx_http_aigw_redis_write_handler(ngx_event_t *wev)
 {
-    ngx_http_aigw_redis_t  *rd;
-
-    rd = ac->data;
-
-    if (rd == NULL || rd->ac != ac) {
-        return;
-    }
-
-    if (status != REDIS_OK) {
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "aigw: redis \"%V\": %s", &rd->rc->address,
-                      ac->errstr);
-    }
-
-    ngx_http_aigw_redis_gone(rd);
-}
-
-
-static void
-ngx_http_aigw_redis_read_handler(ngx_event_t *ev)
-{
+    ssize_t                 n;
     ngx_connection_t       *c;
     ngx_http_aigw_redis_t  *rd;
 
-    c = ev->data;
+    c = wev->data;
     rd = c->data;
 
-    if (rd->ac) {
-        redisAsyncHandleRead(rd->ac);
-    }
-}
+    while (rd->out_sent < rd->out_len) {
 
+        n = c->send(c, rd->out + rd->out_sent, rd->out_len - rd->out_sent);
 
-static void
-ngx_http_aigw_redis_write_handler(ngx_event_t *ev)
-{
-    ngx_connection_t       *c;
-    ngx_http_aigw_redis_t  *rd;
+        if (n == NGX_ERROR) {
+            ngx_http_aigw_redis_fail(rd, "could not send a command");
+            return;
+        }
 
-    c = ev->data;
-    rd = c->data;
+        if (n == NGX_AGAIN) {
+            break;
+        }
 
-    if (rd->ac) {
-        redisAsyncHandleWrite(rd->ac);
-    }
-}
-
-
-/*
- * hiredis reads and writes what one call allows and expects to be called
- * again while the socket stays ready: level-triggered events
- */
-
-static void
-ngx_http_aigw_redis_add_read(void *data)
-{
-    ngx_http_aigw_redis_t *rd = data;
-
-    if (rd->c && !rd->c->read->active) {
-        (void) ngx_add_event(rd->c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT);
-    }
-}
-
-
-static void
-ngx_http_aigw_redis_del_read(void *data)
-{
-    ngx_http_aigw_redis_t *rd = data;
-
-    if (rd->c && rd->c->read->active) {
-        (void) ngx_del_event(rd->c->read, NGX_READ_EVENT, 0);
-    }
-}
-
-
-static void
-ngx_http_aigw_redis_add_write(void *data)
-{
-    ngx_http_aigw_redis_t *rd = data;
-
-    if (rd->c && !rd->c->write->active) {
-        (void) ngx_add_event(rd->c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
-    }
-}
-
-
-static void
-ngx_http_aigw_redis_del_write(void *data)
-{
-    ngx_http_aigw_redis_t *rd = data;
-
-    if (rd->c && rd->c->write->active) {
-        (void) ngx_del_event(rd->c->write, NGX_WRITE_EVENT, 0);
-    }
-}
-
-
-/* hiredis closes the socket right after: the nginx connection goes first */
-
-static void
-ngx_http_aigw_redis_cleanup(void *data)
-{
-    ngx_http_aigw_redis_t *rd = data;
-
-    ngx_connection_t  *c;
-
-    c = rd->c;
-
-    if (c == NULL) {
-        return;
+        rd->out_sent += n;
     }
 
-    if (c->read->active) {
-        (void) ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
+    if (rd->out_sent == rd->out_len && rd->out) {
+        ngx_free(rd->out);
+        rd->out = NULL;
+        rd->out_len = 0;
+        rd->out_sent = 0;
     }
 
-    if (c->write->active) {
-        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
+    if (ngx_handle_write_event(wev, 0) != NGX_OK) {
+        ngx_http_aigw_redis_fail(rd, "could not send a command");
     }
-
-    if (c->read->posted) {
-        ngx_delete_posted_event(c->read);
-    }
-
-    if (c->write->posted) {
-        ngx_delete_posted_event(c->write);
-    }
-
-    ngx_free_connection(c);
-
-    c->fd = (ngx_socket_t) -1;
-    rd->c = NULL;
 }

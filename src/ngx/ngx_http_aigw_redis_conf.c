@@ -2,24 +2,37 @@
 /*
  * ngx_http_aigw_module: "aigw_redis", where and how usage is counted.
  *
- * The directive's Redis address (an IP or a unix socket: hiredis resolves
- * host names with blocking DNS), its options, the queue's shared memory
- * zone, and, once http{} is read, the journal directory and the tag of
- * the Redis target its files belong to.  The client that uses them is
- * ngx_http_aigw_redis.c.
+ * The directive's Redis address (a host name, resolved by nginx's
+ * resolver when the client connects, an IP or a unix socket), its
+ * credentials (an ACL user, a password or a file holding it), TLS, its
+ * other options, the queue's shared memory zone, and, once http{} is
+ * read, the resolver, the SSL context, the journal directory and the tag
+ * of the Redis target its files belong to.  Nothing here waits on the
+ * network.  The client that uses them is ngx_http_aigw_redis.c.
  */
 
 
 #include "ngx_http_aigw_counter.h"
+#include "ngx_http_aigw_peer.h"
+#include "aigw_file.h"
+
+
+/* a password file holds one line */
+#define NGX_HTTP_AIGW_REDIS_PASSWORD_MAX  4096
 
 
 static char *ngx_http_aigw_redis_address(ngx_conf_t *cf,
     ngx_http_aigw_redis_conf_t *rc, ngx_str_t *addr);
+static char *ngx_http_aigw_redis_password_file(ngx_conf_t *cf,
+    ngx_http_aigw_redis_conf_t *rc, ngx_str_t *file);
+static ngx_int_t ngx_http_aigw_redis_is_name(ngx_str_t *host);
 
 
 /*
- * aigw_redis ADDRESS [password=P] [db=N] [prefix=aigw] [queue=SIZE]
- *            [journal=DIR] [timeout=TIME] [max_models=N]
+ * aigw_redis ADDRESS [username=U] [password=P | password_file=FILE]
+ *            [db=N] [tls=on] [tls_ca=FILE] [tls_verify=on|off]
+ *            [prefix=aigw] [queue=SIZE] [journal=DIR] [timeout=TIME]
+ *            [max_models=N]
  */
 
 char *
@@ -28,7 +41,7 @@ ngx_http_aigw_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_aigw_main_conf_t *amcf = conf;
 
     ssize_t                      size;
-    ngx_str_t                   *value, s, journal;
+    ngx_str_t                   *value, s, journal, password_file;
     ngx_int_t                    n;
     ngx_msec_t                   ms;
     ngx_uint_t                   i;
@@ -54,20 +67,74 @@ ngx_http_aigw_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     rc->timeout = 2000;
     rc->seq_ttl = 30 * 86400;
     rc->max_models = 100;
+    rc->tls_verify = 1;
 
     ngx_str_null(&journal);
+    ngx_str_null(&password_file);
 
     for (i = 2; i < cf->args->nelts; i++) {
 
         if (ngx_strncmp(value[i].data, "password=", 9) == 0) {
             rc->password.len = value[i].len - 9;
-            rc->password.data = ngx_pnalloc(cf->pool, rc->password.len + 1);
-            if (rc->password.data == NULL) {
-                return NGX_CONF_ERROR;
+            rc->password.data = value[i].data + 9;
+
+            if (rc->password.len == 0) {
+                goto invalid;
             }
 
-            ngx_cpystrn(rc->password.data, value[i].data + 9,
-                        rc->password.len + 1);
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "password_file=", 14) == 0) {
+            password_file.len = value[i].len - 14;
+            password_file.data = value[i].data + 14;
+
+            if (password_file.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "username=", 9) == 0) {
+            rc->username.len = value[i].len - 9;
+            rc->username.data = value[i].data + 9;
+
+            if (rc->username.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "tls=on") == 0) {
+            rc->tls = 1;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "tls=off") == 0) {
+            rc->tls = 0;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "tls_ca=", 7) == 0) {
+            rc->tls_ca.len = value[i].len - 7;
+            rc->tls_ca.data = value[i].data + 7;
+
+            if (rc->tls_ca.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "tls_verify=on") == 0) {
+            rc->tls_verify = 1;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "tls_verify=off") == 0) {
+            rc->tls_verify = 0;
             continue;
         }
 
@@ -158,6 +225,49 @@ ngx_http_aigw_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         goto invalid;
     }
 
+    if (password_file.len) {
+        if (rc->password.len) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"aigw_redis\" takes password= or "
+                               "password_file=, not both");
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_http_aigw_redis_password_file(cf, rc, &password_file)
+            != NGX_CONF_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (rc->username.len && rc->password.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"aigw_redis\" username= needs password= or "
+                           "password_file=");
+        return NGX_CONF_ERROR;
+    }
+
+    if (rc->tls && rc->unix_addr) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"aigw_redis\" tls=on is for a host and a port, "
+                           "not a unix socket");
+        return NGX_CONF_ERROR;
+    }
+
+    if (!rc->tls && (rc->tls_ca.len || !rc->tls_verify)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"aigw_redis\" tls_ca= and tls_verify= need "
+                           "tls=on");
+        return NGX_CONF_ERROR;
+    }
+
+    if (rc->tls && !rc->tls_verify) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"aigw_redis\" tls_verify=off: the certificate "
+                           "of \"%V\" is not verified, anyone on the path "
+                           "can pose as that Redis", &rc->address);
+    }
+
     rc->journal = ngx_pcalloc(cf->pool, sizeof(ngx_path_t));
     if (rc->journal == NULL) {
         return NGX_CONF_ERROR;
@@ -201,8 +311,31 @@ ngx_http_aigw_redis_init_conf(ngx_conf_t *cf, ngx_http_aigw_redis_conf_t *rc)
     u_char                     md[32];
     ngx_http_core_loc_conf_t  *clcf;
 
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    /* a name is resolved when the client connects, by http{}'s resolver */
+
+    if (ngx_http_aigw_redis_is_name(&rc->host)) {
+        if (clcf->resolver == NULL || clcf->resolver->connections.nelts == 0)
+        {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"aigw_redis\" address \"%V\" is a host name: "
+                          "add a \"resolver\" to http{}, nginx resolves it "
+                          "when it connects", &rc->address);
+            return NGX_ERROR;
+        }
+
+        rc->resolver = clcf->resolver;
+        rc->resolver_timeout = clcf->resolver_timeout;
+    }
+
+    if (rc->tls
+        && ngx_http_aigw_peer_ssl(cf, &rc->ssl, &rc->tls_ca) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     if (!rc->journal_set) {
-        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
         if (clcf->client_body_temp_path) {
             temp = clcf->client_body_temp_path->name;
@@ -273,7 +406,7 @@ ngx_http_aigw_redis_address(ngx_conf_t *cf, ngx_http_aigw_redis_conf_t *rc,
 {
     u_char     *p, *host, *last;
     ngx_int_t   port;
-    u_char      buf[NGX_INET6_ADDRSTRLEN + 1];
+    ngx_url_t   u;
 #if (NGX_HAVE_INET6)
     u_char      inaddr6[16];
 #endif
@@ -281,21 +414,24 @@ ngx_http_aigw_redis_address(ngx_conf_t *cf, ngx_http_aigw_redis_conf_t *rc,
     rc->address = *addr;
 
     if (addr->len > 5 && ngx_strncmp(addr->data, "unix:", 5) == 0) {
-        rc->unix_path.len = addr->len - 5;
-        rc->unix_path.data = ngx_pnalloc(cf->pool, rc->unix_path.len + 1);
-        if (rc->unix_path.data == NULL) {
+        ngx_memzero(&u, sizeof(ngx_url_t));
+        u.url = *addr;
+
+        if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs != 1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"aigw_redis\" address \"%V\": %s",
+                               addr, u.err ? u.err : "not a unix socket");
             return NGX_CONF_ERROR;
         }
 
-        ngx_cpystrn(rc->unix_path.data, addr->data + 5,
-                    rc->unix_path.len + 1);
+        rc->unix_addr = u.addrs;
         return NGX_CONF_OK;
     }
 
     last = addr->data + addr->len;
     host = addr->data;
 
-    if (*host == '[') {
+    if (addr->len && *host == '[') {
         p = ngx_strlchr(host, last, ']');
         if (p == NULL || p + 1 >= last || p[1] != ':') {
             goto invalid;
@@ -304,6 +440,14 @@ ngx_http_aigw_redis_address(ngx_conf_t *cf, ngx_http_aigw_redis_conf_t *rc,
         host++;
         rc->host.len = p - host;
         p += 2;
+
+#if (NGX_HAVE_INET6)
+        if (ngx_inet6_addr(host, rc->host.len, inaddr6) != NGX_OK) {
+            goto invalid;
+        }
+#else
+        goto invalid;
+#endif
 
     } else {
         p = ngx_strlchr(host, last, ':');
@@ -316,37 +460,32 @@ ngx_http_aigw_redis_address(ngx_conf_t *cf, ngx_http_aigw_redis_conf_t *rc,
     }
 
     port = ngx_atoi(p, last - p);
-    if (port < 1 || port > 65535 || rc->host.len == 0
-        || rc->host.len > NGX_INET6_ADDRSTRLEN)
-    {
+    if (port < 1 || port > 65535 || rc->host.len == 0) {
         goto invalid;
     }
 
     rc->port = port;
-
-    ngx_memcpy(buf, host, rc->host.len);
-    buf[rc->host.len] = '\0';
-
-    if (ngx_inet_addr(buf, rc->host.len) == INADDR_NONE
-#if (NGX_HAVE_INET6)
-        && ngx_inet6_addr(buf, rc->host.len, inaddr6) != NGX_OK
-#endif
-        )
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"aigw_redis\" address \"%V\" must be an IP "
-                           "address and a port, or \"unix:/path\": hiredis "
-                           "resolves host names with blocking DNS, which "
-                           "would stall nginx's workers", addr);
-        return NGX_CONF_ERROR;
-    }
 
     rc->host.data = ngx_pnalloc(cf->pool, rc->host.len + 1);
     if (rc->host.data == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    ngx_cpystrn(rc->host.data, buf, rc->host.len + 1);
+    ngx_cpystrn(rc->host.data, host, rc->host.len + 1);
+
+    if (ngx_http_aigw_redis_is_name(&rc->host)) {
+        /* a name of letters, digits, "-", "_" and dots */
+
+        if (rc->host.len > 253) {
+            goto invalid;
+        }
+
+        for (p = rc->host.data; *p; p++) {
+            if (*p != '.' && *p != '-' && *p != '_' && !isalnum(*p)) {
+                goto invalid;
+            }
+        }
+    }
 
     return NGX_CONF_OK;
 
@@ -354,6 +493,102 @@ invalid:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "invalid \"aigw_redis\" address \"%V\", expected "
-                       "IP:PORT, [IPv6]:PORT or unix:/path", addr);
+                       "HOST:PORT, [IPv6]:PORT or unix:/path", addr);
     return NGX_CONF_ERROR;
+}
+
+
+/* neither an IP address nor a unix socket: resolved at connect */
+
+static ngx_int_t
+ngx_http_aigw_redis_is_name(ngx_str_t *host)
+{
+    u_char  inaddr6[16];
+
+    if (host->len == 0) {
+        return 0;
+    }
+
+    if (ngx_inet_addr(host->data, host->len) != INADDR_NONE) {
+        return 0;
+    }
+
+#if (NGX_HAVE_INET6)
+    if (ngx_inet6_addr(host->data, host->len, inaddr6) == NGX_OK) {
+        return 0;
+    }
+#endif
+
+    return 1;
+}
+
+
+/*
+ * password_file=FILE: its first line, read now, so that the secret stays
+ * out of nginx.conf; the file is named in errors, never its content
+ */
+
+static char *
+ngx_http_aigw_redis_password_file(ngx_conf_t *cf,
+    ngx_http_aigw_redis_conf_t *rc, ngx_str_t *file)
+{
+    char       *text;
+    u_char     *p, *last;
+    size_t      len;
+    ngx_str_t   name;
+    char        err[AIGW_FILE_ERR_LEN];
+
+    name.len = file->len;
+    name.data = ngx_pnalloc(cf->pool, name.len + 1);
+    if (name.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_cpystrn(name.data, file->data, name.len + 1);
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    text = aigw_file_read((char *) name.data,
+                          NGX_HTTP_AIGW_REDIS_PASSWORD_MAX, &len, err,
+                          sizeof(err));
+    if (text == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"aigw_redis\" password_file \"%V\": %s",
+                           &name, err);
+        return NGX_CONF_ERROR;
+    }
+
+    p = (u_char *) text;
+    last = p + len;
+
+    /* the first line, without its end */
+
+    for (len = 0; p + len < last && p[len] != LF && p[len] != CR; len++) {
+        /* void */
+    }
+
+    rc->password.len = len;
+    rc->password.data = ngx_pnalloc(cf->pool, len + 1);
+
+    if (rc->password.data) {
+        ngx_cpystrn(rc->password.data, p, len + 1);
+    }
+
+    ngx_explicit_memzero(text, last - p);
+    free(text);
+
+    if (rc->password.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"aigw_redis\" password_file \"%V\" is empty",
+                           &name);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }

@@ -16,7 +16,7 @@
  * answer is "cancelled").
  *
  * "aigw_fetch_test_ca FILE|system" gives https fetches an SSL context
- * (ngx_http_aigw_fetch_ssl); names are resolved with the location's
+ * (ngx_http_aigw_peer_ssl); names are resolved with the location's
  * "resolver".
  */
 
@@ -482,7 +482,7 @@ ngx_http_aigw_fetch_test_merge_loc_conf(ngx_conf_t *cf, void *parent,
         ngx_str_null(&ca);
     }
 
-    if (ngx_http_aigw_fetch_ssl(cf, &conf->ssl, &ca) != NGX_OK) {
+    if (ngx_http_aigw_peer_ssl(cf, &conf->ssl, &ca) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
