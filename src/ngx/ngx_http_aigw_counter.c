@@ -901,6 +901,10 @@ ngx_http_aigw_drain_reply(redisReply *reply, void *data)
 
         if (ngx_http_aigw_drain_transient(reply)) {
             /* not the batch's fault: as if Redis were away, for a while */
+
+            (void) ngx_http_aigw_redis_failover(NGX_HTTP_AIGW_REDIS_COUNTER,
+                                                reply);
+
             d->hold = d->hold ? ngx_min(2 * d->hold, NGX_HTTP_AIGW_HOLD_MAX)
                               : NGX_HTTP_AIGW_DRAIN_RETRY;
             d->hold_until = ngx_current_msec + d->hold;

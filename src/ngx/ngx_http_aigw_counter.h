@@ -103,6 +103,7 @@ ngx_int_t ngx_http_aigw_redis_command(ngx_uint_t id, int argc,
     const char **argv, const size_t *argvlen,
     ngx_http_aigw_redis_reply_pt handler, void *data);
 void ngx_http_aigw_redis_close(ngx_uint_t id);
+ngx_uint_t ngx_http_aigw_redis_failover(ngx_uint_t id, redisReply *reply);
 
 
 /* the journal */

@@ -378,6 +378,9 @@ ngx_http_aigw_limits_apply(ngx_http_aigw_lim_claim_t *cl, redisReply *reply,
     ok = (reply && reply->type == REDIS_REPLY_ARRAY
           && reply->elements == cl->nsub);
 
+    /* a Redis a failover demoted: the connection is made again */
+    (void) ngx_http_aigw_redis_failover(NGX_HTTP_AIGW_REDIS_LIMITS, reply);
+
     if (reply && reply->type == REDIS_REPLY_ERROR && !shm->away) {
         /* once: the claims after it fail the same way until Redis heals */
         ngx_log_error(NGX_LOG_ERR, log, 0,

@@ -386,6 +386,53 @@ ngx_http_aigw_redis_queue(ngx_http_aigw_redis_t *rd, int argc,
 }
 
 
+/*
+ * An answer that says this Redis cannot take writes now, as a failover
+ * leaves it: a replica (READONLY, the old primary demoted), loading its
+ * data, or a replica that lost its primary.  The connection is made again,
+ * its name resolved again, to follow the failover.
+ */
+
+ngx_uint_t
+ngx_http_aigw_redis_failover(ngx_uint_t id, redisReply *reply)
+{
+    ngx_uint_t              i;
+    ngx_http_aigw_redis_t  *rd;
+
+    static ngx_str_t  codes[] = {
+        ngx_string("READONLY"),
+        ngx_string("LOADING"),
+        ngx_string("MASTERDOWN"),
+        ngx_null_string
+    };
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ERROR) {
+        return 0;
+    }
+
+    for (i = 0; codes[i].len; i++) {
+        if ((size_t) reply->len >= codes[i].len
+            && ngx_strncmp(reply->str, codes[i].data, codes[i].len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (codes[i].len == 0) {
+        return 0;
+    }
+
+    rd = &ngx_http_aigw_redis_clients[id];
+
+    if (rd->state != NGX_HTTP_AIGW_REDIS_DOWN) {
+        ngx_http_aigw_redis_fail(rd, "cannot take writes now: reconnecting "
+                                 "(a failover moves the primary)");
+    }
+
+    return 1;
+}
+
+
 /* gives up the connection */
 
 static void

@@ -32,7 +32,7 @@ static ngx_int_t ngx_http_aigw_redis_is_name(ngx_str_t *host);
  * aigw_redis ADDRESS [username=U] [password=P | password_file=FILE]
  *            [db=N] [tls=on] [tls_ca=FILE] [tls_verify=on|off]
  *            [prefix=aigw] [queue=SIZE] [journal=DIR] [timeout=TIME]
- *            [max_models=N]
+ *            [max_models=N] [replicas=N]
  */
 
 char *
@@ -206,6 +206,19 @@ ngx_http_aigw_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             }
 
             rc->max_models = n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "replicas=", 9) == 0) {
+            n = ngx_atoi(value[i].data + 9, value[i].len - 9);
+            if (n == NGX_ERROR || n > 16) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\" in \"aigw_redis\": "
+                                   "replicas takes 0 to 16", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            rc->replicas = n;
             continue;
         }
 
