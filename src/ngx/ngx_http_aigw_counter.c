@@ -88,7 +88,11 @@ static void ngx_http_aigw_drain_journal_done(ngx_http_aigw_drain_t *d,
     ngx_uint_t remove);
 static ngx_int_t ngx_http_aigw_drain_send(ngx_http_aigw_drain_t *d);
 static void ngx_http_aigw_drain_reply(redisReply *reply, void *data);
+static ngx_int_t ngx_http_aigw_drain_command(ngx_http_aigw_drain_t *d,
+    int argc, const char **argv, const size_t *lens,
+    ngx_http_aigw_redis_reply_pt handler);
 static ngx_int_t ngx_http_aigw_drain_wait(ngx_http_aigw_drain_t *d);
+static void ngx_http_aigw_drain_hold(ngx_http_aigw_drain_t *d);
 static void ngx_http_aigw_drain_waited(redisReply *reply, void *data);
 static void ngx_http_aigw_drain_done(ngx_http_aigw_drain_t *d);
 static ngx_uint_t ngx_http_aigw_drain_transient(redisReply *reply);
@@ -844,20 +848,32 @@ ngx_http_aigw_drain_send(ngx_http_aigw_drain_t *d)
 #undef ngx_http_aigw_arg
 #undef ngx_http_aigw_arg_num
 
-    rc = ngx_http_aigw_redis_command(NGX_HTTP_AIGW_REDIS_COUNTER, (int) argc,
-                                     argv, lens, ngx_http_aigw_drain_reply,
-                                     d);
+    rc = ngx_http_aigw_drain_command(d, (int) argc, argv, lens,
+                                     ngx_http_aigw_drain_reply);
 
-    /* hiredis has copied the command */
+    /* the command is copied */
     ngx_destroy_pool(pool);
 
-    if (rc != NGX_OK) {
+    return rc;
+}
+
+
+/* a command of the drainer: one in flight, which an exiting worker waits */
+
+static ngx_int_t
+ngx_http_aigw_drain_command(ngx_http_aigw_drain_t *d, int argc,
+    const char **argv, const size_t *lens,
+    ngx_http_aigw_redis_reply_pt handler)
+{
+    if (ngx_http_aigw_redis_command(NGX_HTTP_AIGW_REDIS_COUNTER, argc, argv,
+                                    lens, handler, d)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
     d->busy = 1;
 
-    /* while a batch is in flight an exiting worker stays */
     ngx_http_aigw_drain_arm(d, d->rc->timeout + 1000);
 
     return NGX_OK;
@@ -905,9 +921,7 @@ ngx_http_aigw_drain_reply(redisReply *reply, void *data)
             (void) ngx_http_aigw_redis_failover(NGX_HTTP_AIGW_REDIS_COUNTER,
                                                 reply);
 
-            d->hold = d->hold ? ngx_min(2 * d->hold, NGX_HTTP_AIGW_HOLD_MAX)
-                              : NGX_HTTP_AIGW_DRAIN_RETRY;
-            d->hold_until = ngx_current_msec + d->hold;
+            ngx_http_aigw_drain_hold(d);
 
             ngx_log_error(NGX_LOG_ERR, d->log, 0,
                           "aigw: redis \"%V\" cannot count now: %*s; "
@@ -973,7 +987,6 @@ ngx_http_aigw_drain_wait(ngx_http_aigw_drain_t *d)
 {
     u_char       n[NGX_INT_T_LEN], ms[NGX_INT_T_LEN];
     size_t       lens[3];
-    ngx_int_t    rc;
     const char  *argv[3];
 
     argv[0] = "WAIT";
@@ -983,16 +996,8 @@ ngx_http_aigw_drain_wait(ngx_http_aigw_drain_t *d)
     argv[2] = (const char *) ms;
     lens[2] = ngx_sprintf(ms, "%M", d->rc->timeout / 2) - ms;
 
-    rc = ngx_http_aigw_redis_command(NGX_HTTP_AIGW_REDIS_COUNTER, 3, argv,
-                                     lens, ngx_http_aigw_drain_waited, d);
-    if (rc != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    d->busy = 1;
-    ngx_http_aigw_drain_arm(d, d->rc->timeout + 1000);
-
-    return NGX_OK;
+    return ngx_http_aigw_drain_command(d, 3, argv, lens,
+                                       ngx_http_aigw_drain_waited);
 }
 
 
@@ -1025,9 +1030,7 @@ ngx_http_aigw_drain_waited(redisReply *reply, void *data)
         return;
     }
 
-    d->hold = d->hold ? ngx_min(2 * d->hold, NGX_HTTP_AIGW_HOLD_MAX)
-                      : NGX_HTTP_AIGW_DRAIN_RETRY;
-    d->hold_until = ngx_current_msec + d->hold;
+    ngx_http_aigw_drain_hold(d);
 
     if (reply->type == REDIS_REPLY_INTEGER) {
         ngx_log_error(NGX_LOG_WARN, d->log, 0,
@@ -1047,6 +1050,17 @@ ngx_http_aigw_drain_waited(redisReply *reply, void *data)
     }
 
     ngx_http_aigw_drain_arm(d, 0);
+}
+
+
+/* Redis cannot take the batch now: it waits, longer each time */
+
+static void
+ngx_http_aigw_drain_hold(ngx_http_aigw_drain_t *d)
+{
+    d->hold = d->hold ? ngx_min(2 * d->hold, NGX_HTTP_AIGW_HOLD_MAX)
+                      : NGX_HTTP_AIGW_DRAIN_RETRY;
+    d->hold_until = ngx_current_msec + d->hold;
 }
 
 

@@ -5,11 +5,11 @@
  *
  * HTTP: the connection (ngx_http_aigw_peer.c: the host, an IP literal
  * or a name resolved with nginx's resolver, TLS with the certificate and
- * the host name checked), the request written at once, the response read through one
- * buffer of NGX_HTTP_AIGW_FETCH_HEADER_MAX bytes: the status line, the
- * header, then a body framed by Content-Length, chunks or the end of
- * the connection, of at most AIGW_CC_BODY_MAX bytes.  One timer for the
- * whole exchange.
+ * the host name checked), the request written at once, the response read
+ * through one buffer of NGX_HTTP_AIGW_FETCH_HEADER_MAX bytes: the status
+ * line, the header, then a body framed by Content-Length, chunks or the
+ * end of the connection, of at most AIGW_CC_BODY_MAX bytes.  One timer
+ * for the whole exchange.
  *
  * Command: nginx's SIGCHLD handler reaps every child of a worker
  * (waitpid(-1)), so a worker never learns the status of a process it

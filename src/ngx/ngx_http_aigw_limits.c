@@ -14,11 +14,12 @@
  * lasts is admitted with no round trip to Redis; one that does not sends
  * a claim (ngx_http_aigw_limits_claim.c, src/lua/aigw_limits.lua) on the
  * worker's limits connection: this gateway's usage, the request's need
- * and a slice of slack; Redis grants, or refuses with the limit and when to retry.  While a claim of
- * a subject is in flight its other requests wait (its quotas are being
- * replaced).  Every second a worker reports the subjects whose spend
- * moved, and gives back the slack of those whose lease ran out: budgets
- * and alerts see settled spend within about a second.
+ * and a slice of slack; Redis grants, or refuses with the limit and when
+ * to retry.  While a claim of a subject is in flight its other requests
+ * wait (its quotas are being replaced).  Every second a worker reports
+ * the subjects whose spend moved, and gives back the slack of those whose
+ * lease ran out: budgets and alerts see settled spend within about a
+ * second.
  *
  * With no Redis ("aigw_redis" absent), or Redis away and
  * on_redis_down=open, a gateway checks its own usage against the limits;
