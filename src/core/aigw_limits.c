@@ -21,7 +21,6 @@ const char  aigw_limits_script[] = {
 
 static uint64_t aigw_lim_sub(uint64_t a, uint64_t b);
 static aigw_lim_bucket_t *aigw_lim_bucket(aigw_lim_state_t *st, int64_t sec);
-static void aigw_lim_ids(uint64_t now_ms, int32_t *day, int32_t *month);
 static void aigw_lim_digits(char *p, unsigned v, int n);
 static size_t aigw_lim_decimal(char *buf, uint64_t v, uint64_t one,
     int places);
@@ -57,7 +56,7 @@ aigw_lim_init(aigw_lim_state_t *st, uint64_t now_ms)
         st->quota[k] = AIGW_LIM_NO_QUOTA;
     }
 
-    aigw_lim_ids(now_ms, &st->day, &st->month);
+    aigw_lim_period_ids(now_ms, &st->day, &st->month);
 }
 
 
@@ -66,7 +65,7 @@ aigw_lim_roll(aigw_lim_state_t *st, uint64_t now_ms)
 {
     int32_t  day, month;
 
-    aigw_lim_ids(now_ms, &day, &month);
+    aigw_lim_period_ids(now_ms, &day, &month);
 
     /*
      * A new period starts at zero; the quota Redis granted for the old
@@ -186,7 +185,7 @@ aigw_lim_settle(aigw_lim_state_t *st, uint64_t admitted_ms,
         b->tokens = aigw_lim_sub(b->tokens, reserved->tokens) + used->tokens;
     }
 
-    aigw_lim_ids(admitted_ms, &day, &month);
+    aigw_lim_period_ids(admitted_ms, &day, &month);
 
     if (day == st->day) {
         st->day_reserved = aigw_lim_sub(st->day_reserved, reserved->nanousd);
@@ -481,8 +480,8 @@ aigw_lim_bucket(aigw_lim_state_t *st, int64_t sec)
 }
 
 
-static void
-aigw_lim_ids(uint64_t now_ms, int32_t *day, int32_t *month)
+void
+aigw_lim_period_ids(uint64_t now_ms, int32_t *day, int32_t *month)
 {
     time_t     t;
     struct tm  tm;

@@ -85,6 +85,9 @@ int aigw_lim_any(const aigw_limits_t *l);
 /* a fresh state */
 void aigw_lim_init(aigw_lim_state_t *st, uint64_t now_ms);
 
+/* the ids of a time's UTC day and month, as the state keeps them */
+void aigw_lim_period_ids(uint64_t now_ms, int32_t *day, int32_t *month);
+
 /* moves to now's day and month (a new one starts at zero) */
 void aigw_lim_roll(aigw_lim_state_t *st, uint64_t now_ms);
 

@@ -352,12 +352,10 @@ static ngx_int_t
 ngx_http_aigw_limits_prepare(ngx_http_request_t *r,
     ngx_http_aigw_lim_req_t *lr)
 {
-    aigw_cost_t                 cost;
-    ngx_http_aigw_ctx_t        *ctx;
-    const aigw_price_t         *price;
-    ngx_http_aigw_main_conf_t  *amcf;
+    aigw_cost_t           cost;
+    ngx_http_aigw_ctx_t  *ctx;
+    const aigw_price_t   *price;
 
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_aigw_module);
     ctx = ngx_http_get_module_ctx(r, ngx_http_aigw_module);
 
     aigw_reserve_finish(&lr->reserve);
@@ -366,14 +364,7 @@ ngx_http_aigw_limits_prepare(ngx_http_request_t *r,
     lr->need.tokens = lr->reserve.input_tokens + lr->reserve.output_tokens;
     lr->need.nanousd = 0;
 
-    price = NULL;
-
-    if (amcf->pricing) {
-        price = aigw_pricing_lookup(amcf->pricing, (char *) ctx->region.data,
-                                    ctx->region.len,
-                                    (char *) ctx->billing_model.data,
-                                    ctx->billing_model.len);
-    }
+    price = ngx_http_aigw_price(r, ctx);
 
     if (price) {
         if (aigw_reserve_cost(&lr->reserve, price, &cost) != 0) {
@@ -915,7 +906,7 @@ static void
 ngx_http_aigw_limits_unhold(ngx_http_aigw_lim_slot_t *slot,
     uint64_t admitted, const aigw_lim_need_t *need)
 {
-    aigw_lim_state_t             st;
+    int32_t                      day, month;
     ngx_http_aigw_lim_holder_t  *hd;
 
     hd = ngx_http_aigw_limits_holder(slot, 0);
@@ -925,13 +916,13 @@ ngx_http_aigw_limits_unhold(ngx_http_aigw_lim_slot_t *slot,
     }
 
     /* the periods the request was admitted in */
-    aigw_lim_init(&st, admitted);
+    aigw_lim_period_ids(admitted, &day, &month);
 
-    if (st.day == hd->day) {
+    if (day == hd->day) {
         hd->day_reserved -= ngx_min(hd->day_reserved, need->nanousd);
     }
 
-    if (st.month == hd->month) {
+    if (month == hd->month) {
         hd->month_reserved -= ngx_min(hd->month_reserved, need->nanousd);
     }
 
@@ -1085,7 +1076,7 @@ ngx_http_aigw_limits_now(void)
 {
     ngx_time_t  *tp;
 
-    ngx_time_update();
+    /* the event loop's time: no system call on the request's path */
     tp = ngx_timeofday();
 
     return (uint64_t) tp->sec * 1000 + tp->msec;

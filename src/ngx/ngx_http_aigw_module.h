@@ -12,6 +12,7 @@
 #include <ngx_http.h>
 
 #include "aigw_converse_opts.h"
+#include "aigw_pricing.h"
 #include "aigw_sigv4.h"
 #include "aigw_target.h"
 #include "aigw_tenants.h"
@@ -232,6 +233,8 @@ ngx_msec_t ngx_http_aigw_elapsed_ms(ngx_http_request_t *r);
 char *ngx_http_aigw_pricing(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_aigw_cost(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
     uint64_t *nanousd);
+const aigw_price_t *ngx_http_aigw_price(ngx_http_request_t *r,
+    ngx_http_aigw_ctx_t *ctx);
 
 char *ngx_http_aigw_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_aigw_counter_init(ngx_conf_t *cf);

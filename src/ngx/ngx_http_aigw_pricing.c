@@ -88,6 +88,29 @@ ngx_http_aigw_pricing_cleanup(void *data)
 
 
 /*
+ * The price of the request's model in its region, as the bill and the
+ * reservation both price it; NULL without aigw_pricing or a price
+ */
+
+const aigw_price_t *
+ngx_http_aigw_price(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx)
+{
+    ngx_http_aigw_main_conf_t  *amcf;
+
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_aigw_module);
+
+    if (amcf->pricing == NULL) {
+        return NULL;
+    }
+
+    return aigw_pricing_lookup(amcf->pricing, (char *) ctx->region.data,
+                               ctx->region.len,
+                               (char *) ctx->billing_model.data,
+                               ctx->billing_model.len);
+}
+
+
+/*
  * The request's cost, computed once: NGX_OK with "*nanousd", or
  * NGX_DECLINED when it is not known (no prices, or none for the model)
  */
@@ -118,10 +141,7 @@ ngx_http_aigw_cost(ngx_http_request_t *r, ngx_http_aigw_ctx_t *ctx,
 
     ctx->cost_done = 1;
 
-    price = aigw_pricing_lookup(amcf->pricing, (char *) ctx->region.data,
-                                ctx->region.len,
-                                (char *) ctx->billing_model.data,
-                                ctx->billing_model.len);
+    price = ngx_http_aigw_price(r, ctx);
 
     ngx_memzero(&cu, sizeof(aigw_cost_usage_t));
 
